@@ -1,0 +1,33 @@
+/**
+ * The grid runner: run many training configs over worker processes, each result cached under a
+ * hash of its normalised config, the job and the library version.
+ *
+ * @example
+ * ```ts
+ * import { expandGrid, runGrid } from "../lib/grid/mod.ts";
+ * const configs = expandGrid({
+ *   base: { train: { epochs: 4 } },
+ *   vary: { "passer.kind": ["ste", "mste", "na-attached"], "train.seed": [0, 1, 2] },
+ * });
+ * const { results, failures } = await runGrid(configs, { onProgress: (p) => console.log(p.done) });
+ * ```
+ *
+ * @module
+ */
+export { expandGrid, type GridInput, type GridSpec, loadGrid, parseGrid } from "./expand.ts";
+export { DEFAULT_JOB, type JobRef, resolveJob } from "./job.ts";
+export { canonicalJson, decodeJson, encodeJson, resultKey } from "./key.ts";
+export { diffPaths, type MergeConflict, type MergeReport, mergeStores } from "./merge.ts";
+export { type PoolOutcome, WorkerStartError } from "./pool.ts";
+export { formatDuration, formatProgress, type GridProgress } from "./progress.ts";
+export {
+  type GridFailure,
+  type GridOptions,
+  type GridReport,
+  type GridStatus,
+  gridStatus,
+  runGrid,
+} from "./run.ts";
+export { parseShard, type Shard, shardKeys } from "./shard.ts";
+export { measureSpeedup, speedupGrid, type SpeedupReport } from "./speedup.ts";
+export { checkEntry, defaultStoreDir, makeEntry, ResultStore, type StoreEntry } from "./store.ts";
