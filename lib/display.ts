@@ -1,0 +1,251 @@
+/**
+ * Rich output for notebooks, without `Deno.jupyter` (which throws outside the kernel): every
+ * helper returns a {@linkcode Display}, an object whose `Symbol.for("Jupyter.display")` method
+ * returns a MIME bundle. Deno's kernel renders it when it is a cell's last value; elsewhere it is
+ * a plain object (tests read `.bundle`). Every bundle has `text/html` and `text/plain`; charts are
+ * `text/html` (nbconvert mangled bare `image/svg+xml`).
+ *
+ * Findings: {@linkcode finding} shows a verdict box and carries the finding, machine-readable, as
+ * `application/vnd.quantlab.finding+json` in the same output; `scripts/build_reports.ts` collects
+ * those into `reports/findings.json`.
+ *
+ * Output-expectation rule (scripts/execute_notebook.py): a cell whose last line does not end with
+ * `;` must produce output, so end display cells with the call itself, e.g. `table(rows)`.
+ *
+ * @example
+ * ```ts
+ * import { chart, finding, table } from "../lib/display.ts";
+ * import { lineChart } from "../lib/plot.ts";
+ * chart(lineChart({ series: [{ label: "STE", x: [1, 2], y: [0.3, 0.1] }] }), "Validation MSE")
+ * ```
+ *
+ * @module
+ */
+import { escapeHtml, formatNumber, renderMarkdown } from "./report/html.ts";
+import {
+  type Finding,
+  FINDING_MIME,
+  type FindingInput,
+  formatMeasured,
+  validateFinding,
+  type Verdict,
+  VERDICTS,
+} from "./report/findings.ts";
+
+export { type Finding, FINDING_MIME, type FindingInput, type Verdict, VERDICTS };
+
+/** A Jupyter MIME bundle: MIME type → data. */
+export type MimeBundle = Record<string, unknown>;
+
+/** The well-known symbol Deno's kernel looks for on a cell's value. */
+export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
+
+/** A displayable value: Deno's kernel shows `bundle`; `toString()` gives its plain text. */
+export class Display {
+  constructor(readonly bundle: MimeBundle) {}
+  [JUPYTER_DISPLAY](): MimeBundle {
+    return this.bundle;
+  }
+  /** The `text/html` part ("" when there is none). */
+  get html(): string {
+    return String(this.bundle["text/html"] ?? "");
+  }
+  toString(): string {
+    return String(this.bundle["text/plain"] ?? "");
+  }
+}
+
+/** Wrap a MIME bundle for display. */
+export function display(bundle: MimeBundle): Display {
+  return new Display(bundle);
+}
+
+/** Show an HTML snippet (`plain` is the text/plain fallback; default: the tags stripped). */
+export function html(snippet: string, plain?: string): Display {
+  return display({
+    "text/html": snippet,
+    "text/plain": plain ?? snippet.replace(/<[^>]*>/g, "").trim(),
+  });
+}
+
+/** Show markdown, rendered to HTML here so reports and notebooks look the same. */
+export function markdown(source: string): Display {
+  return display({ "text/html": renderMarkdown(source), "text/plain": source });
+}
+
+/** A table cell value; numbers are formatted with {@linkcode formatNumber}. */
+export type Cell = string | number | boolean | null | undefined;
+
+/** Options of {@linkcode table}. */
+export interface TableOptions {
+  /** Columns to show, in order (default: the keys of the first row). */
+  columns?: string[];
+  /** Header text per column key (default: the key). */
+  headers?: Record<string, string>;
+  /** Per-column formatter, overriding the default number formatting. */
+  format?: Record<string, (value: Cell) => string>;
+  caption?: string;
+}
+
+/**
+ * Show rows as a table. Numeric columns are right-aligned.
+ *
+ * @example
+ * ```ts
+ * table([{ passer: "ste", mse: 0.012 }, { passer: "mste", mse: 0.0041 }], { caption: "final MSE" })
+ * ```
+ */
+export function table(rows: Record<string, Cell>[], opts: TableOptions = {}): Display {
+  const columns = opts.columns ?? Object.keys(rows[0] ?? {});
+  const text = (key: string, v: Cell): string => {
+    const f = opts.format?.[key];
+    if (f) return f(v);
+    if (typeof v === "number") return formatNumber(v);
+    if (v === null || v === undefined) return "—";
+    return String(v);
+  };
+  const numeric = columns.map((c) =>
+    rows.length > 0 && rows.every((r) => typeof r[c] === "number" || r[c] == null)
+  );
+  const head = columns.map((c, i) =>
+    `<th${numeric[i] ? ' class="num"' : ""}>${escapeHtml(opts.headers?.[c] ?? c)}</th>`
+  ).join("");
+  const body = rows.map((r) =>
+    "<tr>" + columns.map((c, i) =>
+      `<td${numeric[i] ? ' class="num"' : ""}>${escapeHtml(text(c, r[c]))}</td>`
+    ).join("") + "</tr>"
+  ).join("\n");
+  const caption = opts.caption ? `<caption>${escapeHtml(opts.caption)}</caption>` : "";
+  const cells = [
+    columns.map((c) => opts.headers?.[c] ?? c),
+    ...rows.map((r) => columns.map((c) => text(c, r[c]))),
+  ];
+  const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
+  const plain = cells.map((row) =>
+    row.map((s, i) => numeric[i] ? s.padStart(widths[i]) : s.padEnd(widths[i])).join("  ")
+      .trimEnd()
+  );
+  plain.splice(1, 0, widths.map((w) => "-".repeat(w)).join("  "));
+  if (opts.caption) plain.unshift(opts.caption);
+  return display({
+    "text/html": `<table class="ql-table">${caption}<thead><tr>${head}</tr></thead>` +
+      `<tbody>\n${body}\n</tbody></table>`,
+    "text/plain": plain.join("\n"),
+  });
+}
+
+/**
+ * Show a chart rendered by `lib/plot.ts` (an HTML/SVG string) as `text/html`, with an optional
+ * caption below it.
+ */
+export function chart(svg: string, caption?: string): Display {
+  if (!/<svg\b/.test(svg)) {
+    throw new Error("chart: expected the HTML of a rendered chart (no <svg>)");
+  }
+  const cap = caption ? `<figcaption>${escapeHtml(caption)}</figcaption>` : "";
+  return display({
+    "text/html": `<figure class="ql-chart">${svg}${cap}</figure>`,
+    "text/plain": `[chart${caption ? `: ${caption}` : ""}]`,
+  });
+}
+
+const VERDICT_COLOURS: Record<Verdict, string> = {
+  "reproduced": "#1e7d32",
+  "partially reproduced": "#a15c00",
+  "not reproduced": "#b3261e",
+  "inconclusive": "#4a5568",
+};
+
+function verdictClass(v: Verdict): string {
+  return `ql-${v.replace(/ /g, "-")}`;
+}
+
+/** A coloured badge for a verdict (inline styles, so it looks the same in Jupyter). */
+export function verdictBadge(v: Verdict): string {
+  return `<span class="ql-badge ${verdictClass(v)}" style="background:${
+    VERDICT_COLOURS[v]
+  };color:#fff;padding:0.05em 0.45em;border-radius:3px;font-weight:600">${escapeHtml(v)}</span>`;
+}
+
+function box(v: Verdict, inner: string): string {
+  return `<div class="ql-verdict ${verdictClass(v)}" style="border-left:5px solid ${
+    VERDICT_COLOURS[v]
+  };background:#f6f7f9;padding:0.6em 0.9em;margin:0.8em 0">${inner}</div>`;
+}
+
+/** A verdict box with a title and optional detail (markdown), not recorded as a finding. */
+export function verdict(v: Verdict, title: string, detail?: string): Display {
+  if (!VERDICTS.includes(v)) throw new Error(`verdict: ${JSON.stringify(v)} is not a verdict`);
+  const body = detail ? renderMarkdown(detail) : "";
+  return display({
+    "text/html": box(v, `${verdictBadge(v)} <strong>${escapeHtml(title)}</strong>${body}`),
+    "text/plain": `[${v}] ${title}${detail ? `\n${detail}` : ""}`,
+  });
+}
+
+/**
+ * Record a finding: shows its verdict box and emits it as `application/vnd.quantlab.finding+json`
+ * for `reports/findings.json`. Throws when the finding is invalid (see `findings.schema.json`),
+ * so a notebook cannot publish a malformed one. `notebook` is filled in by the report builder.
+ *
+ * @example
+ * ```ts
+ * finding({
+ *   id: "A-ste-diverges", paper: "A", claim: "STE without commitment loss diverges",
+ *   metric: "share of seeds whose max |e| exceeds 1e8", measured: { diverged: 3, seeds: 3 },
+ *   verdict: "reproduced",
+ * })
+ * ```
+ */
+export function finding(f: FindingInput): Display {
+  const errors = validateFinding(f, false);
+  if (errors.length > 0) throw new Error(`finding: invalid:\n  ${errors.join("\n  ")}`);
+  const data: FindingInput = JSON.parse(JSON.stringify(f));
+  const detail = f.detail ? renderMarkdown(f.detail) : "";
+  const inner = `${verdictBadge(f.verdict)} <strong>${escapeHtml(f.claim)}</strong> ` +
+    `<span style="color:#5c6166">[paper ${escapeHtml(f.paper)} · ${escapeHtml(f.id)}]</span>` +
+    `<div><em>Metric:</em> ${escapeHtml(f.metric)}</div>` +
+    `<div><em>Measured:</em> ${escapeHtml(formatMeasured(f.measured))}</div>${detail}`;
+  return display({
+    "text/html": box(f.verdict, inner),
+    "text/plain": `[${f.verdict}] ${f.id}: ${f.claim}\n  metric: ${f.metric}\n  measured: ${
+      formatMeasured(f.measured)
+    }`,
+    [FINDING_MIME]: data,
+  });
+}
+
+/**
+ * A table of findings (e.g. for the overview notebook). Display only: it does not emit the
+ * findings again, so each finding is recorded once, by the notebook that computed it.
+ */
+export function findingsTable(findings: (Finding | FindingInput)[]): Display {
+  const rows = findings.map((f) =>
+    `<tr><td>${escapeHtml(f.id)}</td><td>${escapeHtml(f.claim)}</td><td>${
+      escapeHtml(formatMeasured(f.measured))
+    }</td><td>${verdictBadge(f.verdict)}</td></tr>`
+  ).join("\n");
+  return display({
+    "text/html": `<table class="ql-table"><thead><tr><th>finding</th><th>claim</th>` +
+      `<th>measured</th><th>verdict</th></tr></thead><tbody>\n${rows}\n</tbody></table>`,
+    "text/plain": findings.map((f) => `[${f.verdict}] ${f.id}: ${formatMeasured(f.measured)}`)
+      .join("\n"),
+  });
+}
+
+/**
+ * Several displays as one output (a cell shows only its last value). Findings inside are kept:
+ * their entries are merged into one `application/vnd.quantlab.finding+json` array.
+ */
+export function group(...items: Display[]): Display {
+  const found = items.flatMap((d) => {
+    const f = d.bundle[FINDING_MIME];
+    return f === undefined ? [] : Array.isArray(f) ? f : [f];
+  });
+  const bundle: MimeBundle = {
+    "text/html": items.map((d) => d.html).join("\n"),
+    "text/plain": items.map((d) => d.toString()).join("\n\n"),
+  };
+  if (found.length > 0) bundle[FINDING_MIME] = found;
+  return display(bundle);
+}

@@ -1,0 +1,492 @@
+/**
+ * Charts for notebooks and reports: Observable Plot rendered headlessly (a `linkedom` document,
+ * no browser, no canvas) to an HTML string that is safe to put many times on one static page.
+ *
+ * Every chart that {@linkcode renderPlot} returns
+ * - has `xmlns="http://www.w3.org/2000/svg"` on each `<svg>` (blank in `<img>`/files otherwise);
+ * - uses page-unique names: Plot's shared class name (`plot-d6a7b5`) is replaced by the chart's
+ *   id, and every element id (`plot-clip-N`) with its `url(#…)`/`href="#…"` references is
+ *   prefixed by it, so charts from different kernels can share a page;
+ * - marks its main `<svg>` with `data-chart` so report checks can find it and count real marks.
+ *
+ * Continuous colour legends and the raster mark need a canvas and throw here: use quantize or
+ * threshold colour scales (as {@linkcode heatMap} does) or ordinal swatches.
+ *
+ * Notebooks show a chart with `chart(lineChart({...}))` from `lib/display.ts` (`text/html`:
+ * nbconvert mangled bare `image/svg+xml` Plot output).
+ *
+ * @module
+ */
+import * as Plot from "@observablehq/plot";
+import { parseHTML } from "linkedom";
+
+/** Plot's options plus an optional chart id (a CSS identifier); one is generated when absent. */
+export type PlotOptions = Plot.PlotOptions & { id?: string };
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** The part of linkedom's DOM this module uses (Deno's type library has no DOM). */
+interface DomElement {
+  tagName: string;
+  outerHTML: string;
+  attributes: ArrayLike<{ name: string; value: string }>;
+  getAttribute(name: string): string | null;
+  setAttribute(name: string, value: string): void;
+  querySelector(selector: string): DomElement | null;
+  querySelectorAll(selector: string): ArrayLike<DomElement>;
+}
+// Unique per process, so charts rendered by different kernels onto one page do not collide.
+const PROCESS_TOKEN = crypto.randomUUID().slice(0, 6);
+let chartCounter = 0;
+
+/** A fresh page-unique chart id (`qlplot-<process token>-<n>`). */
+export function nextChartId(): string {
+  return `qlplot-${PROCESS_TOKEN}-${++chartCounter}`;
+}
+
+/**
+ * Render a Plot specification to an HTML string (an `<svg>` or, with legends/titles, a
+ * `<figure>` holding it). See the module doc for the guarantees.
+ *
+ * @example
+ * ```ts
+ * const html = renderPlot({ marks: [Plot.lineY([1, 3, 2])], id: "demo" });
+ * ```
+ */
+export function renderPlot(options: PlotOptions): string {
+  const { id = nextChartId(), ...plotOptions } = options;
+  if (!/^[A-Za-z][\w-]*$/.test(id)) {
+    throw new Error(`renderPlot: id ${JSON.stringify(id)} is not a CSS identifier`);
+  }
+  const { document } = parseHTML("<!doctype html><html><body></body></html>") as unknown as {
+    document: Plot.PlotOptions["document"];
+  };
+  let root: DomElement;
+  try {
+    root = Plot.plot({ ...plotOptions, className: id, document }) as unknown as DomElement;
+  } catch (err) {
+    if (String(err).includes("fillStyle") || String(err).includes("getContext")) {
+      throw new Error(
+        "renderPlot: this chart needs a canvas (continuous colour legend or raster mark); " +
+          "use a quantize/threshold colour scale or swatches instead",
+      );
+    }
+    throw err;
+  }
+  const main = root.tagName.toLowerCase() === "svg" ? root : root.querySelector(`svg.${id}`);
+  if (!main) throw new Error("renderPlot: Plot produced no <svg>");
+  main.setAttribute("data-chart", "");
+  for (const el of [root, ...Array.from(root.querySelectorAll("*"))]) {
+    if (el.tagName.toLowerCase() === "svg") el.setAttribute("xmlns", SVG_NS);
+    const own = el.getAttribute("id");
+    if (own) el.setAttribute("id", `${id}-${own}`);
+    for (const attr of Array.from(el.attributes)) {
+      const v = attr.value;
+      if (v.includes("url(#")) el.setAttribute(attr.name, v.replaceAll("url(#", `url(#${id}-`));
+      if ((attr.name === "href" || attr.name === "xlink:href") && v.startsWith("#")) {
+        el.setAttribute(attr.name, `#${id}-${v.slice(1)}`);
+      }
+    }
+  }
+  return root.outerHTML;
+}
+
+/** One curve: y against x (e.g. validation MSE against epoch for one seed). */
+export interface Curve {
+  x: number[];
+  y: number[];
+}
+
+/** A named line, optionally with a band `lo`..`hi` (same length as `x`). */
+export interface LineSeries extends Curve {
+  label: string;
+  lo?: number[];
+  hi?: number[];
+}
+
+/** A horizontal reference line, e.g. the oracle MSE floor. */
+export interface RuleSpec {
+  y: number;
+  label?: string;
+}
+
+/**
+ * A marked point, e.g. where a run diverged. Without a finite `y` it is drawn as a dashed
+ * vertical line at `x` (a diverged value is often infinite or off the chart).
+ */
+export interface MarkerSpec {
+  x: number;
+  y?: number;
+  label?: string;
+}
+
+/** Axis options shared by the chart helpers. */
+export interface AxisSpec {
+  label?: string;
+  log?: boolean;
+  domain?: [number, number];
+}
+
+/** Options common to every chart helper. */
+export interface ChartCommon {
+  title?: string;
+  subtitle?: string;
+  caption?: string;
+  width?: number;
+  height?: number;
+  id?: string;
+}
+
+/** Options of {@linkcode lineChart}. */
+export interface LineChartOptions extends ChartCommon {
+  series: LineSeries[];
+  x?: AxisSpec;
+  y?: AxisSpec;
+  rules?: RuleSpec[];
+  markers?: MarkerSpec[];
+}
+
+/**
+ * Summarise several seeds' curves into one series with a band: the line is the mean of the
+ * finite values at each x, the band is min–max (`"minmax"`) or mean ± one standard deviation
+ * (`"sd"`). Curves may have different lengths (a diverged run stops early).
+ *
+ * @example
+ * ```ts
+ * const s = seedBand("STE", runs.map((r) => ({ x: r.epochs, y: r.mse })));
+ * ```
+ */
+export function seedBand(
+  label: string,
+  curves: Curve[],
+  band: "minmax" | "sd" = "minmax",
+): LineSeries {
+  const byX = new Map<number, number[]>();
+  for (const c of curves) {
+    if (c.x.length !== c.y.length) {
+      throw new Error(`seedBand(${label}): a curve has ${c.x.length} x but ${c.y.length} y values`);
+    }
+    c.x.forEach((x, i) => {
+      if (!Number.isFinite(c.y[i])) return;
+      byX.set(x, [...(byX.get(x) ?? []), c.y[i]]);
+    });
+  }
+  const xs = [...byX.keys()].sort((a, b) => a - b);
+  const out: LineSeries = { label, x: xs, y: [], lo: [], hi: [] };
+  for (const x of xs) {
+    const v = byX.get(x)!;
+    const mean = v.reduce((s, a) => s + a, 0) / v.length;
+    out.y.push(mean);
+    if (band === "minmax") {
+      out.lo!.push(Math.min(...v));
+      out.hi!.push(Math.max(...v));
+    } else {
+      const sd = Math.sqrt(v.reduce((s, a) => s + (a - mean) ** 2, 0) / v.length);
+      out.lo!.push(mean - sd);
+      out.hi!.push(mean + sd);
+    }
+  }
+  return out;
+}
+
+/** Whether a value can be drawn on an axis (finite, and positive on a log axis). */
+function drawable(v: number | undefined, log: boolean | undefined): v is number {
+  return v !== undefined && Number.isFinite(v) && (!log || v > 0);
+}
+
+function scale(spec: AxisSpec | undefined): Plot.ScaleOptions {
+  return {
+    label: spec?.label,
+    type: spec?.log ? "log" : "linear",
+    domain: spec?.domain,
+    grid: true,
+    // "~g" prints 0.001 and 1e-05 rather than SI prefixes ("1m"), which read wrongly for MSE.
+    tickFormat: spec?.log ? "~g" : undefined,
+  };
+}
+
+function common(o: ChartCommon): Partial<PlotOptions> {
+  return {
+    title: o.title,
+    subtitle: o.subtitle,
+    caption: o.caption,
+    width: o.width ?? 640,
+    height: o.height ?? 360,
+    id: o.id,
+  };
+}
+
+/**
+ * Line chart of one or more series (colour legend when there are several), with optional bands,
+ * horizontal rules and markers. Points that cannot be drawn (non-finite, or ≤ 0 on a log axis)
+ * leave a gap instead of breaking the chart.
+ *
+ * @example
+ * ```ts
+ * lineChart({
+ *   series: [seedBand("STE", curves)],
+ *   x: { label: "epoch" }, y: { label: "validation MSE", log: true },
+ *   rules: [{ y: oracleFloor, label: "oracle floor" }],
+ *   markers: [{ x: 3, label: "diverged" }],
+ * });
+ * ```
+ */
+export function lineChart(o: LineChartOptions): string {
+  if (o.series.length === 0) throw new Error("lineChart: no series");
+  const logY = o.y?.log;
+  const points = o.series.flatMap((s) =>
+    s.x.map((x, i) => ({
+      series: s.label,
+      x,
+      y: drawable(s.y[i], logY) ? s.y[i] : NaN,
+      lo: drawable(s.lo?.[i], logY) ? s.lo![i] : NaN,
+      hi: drawable(s.hi?.[i], logY) ? s.hi![i] : NaN,
+    }))
+  );
+  const banded = points.filter((p) => !Number.isNaN(p.lo) && !Number.isNaN(p.hi));
+  const rules = (o.rules ?? []).filter((r) => drawable(r.y, logY));
+  const dotted = (o.markers ?? []).filter((m) => drawable(m.y, logY));
+  const vertical = (o.markers ?? []).filter((m) => !drawable(m.y, logY));
+  const several = o.series.length > 1;
+  const marks: Plot.Markish[] = [
+    banded.length > 0
+      ? Plot.areaY(points, {
+        x: "x",
+        y1: "lo",
+        y2: "hi",
+        z: "series",
+        fill: several ? "series" : "steelblue",
+        fillOpacity: 0.18,
+      })
+      : null,
+    Plot.lineY(points, {
+      x: "x",
+      y: "y",
+      z: "series",
+      stroke: several ? "series" : "steelblue",
+      strokeWidth: 1.6,
+    }),
+    rules.length > 0 ? Plot.ruleY(rules, { y: "y", stroke: "#555", strokeDasharray: "4,3" }) : null,
+    rules.length > 0
+      ? Plot.text(rules, {
+        y: "y",
+        text: (r: RuleSpec) => r.label ?? "",
+        frameAnchor: "right",
+        textAnchor: "end",
+        dy: -6,
+        dx: -4,
+        fill: "#555",
+      })
+      : null,
+    vertical.length > 0
+      ? Plot.ruleX(vertical, { x: "x", stroke: "#c0392b", strokeDasharray: "3,3" })
+      : null,
+    vertical.length > 0
+      ? Plot.text(vertical, {
+        x: "x",
+        text: (m: MarkerSpec) => m.label ?? "",
+        frameAnchor: "top",
+        textAnchor: "start",
+        dx: 4,
+        dy: 8,
+        fill: "#c0392b",
+      })
+      : null,
+    dotted.length > 0
+      ? Plot.dot(dotted, { x: "x", y: "y", symbol: "times", r: 5, stroke: "#c0392b" })
+      : null,
+    dotted.length > 0
+      ? Plot.text(dotted, {
+        x: "x",
+        y: "y",
+        text: (m: MarkerSpec) => m.label ?? "",
+        dy: -10,
+        fill: "#c0392b",
+      })
+      : null,
+  ];
+  return renderPlot({
+    ...common(o),
+    x: scale(o.x),
+    y: scale(o.y),
+    color: several ? { legend: true } : undefined,
+    marks,
+  });
+}
+
+/** One bar or dot: a value for a category, optionally within a group (grouped bars). */
+export interface BarRow {
+  label: string;
+  value: number;
+  group?: string;
+}
+
+/** Options of {@linkcode barChart} and {@linkcode dotChart}. */
+export interface BarChartOptions extends ChartCommon {
+  rows: BarRow[];
+  x?: { label?: string };
+  y?: AxisSpec;
+  rules?: RuleSpec[];
+}
+
+/**
+ * Vertical bars per label; with `group` set, bars are grouped within each label and coloured by
+ * group. Bars start at zero, so a log axis is refused: use {@linkcode dotChart} for that.
+ */
+export function barChart(o: BarChartOptions): string {
+  if (o.y?.log) throw new Error("barChart: bars cannot use a log axis; use dotChart");
+  const grouped = o.rows.some((r) => r.group !== undefined);
+  const rows = o.rows.filter((r) => Number.isFinite(r.value));
+  const labels = [...new Set(o.rows.map((r) => r.label))];
+  return renderPlot({
+    ...common(o),
+    x: grouped ? { axis: null } : { label: o.x?.label, domain: labels },
+    fx: grouped ? { label: o.x?.label, domain: labels } : undefined,
+    y: scale(o.y),
+    color: grouped ? { legend: true } : undefined,
+    marks: [
+      Plot.barY(rows, {
+        x: grouped ? "group" : "label",
+        fx: grouped ? "label" : undefined,
+        y: "value",
+        fill: grouped ? "group" : "steelblue",
+      }),
+      Plot.ruleY([0]),
+      ...ruleMarks(o.rules, o.y?.log),
+    ],
+  });
+}
+
+/** Dots per label (coloured by `group` when given); works on a log axis. */
+export function dotChart(o: BarChartOptions): string {
+  const grouped = o.rows.some((r) => r.group !== undefined);
+  const rows = o.rows.filter((r) => drawable(r.value, o.y?.log));
+  return renderPlot({
+    ...common(o),
+    x: { label: o.x?.label, domain: [...new Set(o.rows.map((r) => r.label))] },
+    y: scale(o.y),
+    color: grouped ? { legend: true } : undefined,
+    marks: [
+      Plot.dot(rows, {
+        x: "label",
+        y: "value",
+        fill: grouped ? "group" : "steelblue",
+        r: 4,
+      }),
+      ...ruleMarks(o.rules, o.y?.log),
+    ],
+  });
+}
+
+function ruleMarks(rules: RuleSpec[] | undefined, log: boolean | undefined): Plot.Markish[] {
+  const ok = (rules ?? []).filter((r) => drawable(r.y, log));
+  if (ok.length === 0) return [];
+  return [
+    Plot.ruleY(ok, { y: "y", stroke: "#555", strokeDasharray: "4,3" }),
+    Plot.text(ok, {
+      y: "y",
+      text: (r: RuleSpec) => r.label ?? "",
+      frameAnchor: "right",
+      textAnchor: "end",
+      dy: -6,
+      fill: "#555",
+    }),
+  ];
+}
+
+/** One heat-map cell. A `null`/non-finite value is drawn grey with its `text` (e.g. "diverged"). */
+export interface HeatCell {
+  x: string | number;
+  y: string | number;
+  value: number | null;
+  text?: string;
+}
+
+/** Options of {@linkcode heatMap}. */
+export interface HeatMapOptions extends ChartCommon {
+  cells: HeatCell[];
+  x?: { label?: string };
+  y?: { label?: string };
+  color?: {
+    label?: string;
+    /** Explicit class boundaries (a threshold scale). Default: 6 classes over the data. */
+    thresholds?: number[];
+    /** Space the default boundaries logarithmically (for MSE-like values spanning decades). */
+    log?: boolean;
+    /** A Plot colour scheme name, e.g. "viridis", "blues", "rdylbu". */
+    scheme?: string;
+    reverse?: boolean;
+  };
+  /** How values are printed in the cells (default: 3 significant digits); null hides them. */
+  format?: ((v: number) => string) | null;
+}
+
+/**
+ * Heat map of a value over two categorical axes (e.g. final MSE per gradient passer × B_q),
+ * with a discrete (threshold) colour scale and legend, so no canvas is needed.
+ */
+export function heatMap(o: HeatMapOptions): string {
+  const finite = o.cells.filter((c) =>
+    c.value !== null && Number.isFinite(c.value)
+  ) as (HeatCell & { value: number })[];
+  const missing = o.cells.filter((c) => !(c.value !== null && Number.isFinite(c.value)));
+  const thresholds = o.color?.thresholds ?? defaultThresholds(
+    finite.map((c) => c.value),
+    o.color?.log ?? false,
+  );
+  const fmt = o.format === undefined ? (v: number) => v.toPrecision(3) : o.format;
+  const xs = [...new Set(o.cells.map((c) => c.x))];
+  const ys = [...new Set(o.cells.map((c) => c.y))];
+  const n = thresholds.length + 1;
+  return renderPlot({
+    ...common(o),
+    marginLeft: 90,
+    x: { label: o.x?.label, domain: xs },
+    y: { label: o.y?.label, domain: ys },
+    color: {
+      type: "threshold",
+      domain: thresholds,
+      scheme: (o.color?.scheme ?? "viridis") as Plot.ColorScheme,
+      reverse: o.color?.reverse,
+      label: o.color?.label,
+      legend: n > 1,
+      tickFormat: (v: number) => Number(v).toPrecision(2),
+    },
+    marks: [
+      Plot.cell(finite, { x: "x", y: "y", fill: "value", inset: 0.5 }),
+      missing.length > 0 ? Plot.cell(missing, { x: "x", y: "y", fill: "#ddd", inset: 0.5 }) : null,
+      fmt
+        ? Plot.text(finite, {
+          x: "x",
+          y: "y",
+          text: (c: HeatCell & { value: number }) => c.text ?? fmt(c.value),
+          fill: "white",
+          stroke: "black",
+          strokeOpacity: 0.35,
+          strokeWidth: 2,
+          paintOrder: "stroke",
+        })
+        : null,
+      missing.length > 0
+        ? Plot.text(missing, { x: "x", y: "y", text: (c: HeatCell) => c.text ?? "n/a" })
+        : null,
+    ],
+  });
+}
+
+function defaultThresholds(values: number[], log: boolean): number[] {
+  const v = log ? values.filter((a) => a > 0) : values;
+  if (v.length === 0) return [];
+  let lo = Math.min(...v);
+  let hi = Math.max(...v);
+  if (lo === hi) return [];
+  if (log) {
+    lo = Math.log10(lo);
+    hi = Math.log10(hi);
+  }
+  const k = 6;
+  return Array.from({ length: k - 1 }, (_, i) => {
+    const t = lo + ((i + 1) * (hi - lo)) / k;
+    return log ? 10 ** t : t;
+  });
+}

@@ -1,0 +1,370 @@
+/**
+ * Executed notebooks (nbformat 4 JSON, as written by scripts/execute_notebook.py) to static,
+ * self-contained HTML pages, plus the index page that links them.
+ *
+ * @module
+ */
+import {
+  type Finding,
+  FINDING_MIME,
+  type FindingInput,
+  formatMeasured,
+  VERDICTS,
+} from "./findings.ts";
+import {
+  escapeHtml,
+  formatNumber,
+  renderMarkdown,
+  sanitizeHtml,
+  stripAnsi,
+  STYLESHEET,
+} from "./html.ts";
+
+/** One output of a code cell (nbformat 4). Multi-line strings may be stored as arrays. */
+export interface NbOutput {
+  output_type: "stream" | "display_data" | "execute_result" | "error";
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, unknown>;
+  ename?: string;
+  evalue?: string;
+  traceback?: string[];
+}
+
+/** One notebook cell (nbformat 4). */
+export interface NbCell {
+  cell_type: "code" | "markdown" | "raw";
+  source: string | string[];
+  outputs?: NbOutput[];
+  execution_count?: number | null;
+  metadata?: Record<string, unknown>;
+}
+
+/** What scripts/execute_notebook.py records in `metadata.quantlab.execution`. */
+export interface ExecutionInfo {
+  started: string;
+  wall_seconds: number;
+  profile: string;
+  recompute: boolean;
+  kernel: string;
+  code_cells: number;
+  late_outputs: number;
+  missing_outputs: number[];
+  ok: boolean;
+  /** The builder's probe result: tfjs backend and versions as seen inside the kernel. */
+  epilogue?: { backend?: string | null; tfjs?: string | null; deno?: string } | string | null;
+}
+
+/** A notebook file's JSON. */
+export interface Notebook {
+  cells: NbCell[];
+  metadata: {
+    quantlab?: { execution?: ExecutionInfo; summary?: string };
+    [key: string]: unknown;
+  };
+  nbformat: number;
+  nbformat_minor: number;
+}
+
+/** Run metadata shown in every page's header. */
+export interface RunMeta {
+  commit: string;
+  /** When the reports were built (ISO 8601). */
+  date: string;
+}
+
+/** A rendered page and what the builder needs to know about it. */
+export interface Page {
+  /** Output file name, e.g. `02_ste.html`. */
+  file: string;
+  /** Source notebook file name, e.g. `02_ste.ipynb`. */
+  notebook: string;
+  title: string;
+  summary: string;
+  html: string;
+  findings: Finding[];
+  /** Charts (`data-chart` SVGs) found in the notebook's outputs. */
+  charts: number;
+  /** What the sanitizer removed (external URLs, scripts …), with the cell index. */
+  removed: string[];
+  execution?: ExecutionInfo;
+}
+
+/** nbformat stores multi-line strings either whole or as a list of lines. */
+export function joinText(s: string | string[] | undefined): string {
+  return Array.isArray(s) ? s.join("") : s ?? "";
+}
+
+/** Markdown inline formatting removed: for titles and one-line summaries. */
+function plainText(md: string): string {
+  return md
+    .replace(/!\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, "$1")
+    .replace(/[*_`]+/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+}
+
+/** The first `# ` heading of the notebook, or `fallback`. */
+export function notebookTitle(nb: Notebook, fallback: string): string {
+  for (const cell of nb.cells) {
+    if (cell.cell_type !== "markdown") continue;
+    const m = joinText(cell.source).match(/^#\s+(.+)$/m);
+    if (m) return plainText(m[1]);
+  }
+  return fallback;
+}
+
+/**
+ * One line for the index: `metadata.quantlab.summary` when set, else the first paragraph of the
+ * first markdown cell that is not a heading, shortened to about 200 characters.
+ */
+export function notebookSummary(nb: Notebook): string {
+  let text = nb.metadata.quantlab?.summary ?? "";
+  if (!text) {
+    outer: for (const cell of nb.cells) {
+      if (cell.cell_type !== "markdown") continue;
+      for (const para of joinText(cell.source).split(/\n\s*\n/)) {
+        const p = para.trim();
+        if (p && !p.startsWith("#")) {
+          text = p;
+          break outer;
+        }
+      }
+    }
+  }
+  text = plainText(text);
+  if (text.length <= 200) return text;
+  const cut = text.slice(0, 200);
+  return cut.slice(0, Math.max(cut.lastIndexOf(" "), 150)) + " …";
+}
+
+/**
+ * Every finding the notebook emitted (`application/vnd.quantlab.finding+json`, an object or an
+ * array of them), with `notebook` set to `notebookName`. Not validated here.
+ */
+export function collectFindings(nb: Notebook, notebookName: string): Finding[] {
+  const out: Finding[] = [];
+  for (const cell of nb.cells) {
+    for (const o of cell.outputs ?? []) {
+      const f = o.data?.[FINDING_MIME];
+      if (f === undefined) continue;
+      for (const one of (Array.isArray(f) ? f : [f]) as FindingInput[]) {
+        out.push({ ...one, notebook: notebookName } as Finding);
+      }
+    }
+  }
+  return out;
+}
+
+function withXmlns(html: string): string {
+  return html.replace(/<svg\b(?![^>]*\sxmlns=)/g, '<svg xmlns="http://www.w3.org/2000/svg"');
+}
+
+/** One output as HTML (unsanitized). The finding MIME entry is data, not shown by itself. */
+export function renderOutput(o: NbOutput): string {
+  switch (o.output_type) {
+    case "stream": {
+      const cls = o.name === "stderr" ? "ql-stream ql-stderr" : "ql-stream";
+      return `<pre class="${cls}">${escapeHtml(stripAnsi(joinText(o.text)))}</pre>`;
+    }
+    case "error": {
+      const tb = (o.traceback ?? []).map(stripAnsi).join("\n") ||
+        `${o.ename ?? "Error"}: ${o.evalue ?? ""}`;
+      return `<pre class="ql-error">${escapeHtml(tb)}</pre>`;
+    }
+    default: {
+      const d = o.data ?? {};
+      if (d["text/html"] !== undefined) {
+        return `<div class="ql-html">${withXmlns(joinText(d["text/html"] as string))}</div>`;
+      }
+      if (d["image/svg+xml"] !== undefined) {
+        return `<div class="ql-svg">${withXmlns(joinText(d["image/svg+xml"] as string))}</div>`;
+      }
+      for (const mime of ["image/png", "image/jpeg", "image/gif"]) {
+        if (typeof d[mime] === "string") {
+          const b64 = (d[mime] as string).replace(/\s+/g, "");
+          return `<img alt="" src="data:${mime};base64,${b64}">`;
+        }
+      }
+      if (d["text/markdown"] !== undefined) {
+        return renderMarkdown(joinText(d["text/markdown"] as string));
+      }
+      if (d["application/json"] !== undefined) {
+        return `<pre>${escapeHtml(JSON.stringify(d["application/json"], null, 2))}</pre>`;
+      }
+      if (d["text/plain"] !== undefined) {
+        return `<pre class="ql-result">${
+          escapeHtml(stripAnsi(joinText(d["text/plain"] as string)))
+        }</pre>`;
+      }
+      return "";
+    }
+  }
+}
+
+function executionRows(ex: ExecutionInfo | undefined): [string, string][] {
+  if (!ex) return [["execution", "not recorded (notebook was not run by execute_notebook.py)"]];
+  const probe = typeof ex.epilogue === "object" && ex.epilogue !== null ? ex.epilogue : {};
+  const deno = probe.deno ?? ex.kernel.replace(/^Deno kernel\s*/i, "");
+  return [
+    ["profile", ex.profile + (ex.recompute ? " (recomputed)" : "")],
+    ["backend", probe.backend ?? "tfjs not used"],
+    ["versions", `Deno ${deno || "?"} · tfjs ${probe.tfjs ?? "—"}`],
+    ["executed", ex.started],
+    ["wall time", `${formatNumber(Number(ex.wall_seconds.toFixed(1)))} s`],
+  ];
+}
+
+function runHeader(rows: [string, string][]): string {
+  return `<header class="ql-run"><dl>${
+    rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")
+  }</dl></header>`;
+}
+
+function document(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>
+${STYLESHEET}
+</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+/** Options of {@linkcode renderNotebookPage}. */
+export interface PageOptions {
+  /** Notebook file name, e.g. `02_ste.ipynb`. */
+  notebook: string;
+  run: RunMeta;
+  /** Repository root: `file://<root>/` prefixes in outputs become relative paths. */
+  root?: string;
+}
+
+/**
+ * Render one executed notebook as a self-contained page: header with run metadata, markdown
+ * cells rendered, code collapsed, outputs inline (sanitized: see `sanitizeHtml`).
+ */
+export function renderNotebookPage(nb: Notebook, opts: PageOptions): Page {
+  const base = opts.notebook.replace(/\.ipynb$/, "");
+  const title = notebookTitle(nb, base);
+  const removed: string[] = [];
+  const clean = (html: string, where: string) => {
+    const s = sanitizeHtml(html, opts.root);
+    removed.push(...s.removed.map((r) => `${where}: ${r}`));
+    return s.html;
+  };
+  let charts = 0;
+  const parts = nb.cells.map((cell, i) => {
+    const src = joinText(cell.source);
+    if (cell.cell_type === "markdown") {
+      return `<section class="ql-cell ql-md">${clean(renderMarkdown(src), `cell #${i}`)}</section>`;
+    }
+    if (cell.cell_type === "raw") return "";
+    const first = src.split("\n").find((l) => l.trim()) ?? "";
+    const lines = src.split("\n").length;
+    const code = src.trim()
+      ? `<details class="ql-code"><summary>[${cell.execution_count ?? " "}] ${
+        escapeHtml(first.trim())
+      }${lines > 1 ? ` … (${lines} lines)` : ""}</summary><pre><code>${
+        escapeHtml(src)
+      }</code></pre></details>`
+      : "";
+    const outs = (cell.outputs ?? []).map((o) => {
+      const html = renderOutput(o);
+      charts += (html.match(/<svg\b[^>]*\sdata-chart\b/g) ?? []).length;
+      return html ? `<div class="ql-output">${html}</div>` : "";
+    }).join("\n");
+    return `<section class="ql-cell">${clean(code + outs, `cell #${i}`)}</section>`;
+  });
+  const ex = nb.metadata.quantlab?.execution;
+  const header = runHeader([
+    ["notebook", opts.notebook],
+    ["commit", opts.run.commit],
+    ["built", opts.run.date],
+    ...executionRows(ex),
+  ]);
+  const body = `<nav class="ql-nav"><a href="index.html">← all reports</a></nav>\n${header}\n` +
+    parts.filter(Boolean).join("\n");
+  return {
+    file: `${base}.html`,
+    notebook: opts.notebook,
+    title,
+    summary: notebookSummary(nb),
+    html: document(title, body),
+    findings: collectFindings(nb, opts.notebook),
+    charts,
+    removed,
+    execution: ex,
+  };
+}
+
+/** Build-wide metadata for the index page. */
+export interface IndexMeta extends RunMeta {
+  profile: string;
+  /** Wall time of the whole build, seconds. */
+  wallSeconds: number;
+  deno: string;
+}
+
+function badge(v: string): string {
+  return `<span class="ql-badge ql-${v.replace(/ /g, "-")}">${escapeHtml(v)}</span>`;
+}
+
+/** The index page: every page with its one-line summary and verdicts, then all findings. */
+export function renderIndex(pages: Page[], findings: Finding[], meta: IndexMeta): string {
+  const fileOf = new Map(pages.map((p) => [p.notebook, p.file]));
+  const pageRows = pages.map((p) => {
+    const counts = VERDICTS.map((v) => [v, p.findings.filter((f) => f.verdict === v).length])
+      .filter(([, n]) => n)
+      .map(([v, n]) => `${badge(v as string)}${(n as number) > 1 ? ` ×${n}` : ""}`).join(" ");
+    const wall = p.execution
+      ? `${formatNumber(Number(p.execution.wall_seconds.toFixed(0)))} s`
+      : "";
+    return `<tr><td><a href="${escapeHtml(p.file)}">${escapeHtml(p.title)}</a><br>` +
+      `<span class="ql-ref">${escapeHtml(p.notebook)}</span></td><td>${
+        escapeHtml(p.summary)
+      }</td><td>${counts}</td><td class="num">${wall}</td></tr>`;
+  }).join("\n");
+  const findingRows = findings.map((f) =>
+    `<tr><td>${escapeHtml(f.id)}</td><td>${escapeHtml(f.claim)}</td><td>${
+      escapeHtml(formatMeasured(f.measured))
+    }</td><td>${badge(f.verdict)}</td><td><a href="${
+      escapeHtml(fileOf.get(f.notebook) ?? "index.html")
+    }">${escapeHtml(f.notebook.replace(/\.ipynb$/, ""))}</a></td></tr>`
+  ).join("\n");
+  const header = runHeader([
+    ["commit", meta.commit],
+    ["built", meta.date],
+    ["profile", meta.profile],
+    ["Deno", meta.deno],
+    ["wall time", `${formatNumber(Number(meta.wallSeconds.toFixed(0)))} s for all notebooks`],
+  ]);
+  const body = `<h1>quantlab reports</h1>\n${header}
+<p>Every page is generated by executing a notebook of <code>notebooks/</code> on the Deno kernel
+(<code>./quantlab reports</code>); do not edit them by hand. Machine-readable verdicts:
+<code>findings.json</code>.</p>
+<h2>Notebooks</h2>
+<table><thead><tr><th>page</th><th>summary</th><th>verdicts</th><th class="num">wall time</th></tr></thead>
+<tbody>
+${pageRows}
+</tbody></table>
+<h2>Findings</h2>
+${
+    findings.length === 0 ? "<p>No findings were emitted.</p>" : `<table><thead><tr><th>id</th>` +
+      `<th>claim</th><th>measured</th><th>verdict</th><th>notebook</th></tr></thead><tbody>
+${findingRows}
+</tbody></table>`
+  }`;
+  return document("quantlab reports", body);
+}

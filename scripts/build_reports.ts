@@ -1,0 +1,234 @@
+/**
+ * `./quantlab reports`: execute every notebook headlessly on the Deno kernel and write the
+ * static reports: `<out>/<name>.html` per notebook, `<out>/index.html`, `<out>/findings.json`.
+ *
+ *   deno run -A scripts/build_reports.ts [--quick] [--recompute] [--only <name>] [--out <dir>]
+ *                                        [--jobs <n>] [--timeout <s>] [--notebooks <dir>]
+ *                                        [--executed <dir>]
+ *
+ * --quick      QUANTLAB_PROFILE=quick (default: full, the profile committed reports come from)
+ * --recompute  QUANTLAB_RECOMPUTE=1: ignore the result cache
+ * --only NAME  execute only this notebook (`02_ste` or `02_ste.ipynb`); the index still lists
+ *              every notebook that has an executed copy
+ * --out DIR    report directory (default: reports)
+ * --jobs N     notebooks executed at once (default 1: later notebooks may read earlier results)
+ * --timeout S  per-cell timeout in seconds (default 3600)
+ * --notebooks DIR, --executed DIR   where notebooks are read and executed copies written
+ *              (default: notebooks, .cache/executed)
+ *
+ * Exits non-zero, naming the notebook, when any cell errors or misses its expected output (see
+ * scripts/execute_notebook.py), and when the written report fails its checks (lib/report/check.ts).
+ *
+ * @module
+ */
+import { basename, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { jupyterEnv, ROOT, writeKernelSpec } from "./kernel.ts";
+import { writeReports } from "../lib/report/mod.ts";
+
+const PYTHON = "/usr/bin/python3";
+const EXECUTOR = join(ROOT, "scripts", "execute_notebook.py");
+
+/**
+ * Run after a notebook's last cell, outside it: the tfjs backend and versions as the kernel saw
+ * them (tfjs is not imported when the notebook did not use it).
+ */
+const PROBE = `await (async () => {
+  const engine = (globalThis as { _tfengine?: { backendName?: string } })._tfengine;
+  const tfjs = engine ? (await import("@tensorflow/tfjs-core")).version_core : null;
+  const info = { deno: Deno.version.deno, backend: engine?.backendName ?? null, tfjs };
+  return { [Symbol.for("Jupyter.display")]: () => ({ "application/json": info }) };
+})()`;
+
+function log(msg: string): void {
+  console.error(`[reports] ${msg}`);
+}
+
+function fail(msg: string): never {
+  console.error(`[reports] FAILED: ${msg}`);
+  Deno.exit(1);
+}
+
+async function git(...args: string[]): Promise<string> {
+  try {
+    const out = await new Deno.Command("git", { args, cwd: ROOT, stderr: "null" }).output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : "";
+  } catch {
+    return "";
+  }
+}
+
+/** `abc123def456` or `abc123def456-dirty`; "unknown" outside a git checkout. */
+async function commitId(): Promise<string> {
+  const head = await git("rev-parse", "--short=12", "HEAD");
+  if (!head) return "unknown";
+  const dirty = await git("status", "--porcelain", "--untracked-files=no");
+  return dirty ? `${head}-dirty` : head;
+}
+
+function label(name: string): string {
+  const m = name.match(/^(\d+)/);
+  return m ? `nb ${m[1]}` : name.replace(/\.ipynb$/, "");
+}
+
+interface Outcome {
+  name: string;
+  ok: boolean;
+  seconds: number;
+  code: number;
+}
+
+async function execute(
+  path: string,
+  out: string,
+  env: Record<string, string>,
+  timeout: number,
+): Promise<Outcome> {
+  const name = basename(path);
+  const t0 = performance.now();
+  const child = new Deno.Command(PYTHON, {
+    args: [
+      EXECUTOR,
+      path,
+      "--out",
+      out,
+      "--timeout",
+      String(timeout),
+      "--label",
+      label(name),
+      "--epilogue",
+      PROBE,
+    ],
+    env,
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).spawn();
+  const status = await child.status;
+  return { name, ok: status.success, seconds: (performance.now() - t0) / 1000, code: status.code };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      recompute: { type: "boolean", default: false },
+      only: { type: "string" },
+      out: { type: "string", default: join(ROOT, "reports") },
+      jobs: { type: "string", default: "1" },
+      timeout: { type: "string", default: "3600" },
+      notebooks: { type: "string", default: join(ROOT, "notebooks") },
+      executed: { type: "string", default: join(ROOT, ".cache", "executed") },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const jobs = Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) fail(`--jobs ${values.jobs}: expected an integer ≥ 1`);
+  const timeout = Number(values.timeout);
+  if (!(timeout > 0)) fail(`--timeout ${values.timeout}: expected seconds > 0`);
+  const nbDir = resolve(values.notebooks!);
+  const outDir = resolve(values.out!);
+  const executedDir = resolve(values.executed!);
+  try {
+    await Deno.stat(PYTHON);
+  } catch {
+    fail(`${PYTHON} not found; run scripts/bootstrap.sh --jupyter (installs Debian's Jupyter)`);
+  }
+
+  const all: string[] = [];
+  try {
+    for await (const e of Deno.readDir(nbDir)) {
+      if (e.isFile && e.name.endsWith(".ipynb")) all.push(e.name);
+    }
+  } catch (err) {
+    fail(`cannot read ${nbDir}: ${err}`);
+  }
+  all.sort();
+  if (all.length === 0) fail(`no notebooks in ${nbDir}`);
+  let run = all;
+  if (values.only) {
+    const want = values.only.endsWith(".ipynb") ? values.only : `${values.only}.ipynb`;
+    if (!all.includes(want)) fail(`--only ${values.only}: not one of ${all.join(", ")}`);
+    run = [want];
+  }
+
+  const profile = values.quick ? "quick" : Deno.env.get("QUANTLAB_PROFILE") || "full";
+  if (profile !== "quick" && profile !== "full") {
+    fail(`QUANTLAB_PROFILE=${profile}: expected quick or full`);
+  }
+  const loc = await writeKernelSpec();
+  const env = jupyterEnv(loc);
+  env.QUANTLAB_PROFILE = profile;
+  if (values.recompute) env.QUANTLAB_RECOMPUTE = "1";
+  await Deno.mkdir(executedDir, { recursive: true });
+
+  log(
+    `executing ${run.length} notebook(s) from ${nbDir}, profile ${profile}` +
+      `${values.recompute ? ", recompute" : ""}, ${jobs} at a time`,
+  );
+  const t0 = performance.now();
+  const outcomes: Outcome[] = [];
+  const queue = [...run];
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(jobs, queue.length) }, async () => {
+      while (queue.length > 0) {
+        const name = queue.shift()!;
+        const o = await execute(join(nbDir, name), join(executedDir, name), env, timeout);
+        outcomes.push(o);
+        done++;
+        log(
+          `${done}/${run.length} ${name} ${o.ok ? "ok" : `FAILED (exit ${o.code})`} in ` +
+            `${o.seconds.toFixed(1)} s`,
+        );
+      }
+    }),
+  );
+  const failed = outcomes.filter((o) => !o.ok);
+  if (failed.length > 0) {
+    fail(
+      `${failed.map((o) => o.name).join(", ")} did not execute cleanly (see the FAILED lines ` +
+        `above; partial outputs in ${executedDir})`,
+    );
+  }
+
+  const notebooks: { name: string; executed: string }[] = [];
+  for (const name of all) {
+    const executed = join(executedDir, name);
+    try {
+      await Deno.stat(executed);
+      notebooks.push({ name, executed });
+    } catch {
+      log(`warning: ${name} has no executed copy; the index leaves it out (run without --only)`);
+    }
+  }
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const built = await writeReports({
+    notebooks,
+    outDir,
+    run: { commit: await commitId(), date: new Date().toISOString().replace(/\.\d+Z$/, "Z") },
+    profile,
+    wallSeconds,
+    deno: Deno.version.deno,
+    root: ROOT,
+  });
+  for (const [page, items] of Object.entries(built.removed)) {
+    log(`warning: ${page}: removed ${items.length} external reference(s): ${items.join("; ")}`);
+  }
+  if (built.problems.length > 0) {
+    fail(`the report in ${outDir} fails its checks:\n  ${built.problems.join("\n  ")}`);
+  }
+  const verdicts = new Map<string, number>();
+  for (const f of built.findings) verdicts.set(f.verdict, (verdicts.get(f.verdict) ?? 0) + 1);
+  log(
+    `wrote ${built.pages.length} page(s), index.html and findings.json (${built.findings.length} ` +
+      `finding(s)${
+        verdicts.size ? ": " + [...verdicts].map(([v, n]) => `${n} ${v}`).join(", ") : ""
+      }) to ${outDir}`,
+  );
+  log(`total wall time ${wallSeconds.toFixed(1)} s`);
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,427 @@
+#!/usr/bin/python3
+"""Execute one notebook headlessly on quantlab's Deno kernel and write the executed .ipynb.
+
+Drives the kernel with jupyter_client directly instead of nbclient/nbconvert, because Deno's
+kernel sometimes publishes a cell's output *after* it reported `idle`, and nbclient drops those
+silently. Here every IOPub message is routed to its cell by `parent_header.msg_id`, and after a
+cell reports idle the executor keeps reading IOPub until `--grace` seconds pass without a message.
+Outputs that arrive after idle (even during a later cell) still land in the right cell and are
+counted as "late" in the summary and in `metadata.quantlab.execution.late_outputs`.
+
+Output-expectation rule (one rule, no tags): a code cell must produce output (a stream, a
+display_data or an execute_result with non-empty data) unless its last code line ends with `;`.
+Blank lines and `//` comments at the end are ignored. So `table(rows)` and `chart(...)` as the
+last line must show something; `const r = await run(cfg);` or `import ...;` may be silent. Note
+that Deno's kernel still shows the value of `expr;`: the `;` only waives the check.
+
+Fails (exit 1, message naming the notebook and the cell index) when a cell errors, times out,
+the kernel dies, or an expected output is missing. The executed notebook is written even then,
+so the failing cell can be inspected. Progress goes to stderr: one line per cell, plus the
+cells' own stdout/stderr lines (e.g. training progress) prefixed with the label.
+
+Usage:
+  execute_notebook.py NOTEBOOK --out OUT.ipynb [--timeout 1800] [--grace 0.75]
+                      [--profile quick|full] [--recompute] [--label "nb 02"]
+
+QUANTLAB_PROFILE and QUANTLAB_RECOMPUTE are passed to the kernel: from --profile/--recompute when
+given, else from this process's environment. JUPYTER_PATH should contain the directory written by
+scripts/kernel.ts; when unset, `<repo>/.cache/jupyter` is used.
+"""
+
+import argparse
+import datetime
+import os
+import queue
+import re
+import sys
+import time
+
+import nbformat
+from jupyter_client.kernelspec import NoSuchKernel
+from jupyter_client.manager import KernelManager
+
+KERNEL_NAME = "quantlab-deno"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUTPUT_TYPES = ("stream", "display_data", "execute_result", "error")
+
+
+class NotebookFailure(Exception):
+    """A failure that names the notebook and, when it applies, the cell."""
+
+
+def expects_output(source: str) -> bool:
+    """The output-expectation rule: the last code line does not end with `;`."""
+    lines = []
+    in_block = False
+    for raw in reversed(source.splitlines()):
+        line = raw.strip()
+        if in_block:
+            if line.startswith("/*"):
+                in_block = False
+            continue
+        if not line or line.startswith("//"):
+            continue
+        if line.endswith("*/") and "/*" not in line:
+            in_block = True
+            continue
+        line = re.sub(r"\s*/\*.*\*/$", "", line)
+        line = re.sub(r"\s+//[^\"'`]*$", "", line)
+        lines.append(line)
+        break
+    return bool(lines) and not lines[0].endswith(";")
+
+
+def has_content(output) -> bool:
+    """True when an output shows something (non-empty text or at least one non-empty MIME value)."""
+    kind = output["output_type"]
+    if kind == "stream":
+        return bool(output.get("text", "").strip())
+    if kind == "error":
+        return True
+    data = output.get("data", {})
+    return any(v not in ("", None, {}, []) for v in data.values())
+
+
+class CellState:
+    def __init__(self, index: int, cell):
+        self.index = index
+        self.cell = cell
+        self.outputs = []
+        self.idle_at = None  # time.monotonic() when the kernel reported idle for this cell
+        self.late = 0
+        self.error = None
+        self.execution_count = None
+
+
+class Executor:
+    def __init__(self, nb, path: str, args):
+        self.nb = nb
+        self.path = path
+        self.args = args
+        self.label = args.label or os.path.splitext(os.path.basename(path))[0]
+        self.by_msg = {}  # execute_request msg_id -> CellState
+        self.display_ids = {}  # display_id -> list of (CellState, output index)
+        self.late_total = 0
+        self.max_late_delay = 0.0
+        self.language_info = {}
+        self.implementation = ""
+        self.epilogue = None
+        env = dict(os.environ)
+        if args.profile:
+            env["QUANTLAB_PROFILE"] = args.profile
+        if args.recompute:
+            env["QUANTLAB_RECOMPUTE"] = "1"
+        if not env.get("JUPYTER_PATH"):
+            env["JUPYTER_PATH"] = os.path.join(ROOT, ".cache", "jupyter")
+            os.environ["JUPYTER_PATH"] = env["JUPYTER_PATH"]
+        self.env = env
+        self.profile = env.get("QUANTLAB_PROFILE", "")
+        self.recompute = env.get("QUANTLAB_RECOMPUTE", "") == "1"
+
+    def log(self, text: str) -> None:
+        print(f"[{self.label}] {text}", file=sys.stderr, flush=True)
+
+    def start(self) -> None:
+        env = self.env
+        self.km = KernelManager(kernel_name=self.args.kernel)
+        try:
+            # The kernel finds deno.json by walking up from its cwd, like Jupyter's own frontends.
+            self.km.start_kernel(cwd=os.path.dirname(os.path.abspath(self.path)), env=env)
+        except NoSuchKernel:
+            raise NotebookFailure(
+                f"{self.path}: no kernelspec {self.args.kernel!r} on JUPYTER_PATH="
+                f"{env['JUPYTER_PATH']}; run `deno run -A scripts/kernel.ts` first"
+            )
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        try:
+            self.kc.wait_for_ready(timeout=self.args.startup_timeout)
+            info = self.kc.kernel_info(reply=True, timeout=30)["content"]
+        except (RuntimeError, queue.Empty) as err:
+            self.stop()
+            raise NotebookFailure(f"{self.path}: the Deno kernel did not start: {err!r}")
+        self.language_info = info.get("language_info", {})
+        self.implementation = f"{info.get('implementation', '')} {info.get('implementation_version', '')}".strip()
+
+    def stop(self) -> None:
+        try:
+            self.kc.stop_channels()
+        finally:
+            self.km.shutdown_kernel(now=True)
+
+    def handle(self, msg) -> None:
+        """Route one IOPub message to the cell that caused it."""
+        parent = msg.get("parent_header", {}).get("msg_id")
+        state = self.by_msg.get(parent)
+        kind = msg["msg_type"]
+        content = msg["content"]
+        if state is None:
+            return
+        if kind == "status":
+            if content.get("execution_state") == "idle" and state.idle_at is None:
+                state.idle_at = time.monotonic()
+            return
+        if kind == "execute_input":
+            state.execution_count = content.get("execution_count")
+            return
+        if kind == "clear_output":
+            state.outputs.clear()
+            return
+        if kind == "update_display_data":
+            did = content.get("transient", {}).get("display_id")
+            for owner, i in self.display_ids.get(did, []):
+                owner.outputs[i]["data"] = content.get("data", {})
+                owner.outputs[i]["metadata"] = content.get("metadata", {})
+            return
+        if kind not in OUTPUT_TYPES:
+            return
+        if state.idle_at is not None and state.index >= 0:
+            state.late += 1
+            self.late_total += 1
+            delay = time.monotonic() - state.idle_at
+            self.max_late_delay = max(self.max_late_delay, delay)
+            self.log(f"cell #{state.index}: {kind} arrived {delay:.2f} s after idle (kept)")
+        if kind == "stream":
+            text = content.get("text", "")
+            if not self.args.quiet:
+                for line in text.splitlines():
+                    self.log(f"  | {line}")
+            last = state.outputs[-1] if state.outputs else None
+            if last and last["output_type"] == "stream" and last["name"] == content["name"]:
+                last["text"] += text
+            else:
+                state.outputs.append(nbformat.v4.new_output("stream", name=content["name"], text=text))
+        elif kind == "error":
+            out = nbformat.v4.new_output(
+                "error",
+                ename=content.get("ename", ""),
+                evalue=content.get("evalue", ""),
+                traceback=content.get("traceback", []),
+            )
+            state.outputs.append(out)
+            state.error = state.error or f"{out.ename}: {out.evalue}"
+        else:
+            kwargs = {"data": content.get("data", {}), "metadata": content.get("metadata", {})}
+            if kind == "execute_result":
+                kwargs["execution_count"] = content.get("execution_count")
+            state.outputs.append(nbformat.v4.new_output(kind, **kwargs))
+            did = content.get("transient", {}).get("display_id")
+            if did:
+                self.display_ids.setdefault(did, []).append((state, len(state.outputs) - 1))
+
+    def pump(self, until, deadline: float) -> None:
+        """Read IOPub until `until()` holds (streams are echoed as they come)."""
+        while not until():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            try:
+                self.handle(self.kc.get_iopub_msg(timeout=min(1.0, remaining)))
+            except queue.Empty:
+                if not self.km.is_alive():
+                    raise NotebookFailure(f"{self.path}: the kernel died")
+
+    def drain(self) -> None:
+        """Read IOPub until `grace` seconds pass with no message: catches outputs sent after idle."""
+        while True:
+            try:
+                self.handle(self.kc.get_iopub_msg(timeout=self.args.grace))
+            except queue.Empty:
+                return
+
+    def wait_reply(self, msg_id: str, deadline: float):
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            try:
+                reply = self.kc.get_shell_msg(timeout=min(1.0, remaining))
+            except queue.Empty:
+                if not self.km.is_alive():
+                    raise NotebookFailure(f"{self.path}: the kernel died")
+                continue
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                return reply
+
+    def run_cell(self, state: CellState, n_code: int, ordinal: int) -> None:
+        source = state.cell.source
+        first = next((l.strip() for l in source.splitlines() if l.strip()), "")
+        self.log(f"cell {ordinal}/{n_code} (#{state.index}) {first[:60]}")
+        t0 = time.monotonic()
+        msg_id = self.kc.execute(source, store_history=True, allow_stdin=False, stop_on_error=True)
+        self.by_msg[msg_id] = state
+        deadline = t0 + self.args.timeout
+        try:
+            self.pump(lambda: state.idle_at is not None, deadline)
+            reply = self.wait_reply(msg_id, deadline)
+            self.drain()
+        except TimeoutError:
+            self.km.interrupt_kernel()
+            raise NotebookFailure(
+                f"{self.path}: cell #{state.index} timed out after {self.args.timeout:g} s "
+                f"(--timeout): {first[:80]}"
+            )
+        content = reply["content"]
+        if state.execution_count is None:
+            state.execution_count = content.get("execution_count")
+        if content.get("status") == "error" and state.error is None:
+            state.error = f"{content.get('ename', 'error')}: {content.get('evalue', '')}"
+        self.log(
+            f"cell {ordinal}/{n_code} done in {time.monotonic() - t0:.1f} s, "
+            f"{len(state.outputs)} output(s)"
+        )
+
+    def run(self) -> int:
+        cells = [CellState(i, c) for i, c in enumerate(self.nb.cells) if c.cell_type == "code"]
+        t0 = time.monotonic()
+        started = datetime.datetime.now(datetime.timezone.utc)
+        self.log(
+            f"executing {self.path} ({len(cells)} code cells, profile "
+            f"{self.profile or 'default'}{', recompute' if self.recompute else ''})"
+        )
+        self.start()
+        failure = None
+        try:
+            for ordinal, state in enumerate(cells, 1):
+                self.run_cell(state, len(cells), ordinal)
+                self.store(state)
+                if state.error:
+                    failure = f"{self.path}: cell #{state.index} raised {state.error}"
+                    break
+            # A last grace read for anything still in flight from earlier cells.
+            self.drain()
+            if failure is None and self.args.epilogue:
+                self.epilogue = self.run_epilogue(self.args.epilogue)
+        except NotebookFailure as err:
+            failure = str(err)
+        finally:
+            for state in cells:
+                self.store(state)
+            self.stop()
+        wall = time.monotonic() - t0
+        missing = [
+            s.index
+            for s in cells
+            if s.execution_count is not None
+            and expects_output(s.cell.source)
+            and not any(has_content(o) for o in s.outputs)
+        ]
+        errors = [s for s in cells if s.error]
+        self.nb.metadata["kernelspec"] = {
+            "name": KERNEL_NAME,
+            "display_name": "Deno (quantlab)",
+            "language": "typescript",
+        }
+        if self.language_info:
+            self.nb.metadata["language_info"] = self.language_info
+        self.nb.metadata.setdefault("quantlab", {})["execution"] = {
+            "started": started.isoformat(timespec="seconds"),
+            "wall_seconds": round(wall, 2),
+            "profile": self.profile or "full",
+            "recompute": self.recompute,
+            "kernel": self.implementation,
+            "code_cells": len(cells),
+            "late_outputs": self.late_total,
+            "max_late_delay_seconds": round(self.max_late_delay, 3),
+            "grace_seconds": self.args.grace,
+            "missing_outputs": missing,
+            "epilogue": self.epilogue,
+            "ok": failure is None and not missing and not errors,
+        }
+        self.write()
+        self.log(
+            f"{len(cells)} cells in {wall:.1f} s; {self.late_total} output(s) arrived after idle "
+            f"(max {self.max_late_delay:.2f} s) and were kept"
+        )
+        problems = []
+        if failure:
+            problems.append(failure)
+        for s in errors:
+            msg = f"{self.path}: cell #{s.index} raised {s.error}"
+            if msg not in problems:
+                problems.append(msg)
+        for i in missing:
+            src = self.nb.cells[i].source.strip().splitlines()
+            problems.append(
+                f"{self.path}: cell #{i} produced no output, but its last line "
+                f"({src[-1].strip()[:60] if src else ''!r}) has no trailing ';' so output is "
+                "expected; end it with ';' if it should be silent"
+            )
+        for p in problems:
+            print(f"FAILED {p}", file=sys.stderr, flush=True)
+        return 1 if problems else 0
+
+    def run_epilogue(self, code: str):
+        """Run `code` after the last cell, outside the notebook; return its JSON (or text) value."""
+        state = CellState(-1, nbformat.v4.new_code_cell(code))
+        msg_id = self.kc.execute(code, store_history=False, allow_stdin=False)
+        self.by_msg[msg_id] = state
+        deadline = time.monotonic() + 120
+        try:
+            self.pump(lambda: state.idle_at is not None, deadline)
+            self.wait_reply(msg_id, deadline)
+            self.drain()
+        except TimeoutError:
+            self.log("epilogue timed out")
+            return None
+        if state.error:
+            self.log(f"epilogue failed: {state.error}")
+            return {"error": state.error}
+        for out in state.outputs:
+            data = out.get("data", {})
+            if "application/json" in data:
+                return data["application/json"]
+            if "text/plain" in data:
+                return data["text/plain"]
+        return None
+
+    def store(self, state: CellState) -> None:
+        state.cell.outputs = state.outputs
+        state.cell.execution_count = state.execution_count
+
+    def write(self) -> None:
+        out = self.args.out
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        tmp = out + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            nbformat.write(self.nb, f)
+        os.replace(tmp, out)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("notebook")
+    p.add_argument("--out", required=True, help="where to write the executed notebook")
+    p.add_argument("--timeout", type=float, default=1800, help="per-cell timeout in seconds")
+    p.add_argument("--startup-timeout", type=float, default=60)
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=0.75,
+        help="seconds of IOPub silence to wait for after a cell reports idle",
+    )
+    p.add_argument("--profile", choices=["quick", "full"])
+    p.add_argument("--recompute", action="store_true")
+    p.add_argument("--label", help="progress prefix (default: the notebook's name)")
+    p.add_argument("--kernel", default=KERNEL_NAME)
+    p.add_argument("--quiet", action="store_true", help="do not echo cells' stream output")
+    p.add_argument(
+        "--epilogue",
+        help="code run after the last cell, outside the notebook; its application/json (or "
+        "text/plain) result is stored in metadata.quantlab.execution.epilogue",
+    )
+    args = p.parse_args(argv)
+    try:
+        nb = nbformat.read(args.notebook, as_version=4)
+    except (OSError, nbformat.reader.NotJSONError) as err:
+        print(f"FAILED {args.notebook}: cannot read notebook: {err}", file=sys.stderr)
+        return 1
+    try:
+        return Executor(nb, args.notebook, args).run()
+    except NotebookFailure as err:
+        print(f"FAILED {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
