@@ -47,8 +47,6 @@ export interface RunResult {
   /** The last epoch record with finite values (null when the first epoch already diverged). */
   final: EpochRecord | null;
   diverged: Divergence | null;
-  /** Oracle MSE floor for this quantizer's bit budget on this source (0 when B_q ≥ B). */
-  oracleFloor: number;
   versions: BackendInfo & { quantlab: string };
   wallMs: number;
   peakRssMb: number;

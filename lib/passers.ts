@@ -1,0 +1,156 @@
+/**
+ * Gradient passers: how the training graph gets through the non-differentiable quantizer
+ * (method §4). Notation: z is the quantizer input, n = Q(z) − z the quantization noise,
+ * sg the stop-gradient, σ = std(z) (over the batch tensor, or per channel), N the number of
+ * values σ is taken over, g the incoming gradient.
+ *
+ * Two families share one mechanism: "detached" passers add a noise whose gradient is cut
+ * (grad = g); "attached" passers write the noise as sg(noise/σ)·σ, so the gradient also
+ * flows through σ: grad = g + ⟨g, noise⟩ (z − z̄) / (N σ²).
+ *
+ * | passer       | forward                   | gradient                 | label    |
+ * |--------------|---------------------------|--------------------------|----------|
+ * | ste          | z + sg(n) = Q(z)          | g                        | paper A  |
+ * | mste         | z + sg(n/σ)·σ = Q(z)      | g + ⟨g,n⟩(z−z̄)/(Nσ²)     | choice   |
+ * | na-detached  | z + sg(s)·u               | g                        | choice   |
+ * | na-attached  | z + sg(s/σ)·σ·u           | g + ⟨g,s·u⟩(z−z̄)/(Nσ²)   | choice   |
+ * | soft-to-hard | Σ_k softmax(−‖z−c_k‖²/τ)c_k | autodiff               | paper A names it; schedule choice |
+ *
+ * with u ~ U(−½, ½) and s = √12·rms(n), so the noise power matches the real quantizer's.
+ *
+ * @module
+ */
+import { tf } from "./backend.ts";
+import type { PasserConfig, PasserKind } from "./config.ts";
+import type { HardQuantization, Quantizer } from "./quantizers/mod.ts";
+import type { Rng } from "./random.ts";
+
+/** What a passer may use besides z and the hard quantization. */
+export interface PassContext {
+  quantizer: Quantizer;
+  /** Fresh noise source for this step (NA passers). */
+  rng: Rng;
+  /** Soft-to-hard temperature at this step. */
+  tau: number;
+}
+
+/** A gradient passer: the value the decoder sees during training. */
+export type Passer = (z: tf.Tensor2D, hard: HardQuantization, ctx: PassContext) => tf.Tensor2D;
+
+/** σ_E over the whole tensor or per channel. [choice: per tensor by default] */
+export type SigmaMode = PasserConfig["sigma"];
+
+const SIGMA_EPS = 1e-12;
+
+/**
+ * Detached noise: forward `value`, gradient g to z (and none to `value`).
+ * `value` is passed in so STE's forward is exactly Q(z), not z + (Q(z) − z) in floating point.
+ */
+const detached = tf.customGrad(
+  // deno-lint-ignore no-explicit-any
+  ((z: tf.Tensor, value: tf.Tensor) => ({
+    value: tf.clone(value),
+    gradFunc: (dy: tf.Tensor) => [tf.clone(dy), tf.zerosLike(value)],
+  })) as any,
+) as (z: tf.Tensor2D, value: tf.Tensor2D) => tf.Tensor2D;
+
+/** The extra gradient of an attached noise: ⟨g, noise⟩ (z − z̄) / (N σ²), per tensor or per channel. */
+export function attachedGradient(
+  g: tf.Tensor2D,
+  z: tf.Tensor2D,
+  noise: tf.Tensor2D,
+  mode: SigmaMode,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const axis = mode === "tensor" ? undefined : 0;
+    const n = mode === "tensor" ? z.size : z.shape[0];
+    const centred = tf.sub(z, tf.mean(z, axis, true));
+    const variance = tf.add(tf.mean(tf.square(centred), axis, true), SIGMA_EPS);
+    const inner = tf.sum(tf.mul(g, noise), axis, true);
+    return tf.add(g, tf.div(tf.mul(inner, centred), tf.mul(variance, n))) as tf.Tensor2D;
+  });
+}
+
+function attached(
+  mode: SigmaMode,
+): (z: tf.Tensor2D, noise: tf.Tensor2D, value: tf.Tensor2D) => tf.Tensor2D {
+  return tf.customGrad(
+    // deno-lint-ignore no-explicit-any
+    ((z: tf.Tensor2D, noise: tf.Tensor2D, value: tf.Tensor2D, save: tf.GradSaveFunc) => {
+      save([z, noise]);
+      return {
+        value: tf.clone(value),
+        gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => [
+          attachedGradient(dy, saved[0] as tf.Tensor2D, saved[1] as tf.Tensor2D, mode),
+          tf.zerosLike(noise),
+          tf.zerosLike(value),
+        ],
+      };
+    }) as any,
+  ) as never;
+}
+
+/** Uniform noise with the power of the real quantization noise: s·u, s = √12·rms(Q(z) − z). */
+function emulatedNoise(z: tf.Tensor2D, q: tf.Tensor2D, rng: Rng): tf.Tensor2D {
+  return tf.tidy(() => {
+    const s = tf.mul(tf.sqrt(tf.mean(tf.squaredDifference(q, z))), Math.sqrt(12));
+    const u = tf.tensor2d(rng.uniforms(z.size, -0.5, 0.5), z.shape);
+    return tf.mul(u, s) as tf.Tensor2D;
+  });
+}
+
+/** STE: q = z + sg(Q(z) − z); forward Q(z), gradient the identity. [paper A] */
+export const ste: Passer = (z, hard) => detached(z, hard.q);
+
+/**
+ * mSTE: q = z + sg(n/σ)·σ. Forward equals Q(z); the quantization noise is tied to the graph
+ * through σ, so its gradient is g + ⟨g,n⟩(z − z̄)/(Nσ²). [choice: our reading of paper A's
+ * "ties the noise to the graph via σ_E"]
+ */
+export function mste(mode: SigmaMode = "tensor"): Passer {
+  const pass = attached(mode);
+  return (z, hard) => tf.tidy(() => pass(z, tf.sub(hard.q, z), hard.q));
+}
+
+/** Noise approximation, detached: q = z + sg(s)·u. Gradient the identity. [choice] */
+export const naDetached: Passer = (z, hard, ctx) =>
+  tf.tidy(() => detached(z, tf.add(z, emulatedNoise(z, hard.q, ctx.rng))));
+
+/** Noise approximation, attached: q = z + sg(s/σ)·σ·u; same forward as detached, gradient through σ. [choice] */
+export function naAttached(mode: SigmaMode = "tensor"): Passer {
+  const pass = attached(mode);
+  return (z, hard, ctx) =>
+    tf.tidy(() => {
+      const noise = emulatedNoise(z, hard.q, ctx.rng);
+      return pass(z, noise, tf.add(z, noise));
+    });
+}
+
+/** Soft-to-hard: q = Σ_k softmax(−‖z − c_k‖²/τ)_k c_k; hard Q is used only for validation. [paper A names it] */
+export const softToHard: Passer = (z, _hard, ctx) => {
+  if (!ctx.quantizer.soft) {
+    throw new Error("passer soft-to-hard: this quantizer has no soft assignment");
+  }
+  return ctx.quantizer.soft(z, ctx.tau);
+};
+
+/**
+ * Temperature of soft-to-hard annealing at `step` of `total`: exponential from τ_start to τ_end,
+ * τ_t = τ_start·(τ_end/τ_start)^(t/(total−1)). [choice]
+ */
+export function temperature(config: PasserConfig, step: number, total: number): number {
+  const t = total <= 1 ? 1 : Math.min(1, step / (total - 1));
+  return config.tauStart * (config.tauEnd / config.tauStart) ** t;
+}
+
+/** The passer a config names. */
+export function buildPasser(config: PasserConfig): Passer {
+  const builders: Record<PasserKind, () => Passer> = {
+    "ste": () => ste,
+    "mste": () => mste(config.sigma),
+    "na-detached": () => naDetached,
+    "na-attached": () => naAttached(config.sigma),
+    "soft-to-hard": () => softToHard,
+  };
+  return builders[config.kind]();
+}

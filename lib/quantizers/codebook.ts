@@ -1,0 +1,129 @@
+/**
+ * One VQ codebook of K vectors: nearest-neighbour search, lookup, codebook loss or EMA
+ * learning, random or k-means initialisation. VQ is one codebook; RVQ is a chain of them.
+ *
+ * @module
+ */
+import { tf } from "../backend.ts";
+import type { CodebookInit, CodebookLearning } from "../config.ts";
+import { kmeans } from "../data.ts";
+import { type Rng } from "../random.ts";
+import { stopGradient } from "../grad.ts";
+
+export interface CodebookOptions {
+  size: number;
+  dim: number;
+  learning: CodebookLearning;
+  init: CodebookInit;
+  emaDecay: number;
+}
+
+export class Codebook {
+  /** (K × dim) codewords. Trainable by the optimizer only when learning = "loss". */
+  readonly embeddings: tf.Variable<tf.Rank.R2>;
+  #emaCount: tf.Variable | null = null;
+  #emaSum: tf.Variable | null = null;
+
+  constructor(readonly options: CodebookOptions, readonly rng: Rng) {
+    const { size, dim, learning } = options;
+    // Random init: N(0, 1) codewords, the scale of a freshly initialised encoder's output. [choice]
+    this.embeddings = tf.variable(
+      tf.tensor2d(rng.normals(size * dim), [size, dim]),
+      learning === "loss",
+    );
+    if (learning === "ema") {
+      this.#emaCount = tf.variable(tf.ones([size]), false);
+      this.#emaSum = tf.variable(tf.clone(this.embeddings), false);
+    }
+  }
+
+  /** Index of the nearest codeword per row: argmin_k ‖c_k‖² − 2⟨z, c_k⟩ (‖z‖² is constant per row). */
+  nearest(z: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => {
+      const c = this.embeddings;
+      const cross = tf.matMul(z, c, false, true);
+      const norms = tf.sum(tf.square(c), 1);
+      return tf.argMin(tf.sub(norms, tf.mul(cross, 2)), 1) as tf.Tensor1D;
+    });
+  }
+
+  /** Squared distances ‖z_n − c_k‖², (frames × K), differentiable in z and c. */
+  distances(z: tf.Tensor2D): tf.Tensor2D {
+    const c = this.embeddings;
+    const zz = tf.sum(tf.square(z), 1, true);
+    const cc = tf.sum(tf.square(c), 1);
+    return tf.add(tf.sub(zz, tf.mul(tf.matMul(z, c, false, true), 2)), cc) as tf.Tensor2D;
+  }
+
+  /**
+   * C[i] as onehot(i)·C: its gradient in C is a plain matMul, whereas tf.gather's needs
+   * UnsortedSegmentSum, which the wasm backend lacks.
+   */
+  lookup(codes: tf.Tensor1D): tf.Tensor2D {
+    return tf.tidy(() =>
+      tf.matMul(oneHot(codes, this.options.size), this.embeddings)
+    ) as tf.Tensor2D;
+  }
+
+  /** mean‖sg(z) − C[i]‖²: moves codewords towards their inputs. Null unless learning by loss. */
+  loss(z: tf.Tensor2D, q: tf.Tensor2D): tf.Scalar | null {
+    if (this.options.learning !== "loss") return null;
+    return tf.mean(tf.squaredDifference(stopGradient(z), q));
+  }
+
+  /** k-means of the given inputs (k-means++ seeding, Lloyd iterations). [choice] */
+  initialize(points: Float32Array, frames: number): void {
+    const { size, dim } = this.options;
+    const { centroids } = kmeans(points, frames, dim, size, this.rng, 20);
+    const full = new Float32Array(size * dim);
+    full.set(centroids);
+    // Fewer points than codewords: keep random codewords for the rest.
+    if (centroids.length < full.length) {
+      full.set(this.embeddings.dataSync().subarray(centroids.length), centroids.length);
+    }
+    const init = tf.tensor2d(full, [size, dim]);
+    this.embeddings.assign(init);
+    this.#emaSum?.assign(init);
+    init.dispose();
+  }
+
+  /**
+   * EMA update: N_k ← γN_k + (1−γ)n_k, m_k ← γm_k + (1−γ)Σ_{i→k} z_i, c_k = m_k / N̂_k with
+   * Laplace-smoothed counts N̂ (ε = 1e-5), as in VQ-VAE-2. [choice]
+   */
+  emaUpdate(z: tf.Tensor2D, codes: tf.Tensor1D): void {
+    if (!this.#emaCount || !this.#emaSum) return;
+    const g = this.options.emaDecay;
+    const count = this.#emaCount, sum = this.#emaSum;
+    tf.tidy(() => {
+      const onehot = oneHot(codes, this.options.size);
+      const n = tf.sum(onehot, 0);
+      const s = tf.matMul(tf.transpose(onehot), z);
+      const newCount = tf.add(tf.mul(count, g), tf.mul(n, 1 - g));
+      const newSum = tf.add(tf.mul(sum, g), tf.mul(s, 1 - g));
+      const total = tf.sum(newCount);
+      const eps = 1e-5;
+      const smoothed = tf.mul(
+        tf.div(tf.add(newCount, eps), tf.add(total, this.options.size * eps)),
+        total,
+      );
+      count.assign(newCount);
+      sum.assign(newSum);
+      this.embeddings.assign(tf.div(newSum, tf.expandDims(smoothed, 1)));
+    });
+  }
+
+  dispose(): void {
+    this.embeddings.dispose();
+    this.#emaCount?.dispose();
+    this.#emaSum?.dispose();
+  }
+}
+
+/**
+ * Float one-hot rows. Built as int32 and cast: tfjs-backend-wasm 4.22's OneHot with
+ * dtype "float32" writes integer bit patterns (1 becomes 1.4e-45).
+ */
+export function oneHot(codes: tf.Tensor1D, depth: number): tf.Tensor2D {
+  return tf.tidy(() => tf.cast(tf.oneHot(codes, depth), "float32")) as tf.Tensor2D;
+}

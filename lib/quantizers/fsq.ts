@@ -1,0 +1,48 @@
+/**
+ * Finite scalar quantization (bounded scalar quantizer). [choice: FSQ of Mentzer et al. 2023]
+ *
+ * z = tanh(e) per dimension; with h_d = (L_d − 1)/2 and o_d = ½ for even L_d (0 for odd),
+ * Q(z)_d = (round(h_d z_d − o_d) + o_d) / h_d, a grid of L_d points in [−1, 1].
+ * Bits = Σ_d log2 L_d. No codebook to learn.
+ *
+ * @module
+ */
+import { tf } from "../backend.ts";
+import type { FsqConfig } from "../config.ts";
+import type { HardQuantization, Quantizer } from "./types.ts";
+
+export function finiteScalarQuantizer(config: FsqConfig): Quantizer {
+  const levels = config.levels;
+  const dim = levels.length;
+  const half = tf.tensor1d(levels.map((l) => (l - 1) / 2));
+  const offset = tf.tensor1d(levels.map((l) => (l % 2 === 0 ? 0.5 : 0)));
+  return {
+    bits: levels.reduce((s, l) => s + Math.log2(l), 0),
+    dim,
+    variables: [],
+    prepare: (e) => tf.tanh(e),
+    quantize(z): HardQuantization {
+      const { q, codes } = tf.tidy(() => {
+        const grid = tf.add(tf.round(tf.sub(tf.mul(z, half), offset)), offset);
+        return {
+          q: tf.div(grid, half) as tf.Tensor2D,
+          codes: tf.cast(tf.add(grid, half), "int32") as tf.Tensor2D,
+        };
+      });
+      return { q, codes, codebookLoss: null };
+    },
+    jointCodes(codes, frames) {
+      const out = new Float64Array(frames);
+      for (let n = 0; n < frames; n++) {
+        let v = 0;
+        for (let d = 0; d < dim; d++) v = v * levels[d] + codes[n * dim + d];
+        out[n] = v;
+      }
+      return out;
+    },
+    dispose() {
+      half.dispose();
+      offset.dispose();
+    },
+  };
+}

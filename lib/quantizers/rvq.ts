@@ -1,0 +1,79 @@
+/**
+ * Residual vector quantizer: N codebooks, each quantizing what the previous ones left.
+ *
+ * r₀ = z; i_s = argmin_k ‖r_s − c_{s,k}‖²; q_s = C_s[i_s]; r_{s+1} = r_s − q_s; Q(z) = Σ_s q_s.
+ * Codebook loss Σ_s mean‖sg(r_s) − q_s‖² (per stage, residuals detached, as in DAC). [paper A/B]
+ *
+ * @module
+ */
+import { tf } from "../backend.ts";
+import type { RvqConfig } from "../config.ts";
+import type { Rng } from "../random.ts";
+import { Codebook } from "./codebook.ts";
+import type { HardQuantization, Quantizer } from "./types.ts";
+
+export function residualVq(config: RvqConfig, dim: number, rng: Rng): Quantizer {
+  const books = Array.from({ length: config.stages }, () =>
+    new Codebook({
+      size: 2 ** config.bitsPerStage,
+      dim,
+      learning: config.learning,
+      init: config.init,
+      emaDecay: config.emaDecay,
+    }, rng));
+  const size = 2 ** config.bitsPerStage;
+  return {
+    bits: config.stages * config.bitsPerStage,
+    dim,
+    variables: config.learning === "loss" ? books.map((b) => b.embeddings) : [],
+    prepare: (e) => e,
+    quantize(z): HardQuantization {
+      let residual: tf.Tensor2D = z;
+      let q: tf.Tensor2D | null = null;
+      let loss: tf.Scalar | null = null;
+      const codes: tf.Tensor1D[] = [];
+      for (const book of books) {
+        const idx = book.nearest(residual);
+        const qs = book.lookup(idx);
+        const ls = book.loss(residual, qs);
+        if (ls) loss = loss ? tf.add(loss, ls) : ls;
+        q = q ? tf.add(q, qs) : qs;
+        residual = tf.sub(residual, qs);
+        codes.push(idx);
+      }
+      return { q: q!, codes: tf.stack(codes, 1) as tf.Tensor2D, codebookLoss: loss };
+    },
+    initialize(z, frames) {
+      // Stage-wise k-means on the residuals left by the already initialised stages. [choice]
+      let residual = tf.tensor2d(z, [frames, dim]);
+      for (const book of books) {
+        book.initialize(residual.dataSync() as Float32Array, frames);
+        const next = tf.tidy(() => tf.sub(residual, book.lookup(book.nearest(residual))));
+        residual.dispose();
+        residual = next as tf.Tensor2D;
+      }
+      residual.dispose();
+    },
+    afterStep(z, codes) {
+      tf.tidy(() => {
+        let residual: tf.Tensor2D = z;
+        books.forEach((book, s) => {
+          const idx = tf.squeeze(tf.slice(codes, [0, s], [-1, 1]), [1]) as tf.Tensor1D;
+          book.emaUpdate(residual, idx);
+          residual = tf.sub(residual, book.lookup(idx));
+        });
+      });
+    },
+    jointCodes(codes, frames) {
+      const out = new Float64Array(frames);
+      const S = config.stages;
+      for (let n = 0; n < frames; n++) {
+        let v = 0;
+        for (let s = 0; s < S; s++) v = v * size + codes[n * S + s];
+        out[n] = v;
+      }
+      return out;
+    },
+    dispose: () => books.forEach((b) => b.dispose()),
+  };
+}
