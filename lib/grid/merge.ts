@@ -90,6 +90,7 @@ export async function mergeStores(
 /** Dotted paths where `a` and `b` differ, timing fields ignored; at most `limit`. */
 export function diffPaths(a: unknown, b: unknown, limit = 3, prefix = ""): string[] {
   const isObj = (v: unknown) => v !== null && typeof v === "object";
+  if (a === undefined || b === undefined) return a === b ? [] : [prefix || "(root)"];
   if (!isObj(a) || !isObj(b) || Array.isArray(a) !== Array.isArray(b)) {
     return canonicalJson(a) === canonicalJson(b) ? [] : [prefix || "(root)"];
   }
