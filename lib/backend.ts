@@ -1,15 +1,19 @@
 /**
  * TensorFlow.js backend selection. quantlab runs on the wasm backend everywhere
  * (library, notebooks, tests); `initBackend` asserts that it really started,
- * because a failed wasm init silently leaves tfjs on `cpu`.
+ * because a failed wasm init silently leaves tfjs on `cpu`. On wasm it also installs
+ * quantlab's kernels (`lib/kernels/`): matMul without the stock transposed slow path, on
+ * native OpenBLAS when it is installed.
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+// The @tensorflow/tfjs bundle, unlike tfjs-core alone, registers every op's gradient.
+import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import "@tensorflow/tfjs-backend-cpu";
+import { type GemmName, installKernels, kernelStatus, uninstallKernels } from "./kernels/mod.ts";
 
 export { tf };
+export type { GemmName };
 
 /** Backends quantlab can run on. `wasm` is the default and the one results are reported for. */
 export type BackendName = "wasm" | "cpu";
@@ -19,6 +23,18 @@ export interface BackendInfo {
   backend: BackendName;
   tfjs: string;
   deno: string;
+  /** Whether quantlab's wasm kernels are installed (false on cpu and for the stock comparison). */
+  patched: boolean;
+  /** The GEMM behind matMul: native OpenBLAS or XNNPACK in wasm; null when not patched. */
+  gemm: GemmName | null;
+}
+
+/** How {@linkcode initBackend} sets up the wasm backend. */
+export interface BackendOptions {
+  /** Install quantlab's kernels (default true); false gives the stock wasm backend. */
+  patched?: boolean;
+  /** GEMM for the patched matMul: "auto" (default) takes OpenBLAS when present, else wasm. */
+  gemm?: GemmName | "auto";
 }
 
 /**
@@ -26,10 +42,14 @@ export interface BackendInfo {
  *
  * @example
  * ```ts
- * const info = await initBackend(); // { backend: "wasm", tfjs: "4.22.0", ... }
+ * const info = await initBackend(); // { backend: "wasm", patched: true, gemm: "openblas", ... }
+ * await initBackend("wasm", { patched: false }); // stock kernels, for comparison
  * ```
  */
-export async function initBackend(name: BackendName = "wasm"): Promise<BackendInfo> {
+export async function initBackend(
+  name: BackendName = "wasm",
+  options: BackendOptions = {},
+): Promise<BackendInfo> {
   tf.enableProdMode();
   if (tf.getBackend() !== name) {
     let ok = false;
@@ -46,14 +66,23 @@ export async function initBackend(name: BackendName = "wasm"): Promise<BackendIn
       );
     }
   }
+  if (name === "wasm") {
+    if (options.patched ?? true) installKernels({ gemm: options.gemm });
+    else uninstallKernels();
+  }
   return backendInfo();
 }
 
 /** The backend currently in use, with versions, for stamping results. */
 export function backendInfo(): BackendInfo {
+  const backend = tf.getBackend() as BackendName;
+  const kernels = kernelStatus();
+  const patched = backend === "wasm" && kernels.patched;
   return {
-    backend: tf.getBackend() as BackendName,
+    backend,
     tfjs: tf.version_core,
     deno: Deno.version.deno,
+    patched,
+    gemm: patched ? kernels.gemm : null,
   };
 }

@@ -1,0 +1,117 @@
+/**
+ * quantlab's kernels for the tfjs wasm backend, installed over the stock ones at run time.
+ *
+ * | kernel | what changes | why |
+ * | --- | --- | --- |
+ * | `BatchMatMul`, `_FusedMatMul` | native OpenBLAS GEMM on the wasm heap, else explicit transposes + XNNPACK | the stock transposed/batched path is a scalar loop |
+ * | `Identity` | shares data instead of copying | tfjs clones every tensor it saves for backprop |
+ * | `Sum` over leading axes | row accumulation, no transpose | the bias gradient of every dense layer |
+ * | `QuantlabAdam` (new) | `tf.train.adam`'s update in one pass, bit-identical | ~15 kernel calls per variable |
+ *
+ * Installation swaps entries in tfjs's global kernel registry, so it can be undone: the stock
+ * configs are kept and {@linkcode uninstallKernels} puts them back.
+ *
+ * @example
+ * ```ts
+ * import { installKernels } from "./lib/kernels/mod.ts";
+ * await tf.setBackend("wasm");
+ * const { gemm } = installKernels(); // "openblas" when libopenblas0-serial is installed
+ * ```
+ *
+ * @module
+ */
+import {
+  _FusedMatMul,
+  BatchMatMul,
+  getKernel,
+  Identity,
+  type KernelConfig,
+  registerKernel,
+  Sum,
+  unregisterKernel,
+} from "@tensorflow/tfjs-core";
+import { loadOpenBlas, type OpenBlas } from "./blas.ts";
+import { batchMatMulKernel, fusedMatMulKernel, type GemmName } from "./matmul.ts";
+import { identityKernel } from "./identity.ts";
+import { ADAM_KERNEL, adamKernel, patchAdam } from "./adam.ts";
+import { sumKernel } from "./sum.ts";
+
+export type { GemmName } from "./matmul.ts";
+export { loadOpenBlas, type OpenBlas } from "./blas.ts";
+
+/** How to install: `gemm: "auto"` takes OpenBLAS when it loads, else wasm. */
+export interface KernelOptions {
+  gemm?: GemmName | "auto";
+  adam?: boolean;
+}
+
+/** What is installed. */
+export interface KernelStatus {
+  patched: boolean;
+  /** The GEMM behind matMul; `null` when the stock kernels are in place. */
+  gemm: GemmName | null;
+  /** OpenBLAS's build description when `gemm` is "openblas". */
+  blas: string | null;
+}
+
+const BACKEND = "wasm";
+const stock = new Map<string, KernelConfig>();
+let status: KernelStatus = { patched: false, gemm: null, blas: null };
+let restoreAdam: (() => void) | null = null;
+
+function _swap(name: string, make: (stock: KernelConfig) => KernelConfig): void {
+  const original = stock.get(name) ?? getKernel(name, BACKEND);
+  if (original == null) throw new Error(`kernels: wasm kernel ${name} is not registered`);
+  stock.set(name, original);
+  unregisterKernel(name, BACKEND);
+  registerKernel(make(original));
+}
+
+/**
+ * Replace the wasm backend's kernels with quantlab's. Idempotent; calling again with another
+ * `gemm` switches GEMMs. Throws when `gemm: "openblas"` is asked for and cannot be loaded.
+ * Call after the wasm backend is initialised (the stock kernels' setup must have run).
+ */
+export function installKernels(options: KernelOptions = {}): KernelStatus {
+  const want = options.gemm ?? "auto";
+  let blas: OpenBlas | null = null;
+  if (want !== "wasm") {
+    blas = loadOpenBlas();
+    if (blas == null && want === "openblas") {
+      throw new Error(
+        'kernels: gemm "openblas" requested but libopenblas.so.0 could not be opened ' +
+          '(install libopenblas0-serial and allow FFI, or use gemm: "auto")',
+      );
+    }
+  }
+  const sgemm = blas?.sgemm ?? null;
+  _swap(BatchMatMul, (s) => batchMatMulKernel(s, sgemm));
+  _swap(_FusedMatMul, (s) => fusedMatMulKernel(s, sgemm));
+  _swap(Identity, identityKernel);
+  _swap(Sum, sumKernel);
+  if (options.adam) {
+    if (getKernel(ADAM_KERNEL, BACKEND) == null) registerKernel(adamKernel());
+    restoreAdam ??= patchAdam();
+  }
+  status = { patched: true, gemm: blas ? "openblas" : "wasm", blas: blas?.config ?? null };
+  return kernelStatus();
+}
+
+/** Put the stock wasm kernels back. */
+export function uninstallKernels(): KernelStatus {
+  for (const [name, config] of stock) {
+    unregisterKernel(name, BACKEND);
+    registerKernel(config);
+  }
+  stock.clear();
+  if (getKernel(ADAM_KERNEL, BACKEND) != null) unregisterKernel(ADAM_KERNEL, BACKEND);
+  restoreAdam?.();
+  restoreAdam = null;
+  status = { patched: false, gemm: null, blas: null };
+  return kernelStatus();
+}
+
+/** What {@linkcode installKernels} last did. */
+export function kernelStatus(): KernelStatus {
+  return { ...status };
+}
