@@ -6,7 +6,6 @@
  * | `BatchMatMul`, `_FusedMatMul` | native OpenBLAS GEMM on the wasm heap, else explicit transposes + XNNPACK | the stock transposed/batched path is a scalar loop |
  * | `Identity` | shares data instead of copying | tfjs clones every tensor it saves for backprop |
  * | `Sum` over leading axes | row accumulation, no transpose | the bias gradient of every dense layer |
- * | `QuantlabAdam` (new) | `tf.train.adam`'s update in one pass, bit-identical | ~15 kernel calls per variable |
  *
  * Installation swaps entries in tfjs's global kernel registry, so it can be undone: the stock
  * configs are kept and {@linkcode uninstallKernels} puts them back.
@@ -33,7 +32,6 @@ import {
 import { loadOpenBlas, type OpenBlas } from "./blas.ts";
 import { batchMatMulKernel, fusedMatMulKernel, type GemmName } from "./matmul.ts";
 import { identityKernel } from "./identity.ts";
-import { ADAM_KERNEL, adamKernel, patchAdam } from "./adam.ts";
 import { sumKernel } from "./sum.ts";
 
 export type { GemmName } from "./matmul.ts";
@@ -42,7 +40,6 @@ export { loadOpenBlas, type OpenBlas } from "./blas.ts";
 /** How to install: `gemm: "auto"` takes OpenBLAS when it loads, else wasm. */
 export interface KernelOptions {
   gemm?: GemmName | "auto";
-  adam?: boolean;
 }
 
 /** What is installed. */
@@ -57,7 +54,6 @@ export interface KernelStatus {
 const BACKEND = "wasm";
 const stock = new Map<string, KernelConfig>();
 let status: KernelStatus = { patched: false, gemm: null, blas: null };
-let restoreAdam: (() => void) | null = null;
 
 function _swap(name: string, make: (stock: KernelConfig) => KernelConfig): void {
   const original = stock.get(name) ?? getKernel(name, BACKEND);
@@ -89,10 +85,6 @@ export function installKernels(options: KernelOptions = {}): KernelStatus {
   _swap(_FusedMatMul, (s) => fusedMatMulKernel(s, sgemm));
   _swap(Identity, identityKernel);
   _swap(Sum, sumKernel);
-  if (options.adam) {
-    if (getKernel(ADAM_KERNEL, BACKEND) == null) registerKernel(adamKernel());
-    restoreAdam ??= patchAdam();
-  }
   status = { patched: true, gemm: blas ? "openblas" : "wasm", blas: blas?.config ?? null };
   return kernelStatus();
 }
@@ -104,9 +96,6 @@ export function uninstallKernels(): KernelStatus {
     registerKernel(config);
   }
   stock.clear();
-  if (getKernel(ADAM_KERNEL, BACKEND) != null) unregisterKernel(ADAM_KERNEL, BACKEND);
-  restoreAdam?.();
-  restoreAdam = null;
   status = { patched: false, gemm: null, blas: null };
   return kernelStatus();
 }
