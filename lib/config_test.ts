@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { ConfigError, DEFAULTS, quantizerBits, resolveConfig } from "./config.ts";
+
+function rejects(input: unknown, field: string, valueText: string) {
+  assert.throws(
+    () => resolveConfig(input as never),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
+      assert.equal(err.field, field);
+      assert.ok(err.message.includes(`config.${field}`), err.message);
+      assert.ok(err.message.includes(valueText), err.message);
+      assert.ok(err.message.includes("expected"), err.message);
+      return true;
+    },
+  );
+}
+
+Deno.test("defaults resolve to the documented paper-A proxy", () => {
+  const cfg = resolveConfig();
+  assert.deepEqual(cfg, DEFAULTS);
+  assert.equal(quantizerBits(cfg.quantizer), 8);
+});
+
+Deno.test("partial input overrides only what it names", () => {
+  const cfg = resolveConfig({ passer: { kind: "mste" }, train: { seed: 3 } });
+  assert.equal(cfg.passer.kind, "mste");
+  assert.equal(cfg.passer.sigma, "tensor");
+  assert.equal(cfg.train.seed, 3);
+  assert.equal(cfg.train.learningRate, 1e-3);
+});
+
+Deno.test("quantizer defaults follow the quantizer kind", () => {
+  assert.equal(quantizerBits(resolveConfig({ quantizer: { kind: "rvq" } }).quantizer), 8);
+  assert.equal(quantizerBits(resolveConfig({ quantizer: { kind: "fsq" } }).quantizer), 12);
+});
+
+Deno.test("invalid configs name the field, the value and what is allowed", () => {
+  rejects({ quantizer: { kind: "lfq" } }, "quantizer.kind", '"lfq"');
+  rejects({ passer: { kind: "ste2" } }, "passer.kind", '"ste2"');
+  rejects({ quantizer: { bits: 0 } }, "quantizer.bits", "0");
+  rejects({ quantizer: { bits: -3 } }, "quantizer.bits", "-3");
+  rejects({ data: { bitsPerGroup: 0 } }, "data.bitsPerGroup", "0");
+  rejects({ data: { frameDim: 16, groups: 3 } }, "data.frameDim", "16");
+  rejects({ train: { learningRate: NaN } }, "train.learningRate", "null");
+  rejects({ train: { learningRate: -1 } }, "train.learningRate", "-1");
+  rejects({ train: { batchSize: 2.5 } }, "train.batchSize", "2.5");
+  rejects(
+    { codec: { latent: 8 }, quantizer: { kind: "fsq", levels: [4, 4] } },
+    "quantizer.levels",
+    "[4,4]",
+  );
+  rejects(
+    { quantizer: { kind: "fsq", levels: [4, 4, 4, 4, 1, 2, 2, 2] } },
+    "quantizer.levels[4]",
+    "1",
+  );
+  rejects(
+    { quantizer: { kind: "rvq" }, passer: { kind: "soft-to-hard" } },
+    "passer.kind",
+    '"soft-to-hard"',
+  );
+  rejects({ train: { lr: 0.1 } }, "train.lr", "0.1");
+  rejects({ optimiser: {} }, "optimiser", "{}");
+  rejects({ passer: { tauStart: 0.1, tauEnd: 1 } }, "passer.tauEnd", "1");
+});
