@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what quantlab needs on a fresh machine with only node, npm and apt:
 # Deno (from the npm package `deno`, into .tools/), the project's npm dependencies
-# (from deno.lock), and Debian's Jupyter and Chromium when a command needs them.
+# (from deno.lock), Debian's single-threaded OpenBLAS, and Jupyter and Chromium when a command
+# needs them.
 # Idempotent: every step is skipped when its result is already there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,17 +24,19 @@ if [ ! -x "$deno_bin" ] || ! "$deno_bin" --version 2>/dev/null | grep -q "deno $
   npm install --silent --no-audit --no-fund --prefix "$root/.tools" "deno@$DENO_VERSION" >&2
 fi
 
+missing=()
+# Single-threaded native GEMM for quantlab's matMul kernels (lib/kernels/blas.ts; wasm fallback).
+dpkg -s libopenblas0-serial >/dev/null 2>&1 || missing+=(libopenblas0-serial)
 if [ "$want_jupyter" = 1 ]; then
-  missing=()
   [ -x /usr/bin/jupyter ] && /usr/bin/python3 -c "import nbclient, nbformat, jupyter_client" 2>/dev/null ||
     missing+=(jupyter-nbconvert python3-nbclient jupyter-client jupyter-notebook)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
-  if [ "${#missing[@]}" -gt 0 ]; then
-    log "installing Debian packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  fi
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 
 cd "$root"
