@@ -30,9 +30,23 @@ export type Sgemm = (
   ldc: number,
 ) => void;
 
+/** Row-major `y = alpha·op(A)·x + beta·y` with unit strides. */
+export type Sgemv = (
+  trans: boolean,
+  m: number,
+  n: number,
+  alpha: number,
+  a: Float32Array,
+  lda: number,
+  x: Float32Array,
+  beta: number,
+  y: Float32Array,
+) => void;
+
 /** A loaded OpenBLAS. */
 export interface OpenBlas {
   sgemm: Sgemm;
+  sgemv: Sgemv;
   /** Path that was opened. */
   path: string;
   /** OpenBLAS's own description, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH … Cooperlake SINGLE_THREADED". */
@@ -57,6 +71,23 @@ const SYMBOLS = {
     parameters: [
       "i32",
       "i32",
+      "i32",
+      "i32",
+      "i32",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+      "buffer",
+      "i32",
+      "f32",
+      "buffer",
+      "i32",
+    ],
+    result: "void",
+  },
+  cblas_sgemv: {
+    parameters: [
       "i32",
       "i32",
       "i32",
@@ -122,7 +153,23 @@ export function loadOpenBlas(): OpenBlas | null {
         c,
         ldc,
       );
-    loaded = { sgemm, path, config, core: _cString(lib.symbols.openblas_get_corename()) };
+    const rawGemv = lib.symbols.cblas_sgemv;
+    const sgemv: Sgemv = (trans, m, n, alpha, a, lda, x, beta, y) =>
+      rawGemv(
+        CBLAS_ROW_MAJOR,
+        trans ? CBLAS_TRANS : CBLAS_NO_TRANS,
+        m,
+        n,
+        alpha,
+        a,
+        lda,
+        x,
+        1,
+        beta,
+        y,
+        1,
+      );
+    loaded = { sgemm, sgemv, path, config, core: _cString(lib.symbols.openblas_get_corename()) };
     break;
   }
   return loaded;

@@ -4,8 +4,8 @@
  * | kernel | what changes | why |
  * | --- | --- | --- |
  * | `BatchMatMul`, `_FusedMatMul` | native OpenBLAS GEMM on the wasm heap, else explicit transposes + XNNPACK | the stock transposed/batched path is a scalar loop |
- * | `Identity` | shares data instead of copying | tfjs clones every tensor it saves for backprop |
- * | `Sum` over leading axes | row accumulation, no transpose | the bias gradient of every dense layer |
+ * | `Identity`, same-dtype `Cast` | share data instead of copying | tfjs clones every tensor it saves for backprop |
+ * | `Sum` over leading axes | `Xᵀ·1` by OpenBLAS `sgemv`, else row accumulation; no transpose | the bias gradient of every dense layer |
  *
  * Installation swaps entries in tfjs's global kernel registry, so it can be undone: the stock
  * configs are kept and {@linkcode uninstallKernels} puts them back.
@@ -22,6 +22,7 @@
 import {
   _FusedMatMul,
   BatchMatMul,
+  Cast,
   getKernel,
   Identity,
   type KernelConfig,
@@ -31,7 +32,7 @@ import {
 } from "@tensorflow/tfjs-core";
 import { loadOpenBlas, type OpenBlas } from "./blas.ts";
 import { batchMatMulKernel, fusedMatMulKernel, type GemmName } from "./matmul.ts";
-import { identityKernel } from "./identity.ts";
+import { castKernel, identityKernel } from "./identity.ts";
 import { sumKernel } from "./sum.ts";
 
 export type { GemmName } from "./matmul.ts";
@@ -84,7 +85,8 @@ export function installKernels(options: KernelOptions = {}): KernelStatus {
   _swap(BatchMatMul, (s) => batchMatMulKernel(s, sgemm));
   _swap(_FusedMatMul, (s) => fusedMatMulKernel(s, sgemm));
   _swap(Identity, identityKernel);
-  _swap(Sum, sumKernel);
+  _swap(Cast, castKernel);
+  _swap(Sum, (s) => sumKernel(s, blas?.sgemv ?? null));
   status = { patched: true, gemm: blas ? "openblas" : "wasm", blas: blas?.config ?? null };
   return kernelStatus();
 }

@@ -31,14 +31,19 @@ Deno.test({
   },
 });
 
-Deno.test("Identity shares data, and the clone outlives its source", () => {
-  const x = tf.tensor2d([[1, 2], [3, 4]]);
-  const y = tf.clone(x);
+Deno.test("Identity and same-dtype Cast share data, and the copy outlives its source", () => {
   const backend = tf.backend() as unknown as { refCount(id: object): number };
-  assert.equal(backend.refCount(x.dataId), 2);
-  x.dispose();
-  assert.deepEqual(y.arraySync(), [[1, 2], [3, 4]]);
-  y.dispose();
+  for (const copy of [tf.clone, (t: tf.Tensor) => tf.cast(t, "float32")]) {
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const y = copy(x);
+    assert.equal(backend.refCount(x.dataId), 2);
+    x.dispose();
+    assert.deepEqual(y.arraySync(), [[1, 2], [3, 4]]);
+    y.dispose();
+  }
+  const i = tf.cast(tf.tensor1d([1.7, -2.2]), "int32");
+  assert.deepEqual([i.dtype, i.arraySync()], ["int32", [1, -2]]);
+  i.dispose();
 });
 
 Deno.test("Sum over leading axes matches stock wasm and cpu", async () => {
@@ -49,6 +54,7 @@ Deno.test("Sum over leading axes matches stock wasm and cpu", async () => {
     [[3, 4, 5], [1, 0], true],
     [[3, 4, 5], 0, false],
     [[6, 1], 0, false],
+    [[0, 3], 0, false],
   ];
   const run = () =>
     tf.tidy(() =>
@@ -62,14 +68,15 @@ Deno.test("Sum over leading axes matches stock wasm and cpu", async () => {
     const cpu = run();
     await initBackend("wasm", { patched: false });
     const stock = run();
-    await initBackend("wasm");
-    const patched = run();
-    patched.forEach((got, i) => {
-      for (const want of [cpu[i], stock[i]]) {
-        assert.deepEqual(got.shape, want.shape);
-        got.data.forEach((v, j) => assert.ok(Math.abs(v - want.data[j]) <= 1e-4, `case ${i}`));
-      }
-    });
+    for (const gemm of ["wasm", "auto"] as const) {
+      await initBackend("wasm", { gemm });
+      run().forEach((got, i) => {
+        for (const want of [cpu[i], stock[i]]) {
+          assert.deepEqual(got.shape, want.shape);
+          got.data.forEach((v, j) => assert.ok(Math.abs(v - want.data[j]) <= 1e-4, `case ${i}`));
+        }
+      });
+    }
   } finally {
     await initBackend("wasm");
   }

@@ -3,7 +3,8 @@
  *
  * The stock kernel moves the reduced axes innermost with a full transpose before summing. The
  * bias gradient of every dense layer is exactly that case (`[batch, n] → [n]`), and the transpose
- * costs more than the sum. Here the rows are accumulated in place in float64 and rounded once.
+ * costs more than the sum. Here the sum is `Xᵀ·1` with OpenBLAS's `sgemv` on the heap when it is
+ * loaded, else the rows are accumulated in place in float64 and rounded once.
  *
  * @module
  */
@@ -15,12 +16,14 @@ import {
   util,
 } from "@tensorflow/tfjs-core";
 import { heapF32, offsetF32, type WasmBackend } from "./_heap.ts";
+import type { Sgemv } from "./blas.ts";
 
 type KernelArgs = Parameters<KernelFunc>[0];
 
-/** `Sum` whose float32 reductions over a leading block of axes are done row by row. */
-export function sumKernel(stock: KernelConfig): KernelConfig {
+/** `Sum` whose float32 reductions over a leading block of axes avoid the transpose. */
+export function sumKernel(stock: KernelConfig, sgemv: Sgemv | null): KernelConfig {
   let acc = new Float64Array(0);
+  let ones = new Float32Array(0);
   const kernelFunc = (args: KernelArgs) => {
     const backend = args.backend as WasmBackend;
     const { x } = args.inputs as { x: TensorInfo };
@@ -39,15 +42,25 @@ export function sumKernel(stock: KernelConfig): KernelConfig {
       ? backend_util.expandShapeToKeepDim(x.shape.slice(axes.length), axes)
       : x.shape.slice(axes.length);
     const out = backend.makeOutput(outShape, "float32");
-    if (acc.length < cols) acc = new Float64Array(cols);
-    acc.fill(0, 0, cols);
     const heap = heapF32(backend);
     const xOff = offsetF32(backend, x);
+    const oOff = offsetF32(backend, out);
+    if (rows === 0 || cols === 0) {
+      heap.fill(0, oOff, oOff + cols);
+      return out;
+    }
+    if (sgemv != null) {
+      if (ones.length < rows) ones = new Float32Array(rows).fill(1);
+      const a = heap.subarray(xOff, xOff + rows * cols);
+      sgemv(true, rows, cols, 1, a, cols, ones, 0, heap.subarray(oOff, oOff + cols));
+      return out;
+    }
+    if (acc.length < cols) acc = new Float64Array(cols);
+    acc.fill(0, 0, cols);
     for (let r = 0; r < rows; r++) {
       const base = xOff + r * cols;
       for (let c = 0; c < cols; c++) acc[c] += heap[base + c];
     }
-    const oOff = offsetF32(backend, out);
     for (let c = 0; c < cols; c++) heap[oOff + c] = acc[c];
     return out;
   };
