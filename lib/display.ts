@@ -9,8 +9,9 @@
  * `application/vnd.quantlab.finding+json` in the same output; `scripts/build_reports.ts` collects
  * those into `reports/findings.json`.
  *
- * Output-expectation rule (scripts/execute_notebook.py): a cell whose last line does not end with
- * `;` must produce output, so end display cells with the call itself, e.g. `table(rows)`.
+ * Output-expectation rule (scripts/execute_notebook.py): a cell whose last top-level statement is
+ * an expression must show something, so end display cells with the call, e.g. `table(rows);`.
+ * Cells ending in a declaration, import, assignment or control flow may be silent.
  *
  * @example
  * ```ts

@@ -76,15 +76,22 @@ export function renderPlot(options: PlotOptions): string {
   const main = root.tagName.toLowerCase() === "svg" ? root : root.querySelector(`svg.${id}`);
   if (!main) throw new Error("renderPlot: Plot produced no <svg>");
   main.setAttribute("data-chart", "");
+  // plot-clip-3 → <id>-clip-3: scoped to this chart, still readable.
+  const rename = (old: string) => `${id}-${old.replace(/^plot-/, "")}`;
   for (const el of [root, ...Array.from(root.querySelectorAll("*"))]) {
     if (el.tagName.toLowerCase() === "svg") el.setAttribute("xmlns", SVG_NS);
     const own = el.getAttribute("id");
-    if (own) el.setAttribute("id", `${id}-${own}`);
+    if (own) el.setAttribute("id", rename(own));
     for (const attr of Array.from(el.attributes)) {
       const v = attr.value;
-      if (v.includes("url(#")) el.setAttribute(attr.name, v.replaceAll("url(#", `url(#${id}-`));
+      if (v.includes("url(#")) {
+        el.setAttribute(
+          attr.name,
+          v.replace(/url\(#([^)]+)\)/g, (_m, ref) => `url(#${rename(ref)})`),
+        );
+      }
       if ((attr.name === "href" || attr.name === "xlink:href") && v.startsWith("#")) {
-        el.setAttribute(attr.name, `#${id}-${v.slice(1)}`);
+        el.setAttribute(attr.name, `#${rename(v.slice(1))}`);
       }
     }
   }

@@ -17,7 +17,8 @@
  *              (default: notebooks, .cache/executed)
  *
  * Exits non-zero, naming the notebook, when any cell errors or misses its expected output (see
- * scripts/execute_notebook.py), and when the written report fails its checks (lib/report/check.ts).
+ * scripts/execute_notebook.py), when the written report fails its checks (lib/report/check.ts),
+ * or when headless Chromium shows a chart without size or marks (scripts/browser_check.ts).
  *
  * @module
  */
@@ -25,6 +26,7 @@ import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { jupyterEnv, ROOT, writeKernelSpec } from "./kernel.ts";
 import { writeReports } from "../lib/report/mod.ts";
+import { browserCheck } from "./browser_check.ts";
 
 const PYTHON = "/usr/bin/python3";
 const EXECUTOR = join(ROOT, "scripts", "execute_notebook.py");
@@ -220,6 +222,20 @@ async function main(): Promise<void> {
   if (built.problems.length > 0) {
     fail(`the report in ${outDir} fails its checks:\n  ${built.problems.join("\n  ")}`);
   }
+  const files = [...built.pages.map((p) => p.file), "index.html"];
+  const seen = await browserCheck(files.map((f) => join(outDir, f)));
+  const browserProblems = seen.flatMap((p, i) => {
+    const expected = built.pages[i]?.charts ?? 0;
+    const extra = p.charts.length === expected
+      ? []
+      : [`Chromium shows ${p.charts.length} chart(s), the notebook has ${expected}`];
+    return [...p.problems, ...extra].map((problem) => `${files[i]}: ${problem}`);
+  });
+  if (browserProblems.length > 0) {
+    fail(`headless Chromium sees broken pages:\n  ${browserProblems.join("\n  ")}`);
+  }
+  const charts = seen.reduce((n, p) => n + p.charts.length, 0);
+  log(`Chromium rendered ${charts} chart(s) on ${files.length} page(s), all with a size and marks`);
   const verdicts = new Map<string, number>();
   for (const f of built.findings) verdicts.set(f.verdict, (verdicts.get(f.verdict) ?? 0) + 1);
   log(

@@ -8,11 +8,12 @@ cell reports idle the executor keeps reading IOPub until `--grace` seconds pass 
 Outputs that arrive after idle (even during a later cell) still land in the right cell and are
 counted as "late" in the summary and in `metadata.quantlab.execution.late_outputs`.
 
-Output-expectation rule (one rule, no tags): a code cell must produce output (a stream, a
-display_data or an execute_result with non-empty data) unless its last code line ends with `;`.
-Blank lines and `//` comments at the end are ignored. So `table(rows)` and `chart(...)` as the
-last line must show something; `const r = await run(cfg);` or `import ...;` may be silent. Note
-that Deno's kernel still shows the value of `expr;`: the `;` only waives the check.
+Output-expectation rule (one rule, no tags, indifferent to `;` since deno fmt adds them): a code
+cell must produce output (a stream, a display_data or an execute_result with non-empty data) when
+its last top-level statement is an expression: `table(rows)`, `chart(...)`, `finding({...})`,
+`await run(cfg)`, `console.log(x)`, a bare value. Cells ending in a declaration (`const r = await
+run(cfg)`, `function`, `class`, `type` ...), an `import`, an assignment or a control-flow statement
+(`if`, `for`, `try` ...) may be silent. To run something silently, assign its result.
 
 Fails (exit 1, message naming the notebook and the cell index) when a cell errors, times out,
 the kernel dies, or an expected output is missing. The executed notebook is written even then,
@@ -49,26 +50,110 @@ class NotebookFailure(Exception):
     """A failure that names the notebook and, when it applies, the cell."""
 
 
+DECLARATION = re.compile(
+    r"(import|export|const|let|var|using|function|async\s+function|class|abstract\s+class"
+    r"|interface|enum|declare|namespace|if|for|while|do|try|switch|return|throw|break|continue"
+    r"|type\s+[A-Za-z_$])\b"
+)
+ASSIGNMENT = re.compile(r"[A-Za-z_$][\w$.]*(\[[^\]]*\])?\s*([-+*/%&|^]|\*\*|<<|>>>?|\?\?|&&|\|\|)?=(?![=>])")
+CONTINUATION = tuple(".?:)]},+-*/%&|^=<>")
+
+
+def top_level_statements(source: str) -> list:
+    """Split TypeScript source into top-level statements (strings and comments blanked out).
+
+    A statement ends at `;` outside brackets, or at a line break outside brackets when the next
+    line starts in column 0 with something that cannot continue an expression. This is the
+    layout deno fmt writes and people type; regex literals are not recognised.
+    """
+    out, cur = [], []
+    depth = 0
+    templates = []  # bracket depth at which each open `${` of a template literal started
+    i, n = 0, len(source)
+
+    def end():
+        text = "".join(cur).strip()
+        if text:
+            out.append(text)
+        cur.clear()
+
+    def skip_template(i):
+        # i is just after a backtick or after the `}` closing a `${`; returns the index after
+        # the closing backtick, or after `${` (pushing the template onto the stack).
+        while i < n:
+            c = source[i]
+            if c == "\\":
+                i += 2
+            elif c == "`":
+                return i + 1, False
+            elif c == "$" and source.startswith("${", i):
+                return i + 2, True
+            else:
+                i += 1
+        return n, False
+
+    while i < n:
+        c = source[i]
+        if source.startswith("//", i):
+            while i < n and source[i] != "\n":
+                i += 1
+            continue
+        if source.startswith("/*", i):
+            j = source.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+            cur.append(" ")
+            continue
+        if c in "'\"":
+            i += 1
+            while i < n and source[i] != c and source[i] != "\n":
+                i += 2 if source[i] == "\\" else 1
+            i += 1
+            cur.append("0")
+            continue
+        if c == "`" or (c == "}" and templates and depth == templates[-1] + 1):
+            if c == "}":
+                templates.pop()
+                depth -= 1
+            i, opened = skip_template(i + 1)
+            if opened:
+                templates.append(depth)
+                depth += 1
+            else:
+                cur.append("0")
+            continue
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth = max(0, depth - 1)
+        if depth == 0 and c == ";":
+            end()
+            i += 1
+            continue
+        if depth == 0 and c == "\n":
+            rest = source[i + 1 :]
+            nxt = rest.lstrip("\n")
+            if nxt and not nxt[0].isspace() and not nxt.startswith(CONTINUATION):
+                end()
+                i += 1
+                continue
+        cur.append(c)
+        i += 1
+    end()
+    return out
+
+
 def expects_output(source: str) -> bool:
-    """The output-expectation rule: the last code line does not end with `;`."""
-    lines = []
-    in_block = False
-    for raw in reversed(source.splitlines()):
-        line = raw.strip()
-        if in_block:
-            if line.startswith("/*"):
-                in_block = False
-            continue
-        if not line or line.startswith("//"):
-            continue
-        if line.endswith("*/") and "/*" not in line:
-            in_block = True
-            continue
-        line = re.sub(r"\s*/\*.*\*/$", "", line)
-        line = re.sub(r"\s+//[^\"'`]*$", "", line)
-        lines.append(line)
-        break
-    return bool(lines) and not lines[0].endswith(";")
+    """The output-expectation rule: the cell's last top-level statement is an expression.
+
+    Declarations (const/let/var/function/class/type/interface/enum), import/export, assignments
+    and control flow (if/for/while/try/...) may be silent; anything else (a call such as
+    `table(rows)`, `await run(cfg)`, `console.log(x)`, a bare value) must show something.
+    """
+    statements = top_level_statements(source)
+    if not statements:
+        return False
+    last = statements[-1]
+    return not (DECLARATION.match(last) or ASSIGNMENT.match(last))
 
 
 def has_content(output) -> bool:
@@ -341,11 +426,11 @@ class Executor:
             if msg not in problems:
                 problems.append(msg)
         for i in missing:
-            src = self.nb.cells[i].source.strip().splitlines()
+            last = top_level_statements(self.nb.cells[i].source)[-1].splitlines()[0]
             problems.append(
-                f"{self.path}: cell #{i} produced no output, but its last line "
-                f"({src[-1].strip()[:60] if src else ''!r}) has no trailing ';' so output is "
-                "expected; end it with ';' if it should be silent"
+                f"{self.path}: cell #{i} produced no output, but its last statement "
+                f"({last[:60]!r}) is an expression, so output is expected; assign the result "
+                "(`const x = ...`) if the cell should be silent"
             )
         for p in problems:
             print(f"FAILED {p}", file=sys.stderr, flush=True)

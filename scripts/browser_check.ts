@@ -1,0 +1,200 @@
+/**
+ * Open report pages in a real browser (Debian's headless Chromium, driven over the DevTools
+ * protocol with Deno's built-in WebSocket) and check what a reader sees: every chart
+ * (`svg[data-chart]`) has a non-zero rendered size and visible data marks, and the page fetched
+ * no resource at all (everything is inline).
+ *
+ *   deno run -A scripts/browser_check.ts reports/*.html
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** What the browser saw on one page. */
+export interface BrowserPage {
+  file: string;
+  charts: { width: number; height: number; visibleMarks: number }[];
+  /** URLs the page fetched besides itself (must be none). */
+  resources: string[];
+  problems: string[];
+}
+
+const MEASURE = `(() => {
+  const charts = [...document.querySelectorAll("svg[data-chart]")].map((svg) => {
+    const r = svg.getBoundingClientRect();
+    const marks = [...svg.querySelectorAll("g[aria-label]")]
+      .filter((g) => !/axis|grid|frame|tick|label/i.test(g.getAttribute("aria-label")))
+      .flatMap((g) => [...g.querySelectorAll("path, circle, rect, line, polygon, polyline")])
+      .filter((el) => { const b = el.getBoundingClientRect(); return b.width > 0 || b.height > 0; });
+    return { width: r.width, height: r.height, visibleMarks: marks.length };
+  });
+  const resources = performance.getEntriesByType("resource").map((e) => e.name);
+  return JSON.stringify({ charts, resources });
+})()`;
+
+interface Cdp {
+  send(method: string, params?: Record<string, unknown>, sessionId?: string): Promise<unknown>;
+  once(method: string, sessionId: string): Promise<unknown>;
+  close(): void;
+}
+
+function connect(url: string): Promise<Cdp> {
+  const ws = new WebSocket(url);
+  let next = 0;
+  const pending = new Map<number, { ok: (v: unknown) => void; err: (e: Error) => void }>();
+  const waiters: { method: string; sessionId: string; ok: (v: unknown) => void }[] = [];
+  ws.onmessage = (ev) => {
+    const msg = JSON.parse(ev.data);
+    if (msg.id !== undefined) {
+      const p = pending.get(msg.id);
+      pending.delete(msg.id);
+      if (msg.error) p?.err(new Error(`${msg.error.message} (${msg.error.code})`));
+      else p?.ok(msg.result);
+      return;
+    }
+    const i = waiters.findIndex((w) => w.method === msg.method && w.sessionId === msg.sessionId);
+    if (i >= 0) waiters.splice(i, 1)[0].ok(msg.params);
+  };
+  const cdp: Cdp = {
+    send(method, params = {}, sessionId) {
+      const id = ++next;
+      ws.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
+      return new Promise((ok, err) => pending.set(id, { ok, err }));
+    },
+    once(method, sessionId) {
+      return new Promise((ok) => waiters.push({ method, sessionId, ok }));
+    },
+    close: () => ws.close(),
+  };
+  return new Promise((ok, err) => {
+    ws.onopen = () => ok(cdp);
+    ws.onerror = (e) => err(new Error(`DevTools WebSocket: ${(e as ErrorEvent).message}`));
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, err) => {
+      timer = setTimeout(() => err(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+    }),
+  ]);
+}
+
+/** Start Chromium with a fresh profile and return its DevTools WebSocket URL. */
+async function launch(profileDir: string): Promise<{ child: Deno.ChildProcess; ws: string }> {
+  const child = new Deno.Command(CHROMIUM, {
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-dev-shm-usage",
+      `--user-data-dir=${profileDir}`,
+      "--remote-debugging-port=0",
+      "--window-size=1100,900",
+      "about:blank",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  const ws = await withTimeout(
+    (async () => {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`chromium exited before DevTools started:\n${seen.slice(-2000)}`);
+        seen += value;
+        const m = seen.match(/DevTools listening on (ws:\/\/\S+)/);
+        if (m) return m[1];
+      }
+    })(),
+    30_000,
+    "starting chromium",
+  );
+  // Keep draining stderr so Chromium never blocks on a full pipe.
+  (async () => {
+    try {
+      while (!(await reader.read()).done) { /* discard */ }
+    } catch { /* closed */ }
+  })();
+  return { child, ws };
+}
+
+/**
+ * Load each page in one headless Chromium and measure its charts. A page with no chart is
+ * reported with `charts: []`; judging that is the caller's business.
+ */
+export async function browserCheck(files: string[]): Promise<BrowserPage[]> {
+  const profileDir = await Deno.makeTempDir({ prefix: "quantlab-chromium-" });
+  const { child, ws } = await launch(profileDir);
+  const results: BrowserPage[] = [];
+  let cdp: Cdp | undefined;
+  try {
+    cdp = await connect(ws);
+    for (const file of files) {
+      const { targetId } = await cdp.send("Target.createTarget", { url: "about:blank" }) as {
+        targetId: string;
+      };
+      const { sessionId } = await cdp.send("Target.attachToTarget", {
+        targetId,
+        flatten: true,
+      }) as {
+        sessionId: string;
+      };
+      await cdp.send("Page.enable", {}, sessionId);
+      const loaded = cdp.once("Page.loadEventFired", sessionId);
+      const url = pathToFileURL(resolve(file)).href;
+      const nav = await cdp.send("Page.navigate", { url }, sessionId) as { errorText?: string };
+      if (nav.errorText) throw new Error(`${file}: navigation failed: ${nav.errorText}`);
+      await withTimeout(loaded, 30_000, `loading ${file}`);
+      const { result } = await cdp.send(
+        "Runtime.evaluate",
+        { expression: MEASURE, returnByValue: true },
+        sessionId,
+      ) as { result: { value: string } };
+      const seen = JSON.parse(result.value) as Omit<BrowserPage, "file" | "problems">;
+      const problems: string[] = [];
+      seen.charts.forEach((c, i) => {
+        if (!(c.width > 0 && c.height > 0)) {
+          problems.push(`chart ${i + 1} renders at ${c.width}×${c.height}`);
+        }
+        if (c.visibleMarks === 0) problems.push(`chart ${i + 1} shows no data marks`);
+      });
+      for (const r of seen.resources) problems.push(`fetched ${r}`);
+      results.push({ file, ...seen, problems });
+      await cdp.send("Target.closeTarget", { targetId });
+    }
+    await cdp.send("Browser.close").catch(() => {});
+  } finally {
+    cdp?.close();
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+    await Deno.remove(profileDir, { recursive: true }).catch(() => {});
+  }
+  return results;
+}
+
+if (import.meta.main) {
+  const pages = await browserCheck(Deno.args);
+  let bad = 0;
+  for (const p of pages) {
+    const sizes = p.charts.map((c) => `${Math.round(c.width)}×${Math.round(c.height)}`).join(" ");
+    console.log(`${p.file}: ${p.charts.length} chart(s) ${sizes}`);
+    for (const problem of p.problems) console.log(`  FAILED ${problem}`);
+    bad += p.problems.length;
+  }
+  Deno.exit(bad ? 1 : 0);
+}
