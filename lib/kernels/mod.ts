@@ -5,6 +5,7 @@
  * | --- | --- | --- |
  * | `BatchMatMul`, `_FusedMatMul` | native OpenBLAS GEMM on the wasm heap, else explicit transposes + XNNPACK | the stock transposed/batched path is a scalar loop |
  * | `Identity`, same-dtype `Cast` | share data instead of copying | tfjs clones every tensor it saves for backprop |
+ * | `QuantlabAdam` (new), `AdamOptimizer.applyGradients` | one SIMD pass per variable, bit-identical | thirteen kernel calls per variable |
  * | `Sum` over leading axes | `Xᵀ·1` by OpenBLAS `sgemv`, else row accumulation; no transpose | the bias gradient of every dense layer |
  *
  * Installation swaps entries in tfjs's global kernel registry, so it can be undone: the stock
@@ -33,6 +34,7 @@ import {
 import { loadOpenBlas, type OpenBlas } from "./blas.ts";
 import { batchMatMulKernel, fusedMatMulKernel, type GemmName } from "./matmul.ts";
 import { castKernel, identityKernel } from "./identity.ts";
+import { ADAM_KERNEL, adamKernel, patchAdam } from "./adam.ts";
 import { sumKernel } from "./sum.ts";
 
 export type { GemmName } from "./matmul.ts";
@@ -55,6 +57,7 @@ export interface KernelStatus {
 const BACKEND = "wasm";
 const stock = new Map<string, KernelConfig>();
 let status: KernelStatus = { patched: false, gemm: null, blas: null };
+let restoreAdam: (() => void) | null = null;
 
 function _swap(name: string, make: (stock: KernelConfig) => KernelConfig): void {
   const original = stock.get(name) ?? getKernel(name, BACKEND);
@@ -87,6 +90,8 @@ export function installKernels(options: KernelOptions = {}): KernelStatus {
   _swap(Identity, identityKernel);
   _swap(Cast, castKernel);
   _swap(Sum, (s) => sumKernel(s, blas?.sgemv ?? null));
+  if (getKernel(ADAM_KERNEL, BACKEND) == null) registerKernel(adamKernel());
+  restoreAdam ??= patchAdam();
   status = { patched: true, gemm: blas ? "openblas" : "wasm", blas: blas?.config ?? null };
   return kernelStatus();
 }
@@ -98,6 +103,9 @@ export function uninstallKernels(): KernelStatus {
     registerKernel(config);
   }
   stock.clear();
+  if (getKernel(ADAM_KERNEL, BACKEND) != null) unregisterKernel(ADAM_KERNEL, BACKEND);
+  restoreAdam?.();
+  restoreAdam = null;
   status = { patched: false, gemm: null, blas: null };
   return kernelStatus();
 }
