@@ -1,0 +1,93 @@
+/**
+ * `./quantlab jupyter`: register the project's Deno kernel (project-local kernelspec, see
+ * scripts/kernel.ts) and start Debian's classic Jupyter Notebook on `notebooks/` with it.
+ *
+ *   deno run -A scripts/jupyter.ts [--port 8888] [--ip 127.0.0.1] [--quick] [--recompute]
+ *                                   [-- <extra jupyter-notebook options>]
+ *
+ * --quick / --recompute set QUANTLAB_PROFILE=quick / QUANTLAB_RECOMPUTE=1 for the kernels this
+ * server starts (default: the environment's values; notebooks default to the full profile).
+ * Nothing is written outside the repository: JUPYTER_PATH points at `.cache/jupyter`, and the
+ * server's runtime and config folders live under `.cache/jupyter` too.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { jupyterEnv, KERNEL_NAME, ROOT, writeKernelSpec } from "./kernel.ts";
+
+const PYTHON = "/usr/bin/python3";
+
+/** The command line that starts the notebook server (exported for tests). */
+export function notebookCommand(opts: { port: number; ip: string; extra: string[] }): string[] {
+  return [
+    PYTHON,
+    "-m",
+    "notebook",
+    `--notebook-dir=${join(ROOT, "notebooks")}`,
+    `--MappingKernelManager.default_kernel_name=${KERNEL_NAME}`,
+    `--port=${opts.port}`,
+    `--ip=${opts.ip}`,
+    "--no-browser",
+    // Containers and CI machines often run as root, which the server refuses without this flag.
+    ...(Deno.uid() === 0 ? ["--allow-root"] : []),
+    ...opts.extra,
+  ];
+}
+
+async function hasNotebook(): Promise<boolean> {
+  try {
+    const out = await new Deno.Command(PYTHON, {
+      args: ["-c", "import notebook"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: Deno.args,
+    options: {
+      port: { type: "string", default: "8888" },
+      ip: { type: "string", default: "127.0.0.1" },
+      quick: { type: "boolean", default: false },
+      recompute: { type: "boolean", default: false },
+    },
+    allowPositionals: true,
+  });
+  if (!(await hasNotebook())) {
+    console.error(
+      "[jupyter] Debian's classic Jupyter Notebook is missing: " +
+        "apt-get install --no-install-recommends jupyter-notebook",
+    );
+    Deno.exit(1);
+  }
+  const loc = await writeKernelSpec();
+  const env = jupyterEnv(loc);
+  // Keep the server's runtime files and config inside the repository, not in ~/.local or ~/.jupyter.
+  env.JUPYTER_RUNTIME_DIR = join(loc.jupyterPath, "runtime");
+  env.JUPYTER_CONFIG_DIR = join(loc.jupyterPath, "config");
+  if (values.quick) env.QUANTLAB_PROFILE = "quick";
+  if (values.recompute) env.QUANTLAB_RECOMPUTE = "1";
+  const [cmd, ...args] = notebookCommand({
+    port: Number(values.port),
+    ip: values.ip!,
+    extra: positionals,
+  });
+  console.error(
+    `[jupyter] kernel "${KERNEL_NAME}" from ${loc.specFile}; notebooks in ${
+      join(ROOT, "notebooks")
+    }`,
+  );
+  const child = new Deno.Command(cmd, { args, env, cwd: ROOT }).spawn();
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(sig, () => child.kill(sig));
+  }
+  Deno.exit((await child.status).code);
+}
+
+if (import.meta.main) await main();

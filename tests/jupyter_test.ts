@@ -1,0 +1,82 @@
+/**
+ * `./quantlab jupyter` (scripts/jupyter.ts) starts Debian's Jupyter Notebook whose default kernel
+ * is the project's Deno kernel, and that kernel starts.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DENO, PYTHON, ROOT } from "./_notebooks.ts";
+
+Deno.test("the notebook server offers and starts the project's Deno kernel", async () => {
+  const token = crypto.randomUUID();
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = new Deno.Command(DENO, {
+    args: [
+      "run",
+      "-A",
+      join(ROOT, "scripts", "jupyter.ts"),
+      "--port",
+      String(port),
+      "--",
+      `--NotebookApp.token=${token}`,
+      "--NotebookApp.port_retries=50",
+    ],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  try {
+    let base = "";
+    const deadline = Date.now() + 60_000;
+    while (!base && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      log += value;
+      base = log.match(/(http:\/\/127\.0\.0\.1:\d+)\//)?.[1] ?? "";
+    }
+    assert.ok(base, `the server did not start:\n${log}`);
+    (async () => {
+      try {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) log += r.value;
+      } catch { /* closed */ }
+    })();
+    const api = (path: string, init?: RequestInit) =>
+      fetch(`${base}/api/${path}?token=${token}`, init).then((r) => r.json());
+    const specs = await api("kernelspecs");
+    assert.equal(specs.default, "quantlab-deno");
+    assert.equal(specs.kernelspecs["quantlab-deno"].spec.language, "typescript");
+    assert.equal(specs.kernelspecs["quantlab-deno"].spec.argv[0], Deno.execPath());
+    const kernel = await api("kernels", {
+      method: "POST",
+      body: JSON.stringify({ name: "quantlab-deno" }),
+    });
+    for (let i = 0; i < 80 && !log.includes(`Kernel started: ${kernel.id}`); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.match(log, new RegExp(`Kernel started: ${kernel.id}, name: quantlab-deno`));
+    // Talk to the server's kernel through its connection file: it must evaluate TypeScript.
+    const connection = join(ROOT, ".cache", "jupyter", "runtime", `kernel-${kernel.id}.json`);
+    const script = `import sys
+from jupyter_client import BlockingKernelClient
+kc = BlockingKernelClient(connection_file=sys.argv[1])
+kc.load_connection_file()
+kc.start_channels()
+kc.wait_for_ready(timeout=30)
+reply = kc.execute_interactive("const n: number = 6 * 7; n", timeout=30, output_hook=lambda m: print(m["content"].get("data", {}).get("text/plain", "")) if m["msg_type"] == "execute_result" else None)
+print(reply["content"]["status"])`;
+    const out = await new Deno.Command(PYTHON, { args: ["-c", script, connection] }).output();
+    assert.equal(
+      new TextDecoder().decode(out.stdout).trim(),
+      "42\nok",
+      new TextDecoder().decode(out.stderr),
+    );
+    await fetch(`${base}/api/kernels/${kernel.id}?token=${token}`, { method: "DELETE" }).then((r) =>
+      r.body?.cancel()
+    );
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+  }
+});
