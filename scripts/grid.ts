@@ -6,7 +6,7 @@
  *                      [--timeout SECONDS] [--recompute]
  * grid status <grid.json> [--shard i/n] [--store DIR] [--job module#export]
  * grid merge <dir>... --into <dir>
- * grid speedup [<grid.json>] [--jobs N] [--job module#export] [--workers 1,2]
+ * grid speedup [<grid.json>] [--jobs N] [--job module#export] [--workers 1,2] [--repeat N]
  * ```
  *
  * Progress and warnings go to stderr; the last stdout line of every command is one JSON object
@@ -32,7 +32,7 @@ const USAGE = `usage:
                        [--timeout SECONDS] [--recompute]
   grid status <grid.json> [--shard i/n] [--store DIR] [--job module#export]
   grid merge <dir>... --into <dir>
-  grid speedup [<grid.json>] [--jobs N] [--job module#export] [--workers 1,2]
+  grid speedup [<grid.json>] [--jobs N] [--job module#export] [--workers 1,2] [--repeat N]
 
 A grid file is a JSON array of partial configs, or {"base": {...}, "vary": {"train.seed": [0, 1]}}.
 The store defaults to $QUANTLAB_CACHE, else .cache/results/. Jobs default to lib/train.ts#train.`;
@@ -86,6 +86,7 @@ async function main(args: string[]): Promise<number> {
       recompute: { type: "boolean" },
       into: { type: "string" },
       jobs: { type: "string" },
+      repeat: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -142,8 +143,9 @@ async function main(args: string[]): Promise<number> {
         ? await grid(positionals)
         : speedupGrid(positiveInt("jobs", opts.jobs));
       const workers = (opts.workers ?? "1,2").split(",").map((w) => positiveInt("workers", w)!);
-      const r = await measureSpeedup(configs, { job: opts.job, workers });
-      const times = r.runs.map((x) => `${x.workers} worker(s) ${formatDuration(x.wallMs)}`);
+      const repeat = positiveInt("repeat", opts.repeat);
+      const r = await measureSpeedup(configs, { job: opts.job, workers, repeat });
+      const times = r.runs.map((x) => `${x.workers}w ${formatDuration(x.wallMs)}`);
       console.error(
         `[speedup] ${r.jobs} jobs of ${r.job}: ${times.join(", ")}; speed-up ${
           r.speedup.toFixed(2)

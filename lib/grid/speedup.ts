@@ -21,7 +21,7 @@ export interface SpeedupReport {
   job: string;
   jobs: number;
   runs: SpeedupRun[];
-  /** Wall time of the first run divided by that of the last. */
+  /** Median wall time with the first worker count over that with the last. */
   speedup: number;
   /** 1-minute load average before and after (Linux), since other processes skew the timing. */
   loadavg: { before: number | undefined; after: number | undefined };
@@ -36,8 +36,10 @@ export function speedupGrid(jobs = 8): RunConfig[] {
 }
 
 /**
- * Run `configs` with each worker count in `workers` (default 1 then 2) and report the speed-up.
- * Throws if any job fails, since a failure would make the timing meaningless.
+ * Run `configs` with each worker count in `workers` (default 1 then 2), `repeat` rounds
+ * (default 1) alternating the counts so that load from other processes falls on all of them,
+ * and report the speed-up of the medians. Throws if any job fails, since a failure would make
+ * the timing meaningless.
  *
  * @example
  * ```ts
@@ -50,47 +52,63 @@ export async function measureSpeedup(
   options: {
     job?: string;
     workers?: readonly number[];
+    repeat?: number;
     env?: Record<string, string>;
     log?: (line: string) => void;
   } = {},
 ): Promise<SpeedupReport> {
   const log = options.log ?? ((line: string) => console.error(line));
   const counts = options.workers ?? [1, 2];
+  const job = resolveJob(options.job).id;
   const before = loadavg();
   const runs: SpeedupRun[] = [];
-  const job = resolveJob(options.job).id;
-  for (const workers of counts) {
-    const store = await Deno.makeTempDir({ prefix: "quantlab-speedup-" });
-    try {
-      const t0 = performance.now();
-      const report = await runGrid(configs, {
-        store,
-        workers,
-        job: options.job,
-        env: options.env,
-        log: () => {},
-      });
-      const wallMs = performance.now() - t0;
-      if (report.failures.length > 0) {
-        throw new Error(
-          `speedup: ${report.failures.length} jobs failed: ${report.failures[0].error}`,
-        );
-      }
+  for (let round = 0; round < (options.repeat ?? 1); round++) {
+    for (const workers of counts) {
+      const wallMs = await timeGrid(configs, workers, options);
       runs.push({ workers, wallMs });
       log(
         `[speedup] ${configs.length} jobs on ${workers} worker(s): ${(wallMs / 1000).toFixed(2)} s`,
       );
-    } finally {
-      await Deno.remove(store, { recursive: true });
     }
   }
+  const median = (w: number) => {
+    const t = runs.filter((r) => r.workers === w).map((r) => r.wallMs).sort((a, b) => a - b);
+    return t.length % 2 ? t[(t.length - 1) / 2] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
+  };
   return {
     job,
     jobs: configs.length,
     runs,
-    speedup: runs[0].wallMs / runs[runs.length - 1].wallMs,
+    speedup: median(counts[0]) / median(counts[counts.length - 1]),
     loadavg: { before, after: loadavg() },
   };
+}
+
+async function timeGrid(
+  configs: readonly ConfigInput[],
+  workers: number,
+  options: { job?: string; env?: Record<string, string> },
+): Promise<number> {
+  const store = await Deno.makeTempDir({ prefix: "quantlab-speedup-" });
+  try {
+    const t0 = performance.now();
+    const report = await runGrid(configs, {
+      store,
+      workers,
+      job: options.job,
+      env: options.env,
+      log: () => {},
+    });
+    const wallMs = performance.now() - t0;
+    if (report.failures.length > 0) {
+      throw new Error(
+        `speedup: ${report.failures.length} jobs failed: ${report.failures[0].error}`,
+      );
+    }
+    return wallMs;
+  } finally {
+    await Deno.remove(store, { recursive: true });
+  }
 }
 
 function loadavg(): number | undefined {
