@@ -6,6 +6,7 @@
  * | `BatchMatMul`, `_FusedMatMul` | native OpenBLAS GEMM on the wasm heap, else explicit transposes + XNNPACK | the stock transposed/batched path is a scalar loop |
  * | `Identity`, same-dtype `Cast` | share data instead of copying | tfjs clones every tensor it saves for backprop |
  * | `QuantlabAdam` (new), `AdamOptimizer.applyGradients` | one SIMD pass per variable, bit-identical | thirteen kernel calls per variable |
+ * | `Greater`, `Select` (`tf.where`) | plain loops over the heap | stock ones are 5–10× slower than arithmetic; PReLU's gradient uses both |
  * | `Sum` over leading axes | `Xᵀ·1` by OpenBLAS `sgemv`, else row accumulation; no transpose | the bias gradient of every dense layer |
  *
  * Installation swaps entries in tfjs's global kernel registry, so it can be undone: the stock
@@ -25,15 +26,18 @@ import {
   BatchMatMul,
   Cast,
   getKernel,
+  Greater,
   Identity,
   type KernelConfig,
   registerKernel,
+  Select,
   Sum,
   unregisterKernel,
 } from "@tensorflow/tfjs-core";
 import { loadOpenBlas, type OpenBlas } from "./blas.ts";
 import { batchMatMulKernel, fusedMatMulKernel, type GemmName } from "./matmul.ts";
 import { castKernel, identityKernel } from "./identity.ts";
+import { greaterKernel, selectKernel } from "./select.ts";
 import { ADAM_KERNEL, adamKernel, patchAdam } from "./adam.ts";
 import { sumKernel } from "./sum.ts";
 
@@ -89,6 +93,8 @@ export function installKernels(options: KernelOptions = {}): KernelStatus {
   _swap(_FusedMatMul, (s) => fusedMatMulKernel(s, sgemm));
   _swap(Identity, identityKernel);
   _swap(Cast, castKernel);
+  _swap(Greater, greaterKernel);
+  _swap(Select, selectKernel);
   _swap(Sum, (s) => sumKernel(s, blas?.sgemv ?? null));
   if (getKernel(ADAM_KERNEL, BACKEND) == null) registerKernel(adamKernel());
   restoreAdam ??= patchAdam();
