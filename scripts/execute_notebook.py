@@ -501,6 +501,10 @@ def main(argv=None) -> int:
     except (OSError, nbformat.reader.NotJSONError) as err:
         print(f"FAILED {args.notebook}: cannot read notebook: {err}", file=sys.stderr)
         return 1
+    # nbformat 4.5 wants cell ids; hand-written notebooks often lack them (nbformat warns).
+    if (nb.nbformat, nb.nbformat_minor) >= (4, 5):
+        for i, cell in enumerate(nb.cells):
+            cell.setdefault("id", f"cell-{i}")
     try:
         return Executor(nb, args.notebook, args).run()
     except NotebookFailure as err:

@@ -35,7 +35,7 @@ export function kernelSpec(denoPath: string = Deno.execPath()): Record<string, u
 }
 
 /**
- * Write the kernelspec under `<root>/.cache/jupyter` (idempotent) and return where it is.
+ * Write the kernelspec under `<root>/.cache/jupyter` (idempotent, atomic) and return where it is.
  *
  * @example
  * ```ts
@@ -48,7 +48,14 @@ export async function writeKernelSpec(root: string = ROOT): Promise<KernelSpecLo
   const dir = join(jupyterPath, "kernels", KERNEL_NAME);
   await Deno.mkdir(dir, { recursive: true });
   const specFile = join(dir, "kernel.json");
-  await Deno.writeTextFile(specFile, JSON.stringify(kernelSpec(), null, 2) + "\n");
+  const text = JSON.stringify(kernelSpec(), null, 2) + "\n";
+  const current = await Deno.readTextFile(specFile).catch(() => "");
+  if (current !== text) {
+    // Atomic: several engineers and test runs share this checkout and may start kernels meanwhile.
+    const tmp = `${specFile}.${Deno.pid}.tmp`;
+    await Deno.writeTextFile(tmp, text);
+    await Deno.rename(tmp, specFile);
+  }
   return { jupyterPath, specFile, name: KERNEL_NAME };
 }
 
