@@ -6,8 +6,8 @@
  *   (patched kernels; the pure-wasm GEMM is shown too for comparison).
  * - One training step of the default proxy config for every gradient passer, on quantlab's wasm.
  *
- * Each case warms up, then reports the median of timed steps. Peak RSS is sampled after every
- * step. The last line printed is one JSON object:
+ * Each case warms up, then reports the median of timed steps. GFLOP/s is nominal: the reference
+ * net's GEMM work (3 × forward) over the step time. Peak RSS is sampled after every step. The last line printed is one JSON object:
  * `{"reference_fps": {"cpu", "wasm_stock", "quantlab"}, "proxy_fps": {passer: fps}, "peak_rss_mb"}`.
  * Set `QUANTLAB_BENCH_QUICK=1` for fewer steps (a smoke run).
  *
@@ -15,6 +15,7 @@
  */
 import { type BackendInfo, type GemmName, initBackend } from "../lib/backend.ts";
 import { createReferenceStep } from "../lib/kernels/reference.ts";
+import { kernelStatus } from "../lib/kernels/mod.ts";
 import { PASSER_KINDS, resolveConfig } from "../lib/config.ts";
 import { createSession } from "../lib/train.ts";
 
@@ -66,9 +67,9 @@ const REFERENCE_CASES: ReferenceCase[] = [
     patched: true,
     gemm: "wasm",
     warmup: 3,
-    steps: QUICK ? 5 : 40,
+    steps: QUICK ? 5 : 60,
   },
-  { key: "quantlab", backend: "wasm", patched: true, warmup: 5, steps: QUICK ? 10 : 100 },
+  { key: "quantlab", backend: "wasm", patched: true, warmup: 5, steps: QUICK ? 10 : 200 },
 ];
 
 function describe(info: BackendInfo): string {
@@ -104,8 +105,8 @@ async function benchProxy(): Promise<Row[]> {
     const config = resolveConfig({ passer: { kind } });
     const session = createSession(config);
     try {
-      const steps = QUICK ? 5 : 40;
-      const ms = timeSteps(() => session.step(), 3, steps);
+      const steps = QUICK ? 5 : 150;
+      const ms = timeSteps(() => session.step(), 10, steps);
       rows.push({
         name: `proxy ${kind}`,
         ms,
@@ -142,6 +143,8 @@ if (import.meta.main) {
   const reference = new Map<string, Row>();
   for (const c of REFERENCE_CASES) reference.set(c.key, await benchReference(c));
   const proxy = await benchProxy();
+  const blas = kernelStatus().blas;
+  console.log(`quantlab gemm: ${blas ? `openblas (${blas})` : "wasm (OpenBLAS not loadable)"}`);
   const rows = [...reference.values(), ...proxy];
   printTable(rows);
   const stock = reference.get("wasm_stock")!.ms;
