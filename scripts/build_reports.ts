@@ -110,6 +110,13 @@ async function execute(
   return { name, ok: status.success, seconds: (performance.now() - t0) / 1000, code: status.code };
 }
 
+/** Stamp the commit a notebook was executed at into its executed copy (shown in its page). */
+async function recordCommit(path: string, commit: string): Promise<void> {
+  const nb = JSON.parse(await Deno.readTextFile(path));
+  nb.metadata.quantlab.execution.commit = commit;
+  await Deno.writeTextFile(path, JSON.stringify(nb, null, 1) + "\n");
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -171,6 +178,7 @@ async function main(): Promise<void> {
       `${values.recompute ? ", recompute" : ""}, ${jobs} at a time`,
   );
   const t0 = performance.now();
+  const commit = await commitId();
   const outcomes: Outcome[] = [];
   const queue = [...run];
   let done = 0;
@@ -179,6 +187,7 @@ async function main(): Promise<void> {
       while (queue.length > 0) {
         const name = queue.shift()!;
         const o = await execute(join(nbDir, name), join(executedDir, name), env, timeout);
+        if (o.ok) await recordCommit(join(executedDir, name), commit);
         outcomes.push(o);
         done++;
         log(
@@ -210,7 +219,7 @@ async function main(): Promise<void> {
   const built = await writeReports({
     notebooks,
     outDir,
-    run: { commit: await commitId(), date: new Date().toISOString().replace(/\.\d+Z$/, "Z") },
+    run: { commit, date: new Date().toISOString().replace(/\.\d+Z$/, "Z") },
     profile,
     wallSeconds,
     deno: Deno.version.deno,

@@ -44,6 +44,17 @@ export interface ReportInput {
   root?: string;
 }
 
+/** The profiles the pages were executed in: "full", or e.g. "full (5), quick (2)" when mixed. */
+function profiles(pages: Page[], fallback: string): string {
+  const counts = new Map<string, number>();
+  for (const p of pages) {
+    const name = p.execution?.profile ?? fallback;
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  if (counts.size <= 1) return [...counts.keys()][0] ?? fallback;
+  return [...counts].map(([name, n]) => `${name} (${n})`).join(", ");
+}
+
 /** What {@linkcode writeReports} wrote and every problem found (empty when the report is good). */
 export interface ReportOutput {
   pages: Page[];
@@ -98,7 +109,11 @@ export async function writeReports(input: ReportInput): Promise<ReportOutput> {
   for (const p of pages) await Deno.writeTextFile(join(input.outDir, p.file), p.html);
   await Deno.writeTextFile(
     join(input.outDir, "index.html"),
-    renderIndex(pages, findings, { ...input.run, ...input }),
+    renderIndex(pages, findings, {
+      ...input.run,
+      ...input,
+      profile: profiles(pages, input.profile),
+    }),
   );
   await Deno.writeTextFile(
     join(input.outDir, "findings.json"),

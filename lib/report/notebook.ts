@@ -51,6 +51,8 @@ export interface ExecutionInfo {
   late_outputs: number;
   missing_outputs: number[];
   ok: boolean;
+  /** The commit the notebook was executed at (stamped by scripts/build_reports.ts). */
+  commit?: string;
   /** The builder's probe result: tfjs backend and versions as seen inside the kernel. */
   epilogue?: { backend?: string | null; tfjs?: string | null; deno?: string } | string | null;
 }
@@ -290,7 +292,7 @@ export function renderNotebookPage(nb: Notebook, opts: PageOptions): Page {
   const ex = nb.metadata.quantlab?.execution;
   const header = runHeader([
     ["notebook", opts.notebook],
-    ["commit", opts.run.commit],
+    ["commit", ex?.commit ?? opts.run.commit],
     ["built", opts.run.date],
     ...executionRows(ex),
   ]);
