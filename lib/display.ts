@@ -23,6 +23,7 @@
  * @module
  */
 import { escapeHtml, formatNumber, renderMarkdown } from "./report/html.ts";
+import { RUN_MIME } from "./report/notebook.ts";
 import {
   type Finding,
   FINDING_MIME,
@@ -234,19 +235,57 @@ export function findingsTable(findings: (Finding | FindingInput)[]): Display {
   });
 }
 
+/** Backend and versions of computations, as `lib/backend.ts`'s `BackendInfo` records them. */
+export interface RunInfo {
+  backend: string;
+  tfjs: string;
+  deno: string;
+}
+
 /**
- * Several displays as one output (a cell shows only its last value). Findings inside are kept:
- * their entries are merged into one `application/vnd.quantlab.finding+json` array.
+ * Report which backend and versions a notebook's computations ran on when they ran outside the
+ * kernel (worker processes, cached results): shows one muted line and emits
+ * `application/vnd.quantlab.run+json`, which the report header prefers over the kernel's own.
+ *
+ * @example
+ * ```ts
+ * runInfo(results.map((r) => r.versions))
+ * ```
+ */
+export function runInfo(infos: RunInfo | RunInfo[]): Display {
+  const list = (Array.isArray(infos) ? infos : [infos]).map(({ backend, tfjs, deno }) => ({
+    backend,
+    tfjs,
+    deno,
+  }));
+  if (list.length === 0) throw new Error("runInfo: no run information");
+  const text = [
+    ...new Set(list.map((i) => `${i.backend} backend · tfjs ${i.tfjs} · Deno ${i.deno}`)),
+  ].join("; ");
+  return display({
+    "text/html": `<p class="ql-ref" style="color:#5c6166;font-size:0.9em">Ran on ${
+      escapeHtml(text)
+    }</p>`,
+    "text/plain": `Ran on ${text}`,
+    [RUN_MIME]: list,
+  });
+}
+
+/**
+ * Several displays as one output (a cell shows only its last value). Findings and run info inside
+ * are kept: their entries are merged into one array per MIME type.
  */
 export function group(...items: Display[]): Display {
-  const found = items.flatMap((d) => {
-    const f = d.bundle[FINDING_MIME];
-    return f === undefined ? [] : Array.isArray(f) ? f : [f];
-  });
   const bundle: MimeBundle = {
     "text/html": items.map((d) => d.html).join("\n"),
     "text/plain": items.map((d) => d.toString()).join("\n\n"),
   };
-  if (found.length > 0) bundle[FINDING_MIME] = found;
+  for (const mime of [FINDING_MIME, RUN_MIME]) {
+    const all = items.flatMap((d) => {
+      const v = d.bundle[mime];
+      return v === undefined ? [] : Array.isArray(v) ? v : [v];
+    });
+    if (all.length > 0) bundle[mime] = all;
+  }
   return display(bundle);
 }

@@ -9,9 +9,11 @@ import {
   html,
   JUPYTER_DISPLAY,
   markdown,
+  runInfo,
   table,
   verdict,
 } from "./display.ts";
+import { RUN_MIME } from "./report/notebook.ts";
 import { lineChart } from "./plot.ts";
 
 const valid = {
@@ -89,4 +91,16 @@ Deno.test("group merges displays and keeps every finding; findingsTable emits no
   const t = findingsTable([{ ...valid, notebook: "02.ipynb" }]);
   assert.equal(t.bundle[FINDING_MIME], undefined);
   assert.match(t.html, /A-ste-diverges/);
+});
+
+Deno.test("runInfo reports the backend of out-of-kernel runs once per distinct setup", () => {
+  const wasm = { backend: "wasm", tfjs: "4.22.0", deno: "2.9.6" };
+  const d = runInfo([wasm, { ...wasm }, { ...wasm, backend: "cpu" }]);
+  assert.equal(
+    d.toString(),
+    "Ran on wasm backend · tfjs 4.22.0 · Deno 2.9.6; cpu backend · tfjs 4.22.0 · Deno 2.9.6",
+  );
+  assert.equal((d.bundle[RUN_MIME] as unknown[]).length, 3);
+  assert.deepEqual(group(d, html("x")).bundle[RUN_MIME], d.bundle[RUN_MIME]);
+  assert.throws(() => runInfo([]), /no run information/);
 });

@@ -68,6 +68,32 @@ export interface Notebook {
   nbformat_minor: number;
 }
 
+/**
+ * MIME type of run information a notebook reports about computations that ran outside its
+ * kernel (worker processes, the result cache): `{ backend, tfjs, deno }` or an array of them.
+ * Emitted by `runInfo()` in lib/display.ts; it takes precedence over the kernel probe.
+ */
+export const RUN_MIME = "application/vnd.quantlab.run+json";
+
+/** Backend and versions as a report header shows them. */
+export interface RunInfo {
+  backend?: string | null;
+  tfjs?: string | null;
+  deno?: string | null;
+}
+
+/** Every {@linkcode RUN_MIME} entry in the notebook's outputs. */
+export function collectRunInfo(nb: Notebook): RunInfo[] {
+  const out: RunInfo[] = [];
+  for (const cell of nb.cells) {
+    for (const o of cell.outputs ?? []) {
+      const v = o.data?.[RUN_MIME];
+      if (v !== undefined) out.push(...(Array.isArray(v) ? v : [v]) as RunInfo[]);
+    }
+  }
+  return out;
+}
+
 /** Run metadata shown in every page's header. */
 export interface RunMeta {
   commit: string;
@@ -205,14 +231,23 @@ export function renderOutput(o: NbOutput): string {
   }
 }
 
-function executionRows(ex: ExecutionInfo | undefined): [string, string][] {
+function distinct(values: (string | null | undefined)[]): string | undefined {
+  const set = [...new Set(values.filter((v): v is string => typeof v === "string" && v !== ""))];
+  return set.length ? set.join(", ") : undefined;
+}
+
+function executionRows(ex: ExecutionInfo | undefined, reported: RunInfo[]): [string, string][] {
   if (!ex) return [["execution", "not recorded (notebook was not run by execute_notebook.py)"]];
-  const probe = typeof ex.epilogue === "object" && ex.epilogue !== null ? ex.epilogue : {};
-  const deno = probe.deno ?? ex.kernel.replace(/^Deno kernel\s*/i, "");
+  const probe: RunInfo = typeof ex.epilogue === "object" && ex.epilogue !== null ? ex.epilogue : {};
+  const infos = reported.length > 0 ? reported : [probe];
+  const backend = distinct(infos.map((i) => i.backend)) ??
+    "not recorded (no tfjs in the kernel and no runInfo output)";
+  const deno = distinct(infos.map((i) => i.deno)) ??
+    (ex.kernel.replace(/^Deno kernel\s*/i, "") || "?");
   return [
     ["profile", ex.profile + (ex.recompute ? " (recomputed)" : "")],
-    ["backend", probe.backend ?? "tfjs not used"],
-    ["versions", `Deno ${deno || "?"} · tfjs ${probe.tfjs ?? "—"}`],
+    ["backend", backend],
+    ["versions", `Deno ${deno} · tfjs ${distinct(infos.map((i) => i.tfjs)) ?? "—"}`],
     ["executed", ex.started],
     ["wall time", `${formatNumber(Number(ex.wall_seconds.toFixed(1)))} s`],
   ];
@@ -294,7 +329,7 @@ export function renderNotebookPage(nb: Notebook, opts: PageOptions): Page {
     ["notebook", opts.notebook],
     ["commit", ex?.commit ?? opts.run.commit],
     ["built", opts.run.date],
-    ...executionRows(ex),
+    ...executionRows(ex, collectRunInfo(nb)),
   ]);
   const body = `<nav class="ql-nav"><a href="index.html">← all reports</a></nav>\n${header}\n` +
     parts.filter(Boolean).join("\n");

@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { FINDING_MIME } from "./findings.ts";
+import {
+  collectFindings,
+  type NbOutput,
+  type Notebook,
+  notebookSummary,
+  notebookTitle,
+  renderIndex,
+  renderNotebookPage,
+  RUN_MIME,
+} from "./notebook.ts";
+import { checkPage } from "./check.ts";
+
+const execution = {
+  started: "2026-01-01T00:00:00+00:00",
+  wall_seconds: 12.34,
+  profile: "full",
+  recompute: false,
+  kernel: "Deno kernel 2.9.6",
+  code_cells: 2,
+  late_outputs: 1,
+  missing_outputs: [],
+  ok: true,
+  commit: "0123456789ab",
+  epilogue: { backend: null, tfjs: null, deno: "2.9.6" },
+};
+
+function nb(outputs: NbOutput[], extra: Partial<Notebook["metadata"]> = {}): Notebook {
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { quantlab: { execution }, ...extra },
+    cells: [
+      {
+        cell_type: "markdown",
+        source: [
+          "# 2 · STE, *commitment* loss\n",
+          "\n",
+          "Does [STE](https://arxiv.org/x) diverge?",
+        ],
+      },
+      { cell_type: "code", source: "const x = 1;\nshow(x);", execution_count: 1, outputs },
+    ],
+  };
+}
+
+const finding = {
+  id: "A-1",
+  paper: "A",
+  claim: "c",
+  metric: "m",
+  measured: 1,
+  verdict: "reproduced",
+};
+
+Deno.test("title and summary come from the first heading and paragraph", () => {
+  const n = nb([]);
+  assert.equal(notebookTitle(n, "fallback"), "2 · STE, commitment loss");
+  assert.equal(notebookSummary(n), "Does STE diverge?");
+  assert.equal(notebookSummary(nb([], { quantlab: { summary: "Set by hand." } })), "Set by hand.");
+  assert.equal(notebookTitle({ ...n, cells: [] }, "fallback"), "fallback");
+});
+
+Deno.test("a page renders every output kind inline and stays self-contained", () => {
+  const page = renderNotebookPage(
+    nb([
+      { output_type: "stream", name: "stdout", text: ["epoch 1 <ok>\n"] },
+      { output_type: "stream", name: "stderr", text: "warn\n" },
+      { output_type: "execute_result", data: { "text/plain": "\x1b[33m42\x1b[0m" } },
+      { output_type: "display_data", data: { "image/png": "iVBORw0KGgo=\n" } },
+      {
+        output_type: "display_data",
+        data: { "text/html": '<b>bold</b><img src="https://x/y.png">' },
+      },
+      {
+        output_type: "error",
+        ename: "Error",
+        evalue: "boom",
+        traceback: ["\x1b[31mError: boom\x1b[0m", "    at file:///repo/lib/a.ts:1:1"],
+      },
+    ]),
+    { notebook: "02_ste.ipynb", run: { commit: "build", date: "2026-01-02" }, root: "/repo" },
+  );
+  assert.equal(page.file, "02_ste.html");
+  assert.match(page.html, /<pre class="ql-stream">epoch 1 &#60;ok&#62;\n<\/pre>/);
+  assert.match(page.html, /<pre class="ql-stream ql-stderr">warn/);
+  assert.match(page.html, /<pre class="ql-result">42<\/pre>/);
+  assert.match(page.html, /<img alt="" src="data:image\/png;base64,iVBORw0KGgo=">/);
+  assert.match(page.html, /<b>bold<\/b><img>/, "the external image source is removed");
+  assert.match(page.html, /<pre class="ql-error">Error: boom\n {4}at lib\/a\.ts:1:1<\/pre>/);
+  assert.match(page.html, /<details class="ql-code"><summary>\[1\] const x = 1; … \(2 lines\)/);
+  assert.match(page.html, /Does STE <span class="ql-ref">\(arxiv\.org\/x\)<\/span> diverge/);
+  assert.ok(
+    page.removed.some((r) => /cell #1: src="https:\/\/x\/y\.png"/.test(r)),
+    page.removed.join(),
+  );
+  assert.deepEqual(checkPage(page.html, { pageLinks: true }).problems, []);
+});
+
+Deno.test("the header shows the execution's commit, profile, backend, versions and wall time", () => {
+  const header = (n: Notebook) =>
+    renderNotebookPage(n, { notebook: "a.ipynb", run: { commit: "build", date: "d" } }).html
+      .match(/<header class="ql-run">([\s\S]*?)<\/header>/)![1];
+  const probeOnly = header(nb([]));
+  assert.match(probeOnly, /<dt>commit<\/dt><dd>0123456789ab<\/dd>/);
+  assert.match(probeOnly, /<dt>profile<\/dt><dd>full<\/dd>/);
+  assert.match(probeOnly, /<dt>backend<\/dt><dd>not recorded/);
+  assert.match(probeOnly, /<dt>wall time<\/dt><dd>12\.3 s<\/dd>/);
+  const reported = header(
+    nb([{
+      output_type: "display_data",
+      data: { [RUN_MIME]: [{ backend: "wasm", tfjs: "4.22.0", deno: "2.9.6" }] },
+    }]),
+  );
+  assert.match(reported, /<dt>backend<\/dt><dd>wasm<\/dd>/);
+  assert.match(reported, /<dt>versions<\/dt><dd>Deno 2\.9\.6 · tfjs 4\.22\.0<\/dd>/);
+});
+
+Deno.test("findings are collected from outputs, one or many per output, named by notebook", () => {
+  const n = nb([
+    { output_type: "execute_result", data: { [FINDING_MIME]: finding, "text/html": "<p>v</p>" } },
+    { output_type: "display_data", data: { [FINDING_MIME]: [{ ...finding, id: "A-2" }] } },
+  ]);
+  const found = collectFindings(n, "02_ste.ipynb");
+  assert.deepEqual(found.map((f) => [f.id, f.notebook]), [["A-1", "02_ste.ipynb"], [
+    "A-2",
+    "02_ste.ipynb",
+  ]]);
+});
+
+Deno.test("the index links every page and lists every finding with its verdict", () => {
+  const a = renderNotebookPage(
+    nb([{ output_type: "display_data", data: { [FINDING_MIME]: finding } }]),
+    {
+      notebook: "01_a.ipynb",
+      run: { commit: "c", date: "d" },
+    },
+  );
+  const b = renderNotebookPage(nb([]), { notebook: "02_b.ipynb", run: { commit: "c", date: "d" } });
+  const html = renderIndex([a, b], a.findings, {
+    commit: "c",
+    date: "d",
+    profile: "full",
+    wallSeconds: 99,
+    deno: "2.9.6",
+  });
+  assert.match(html, /<a href="01_a\.html">/);
+  assert.match(html, /<a href="02_b\.html">/);
+  assert.match(html, /<td>A-1<\/td>.*ql-badge ql-reproduced.*<a href="01_a\.html">01_a<\/a>/);
+  assert.deepEqual(checkPage(html, { pageLinks: true }).problems, []);
+});
