@@ -207,13 +207,26 @@ function scale(spec: AxisSpec | undefined): Plot.ScaleOptions {
     type: spec?.log ? "log" : "linear",
     domain: spec?.domain,
     grid: true,
-    // "~g" prints 0.001 and 1e-05 rather than SI prefixes ("1m"), which read wrongly for MSE.
-    tickFormat: spec?.log ? "~g" : undefined,
+    tickFormat: spec?.log ? logTick : undefined,
   };
+}
+
+/**
+ * Log-axis tick labels: 0.01, 0.5, 200, and 1e-4 / 1e5 outside [1e-3, 1e4), instead of Plot's SI
+ * prefixes ("1m" reads wrongly for an MSE) or long digit strings that overflow the margin.
+ */
+export function logTick(v: number): string {
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e4)) {
+    const [m, e] = v.toExponential().split("e");
+    return `${Number(Number(m).toPrecision(2))}e${Number(e)}`;
+  }
+  return String(Number(v.toPrecision(3)));
 }
 
 function common(o: ChartCommon): Partial<PlotOptions> {
   return {
+    marginLeft: 50,
     title: o.title,
     subtitle: o.subtitle,
     caption: o.caption,
@@ -467,10 +480,10 @@ export function heatMap(o: HeatMapOptions): string {
           x: "x",
           y: "y",
           text: (c: HeatCell & { value: number }) => c.text ?? fmt(c.value),
-          fill: "white",
-          stroke: "black",
-          strokeOpacity: 0.35,
-          strokeWidth: 2,
+          // Black on a white halo reads on every colour of every scheme.
+          fill: "black",
+          stroke: "white",
+          strokeWidth: 3,
           paintOrder: "stroke",
         })
         : null,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as Plot from "@observablehq/plot";
-import { barChart, dotChart, heatMap, lineChart, renderPlot, seedBand } from "./plot.ts";
+import { barChart, dotChart, heatMap, lineChart, logTick, renderPlot, seedBand } from "./plot.ts";
 import { checkPage } from "./report/check.ts";
 
 const count = (html: string, re: RegExp) => (html.match(re) ?? []).length;
@@ -158,5 +158,12 @@ Deno.test("lineChart matches the committed SVG snapshot", async () => {
     actual,
     await Deno.readTextFile(file),
     "rerun with QUANTLAB_UPDATE_SNAPSHOTS=1 after an intended change",
+  );
+});
+
+Deno.test("log-axis ticks are short and never SI-prefixed", () => {
+  assert.deepEqual(
+    [1e-5, 2e-4, 0.001, 0.05, 1, 200, 5000, 1e4, 3e7].map(logTick),
+    ["1e-5", "2e-4", "0.001", "0.05", "1", "200", "5000", "1e4", "3e7"],
   );
 });

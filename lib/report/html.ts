@@ -158,6 +158,7 @@ td.num, th.num { text-align: right; }
 caption { caption-side: top; text-align: left; color: var(--muted); font-size: 0.9em; padding-bottom: 0.3em; }
 figure { margin: 0.8em 0; }
 figcaption { color: var(--muted); font-size: 0.9em; }
+figure h2, figure h3 { font-size: 1rem; border: 0; margin: 0.2em 0; padding: 0; }
 svg { max-width: 100%; height: auto; }
 .ql-run { font-size: 0.85em; color: var(--muted); border: 1px solid var(--rule); border-radius: 4px;
   padding: 0.5em 0.8em; margin: 0 0 1.5em; }
