@@ -9,8 +9,9 @@
  * | `Greater`, `Select` (`tf.where`) | plain loops over the heap | stock ones are 5–10× slower than arithmetic; PReLU's gradient uses both |
  * | `Sum` over leading axes | `Xᵀ·1` by OpenBLAS `sgemv`, else row accumulation; no transpose | the bias gradient of every dense layer |
  *
- * Installation swaps entries in tfjs's global kernel registry, so it can be undone: the stock
- * configs are kept and {@linkcode uninstallKernels} puts them back.
+ * Installation swaps entries in tfjs's global kernel registry (and Adam's update method), so it
+ * can be undone: the stock configs are kept and {@linkcode uninstallKernels} puts them back.
+ * `initBackend("wasm")` installs; `initBackend("wasm", { patched: false })` uninstalls.
  *
  * @example
  * ```ts
