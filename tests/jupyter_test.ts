@@ -58,14 +58,26 @@ Deno.test("the notebook server offers and starts the project's Deno kernel", asy
     assert.match(log, new RegExp(`Kernel started: ${kernel.id}, name: quantlab-deno`));
     // Talk to the server's kernel through its connection file: it must evaluate TypeScript.
     const connection = join(ROOT, ".cache", "jupyter", "runtime", `kernel-${kernel.id}.json`);
-    const script = `import sys
+    // Keep reading after idle: Deno's kernel may publish the result after it (see platform.md).
+    const script = `import queue, sys
 from jupyter_client import BlockingKernelClient
 kc = BlockingKernelClient(connection_file=sys.argv[1])
 kc.load_connection_file()
 kc.start_channels()
 kc.wait_for_ready(timeout=30)
-reply = kc.execute_interactive("const n: number = 6 * 7; n", timeout=30, output_hook=lambda m: print(m["content"].get("data", {}).get("text/plain", "")) if m["msg_type"] == "execute_result" else None)
-print(reply["content"]["status"])`;
+msg_id = kc.execute("const n: number = 6 * 7; n")
+idle = False
+while True:
+    try:
+        m = kc.get_iopub_msg(timeout=1 if idle else 30)
+    except queue.Empty:
+        break
+    if m["parent_header"].get("msg_id") != msg_id:
+        continue
+    if m["msg_type"] == "execute_result":
+        print(m["content"]["data"]["text/plain"])
+    idle = idle or m["content"].get("execution_state") == "idle"
+print(kc.get_shell_msg(timeout=30)["content"]["status"])`;
     const out = await new Deno.Command(PYTHON, { args: ["-c", script, connection] }).output();
     assert.equal(
       new TextDecoder().decode(out.stdout).trim(),
