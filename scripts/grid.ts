@@ -145,7 +145,10 @@ async function main(args: string[]): Promise<number> {
       const workers = (opts.workers ?? "1,2").split(",").map((w) => positiveInt("workers", w)!);
       const repeat = positiveInt("repeat", opts.repeat);
       const r = await measureSpeedup(configs, { job: opts.job, workers, repeat });
-      const times = r.runs.map((x) => `${x.workers}w ${formatDuration(x.wallMs)}`);
+      const times = r.runs.map((x) =>
+        `${x.workers}w ${formatDuration(x.wallMs)}` +
+        (x.otherCpuS === undefined ? "" : ` (+${x.otherCpuS.toFixed(1)} CPU s by others)`)
+      );
       console.error(
         `[speedup] ${r.jobs} jobs of ${r.job}: ${times.join(", ")}; speed-up ${
           r.speedup.toFixed(2)

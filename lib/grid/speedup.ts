@@ -14,6 +14,11 @@ import { runGrid } from "./run.ts";
 export interface SpeedupRun {
   workers: number;
   wallMs: number;
+  /**
+   * CPU seconds other processes used on this machine during the run (Linux; undefined
+   * elsewhere). Near 0 means the timing is clean; on a shared machine it often is not.
+   */
+  otherCpuS: number | undefined;
 }
 
 /** What {@linkcode measureSpeedup} returns. */
@@ -64,10 +69,18 @@ export async function measureSpeedup(
   const runs: SpeedupRun[] = [];
   for (let round = 0; round < (options.repeat ?? 1); round++) {
     for (const workers of counts) {
+      const cpu0 = cpuTicks();
       const wallMs = await timeGrid(configs, workers, options);
-      runs.push({ workers, wallMs });
+      const cpu1 = cpuTicks();
+      const otherCpuS = cpu0 && cpu1
+        ? Math.max(0, (cpu1.all - cpu0.all) - (cpu1.self - cpu0.self)) / TICKS_PER_S
+        : undefined;
+      runs.push({ workers, wallMs, otherCpuS });
       log(
-        `[speedup] ${configs.length} jobs on ${workers} worker(s): ${(wallMs / 1000).toFixed(2)} s`,
+        `[speedup] ${configs.length} jobs on ${workers} worker(s): ${
+          (wallMs / 1000).toFixed(2)
+        } s` +
+          (otherCpuS === undefined ? "" : ` (other processes used ${otherCpuS.toFixed(1)} CPU s)`),
       );
     }
   }
@@ -108,6 +121,28 @@ async function timeGrid(
     return wallMs;
   } finally {
     await Deno.remove(store, { recursive: true });
+  }
+}
+
+/** Linux USER_HZ, the unit of /proc/stat; 100 on every mainstream architecture. */
+const TICKS_PER_S = 100;
+
+/**
+ * Busy CPU ticks of the whole machine, and of this process plus its reaped children (the
+ * workers of finished runs), from /proc.
+ */
+function cpuTicks(): { all: number; self: number } | undefined {
+  try {
+    const cpu = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).map(Number);
+    // user nice system idle iowait irq softirq steal
+    const all = cpu[1] + cpu[2] + cpu[3] + cpu[6] + cpu[7] + cpu[8];
+    const stat = Deno.readTextFileSync("/proc/self/stat");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    // Fields 14–17 of stat (utime stime cutime cstime) are 11–14 after the command name.
+    const self = f[11] + f[12] + f[13] + f[14];
+    return { all, self };
+  } catch {
+    return undefined;
   }
 }
 
