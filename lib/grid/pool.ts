@@ -117,7 +117,7 @@ class WorkerProcess {
     if (msg?.type === "fatal") throw new WorkerStartError(msg.message);
     this.kill();
     throw new WorkerStartError(
-      `worker ${this.name} exited before it was ready (${await this.#death()})`,
+      `${this.name} exited before it was ready (${await this.#death()})`,
     );
   }
 
