@@ -24,6 +24,7 @@ import { tf } from "./backend.ts";
 import type { PasserConfig, PasserKind } from "./config.ts";
 import type { HardQuantization, Quantizer } from "./quantizers/mod.ts";
 import type { Rng } from "./random.ts";
+import { customGrad } from "./grad.ts";
 
 /** What a passer may use besides z and the hard quantization. */
 export interface PassContext {
@@ -46,13 +47,12 @@ const SIGMA_EPS = 1e-12;
  * Detached noise: forward `value`, gradient g to z (and none to `value`).
  * `value` is passed in so STE's forward is exactly Q(z), not z + (Q(z) − z) in floating point.
  */
-const detached = tf.customGrad(
-  // deno-lint-ignore no-explicit-any
-  ((z: tf.Tensor, value: tf.Tensor) => ({
+const detached = customGrad(
+  (_z: tf.Tensor2D, value: tf.Tensor2D, _save: tf.GradSaveFunc) => ({
     value: tf.clone(value),
-    gradFunc: (dy: tf.Tensor) => [tf.clone(dy), tf.zerosLike(value)],
-  })) as any,
-) as (z: tf.Tensor2D, value: tf.Tensor2D) => tf.Tensor2D;
+    gradFunc: (dy: tf.Tensor2D) => [tf.clone(dy), tf.zerosLike(value)],
+  }),
+);
 
 /** The extra gradient of an attached noise: ⟨g, noise⟩ (z − z̄) / (N σ²), per tensor or per channel. */
 export function attachedGradient(
@@ -74,9 +74,8 @@ export function attachedGradient(
 function attached(
   mode: SigmaMode,
 ): (z: tf.Tensor2D, noise: tf.Tensor2D, value: tf.Tensor2D) => tf.Tensor2D {
-  return tf.customGrad(
-    // deno-lint-ignore no-explicit-any
-    ((z: tf.Tensor2D, noise: tf.Tensor2D, value: tf.Tensor2D, save: tf.GradSaveFunc) => {
+  return customGrad(
+    (z: tf.Tensor2D, noise: tf.Tensor2D, value: tf.Tensor2D, save: tf.GradSaveFunc) => {
       save([z, noise]);
       return {
         value: tf.clone(value),
@@ -86,8 +85,8 @@ function attached(
           tf.zerosLike(value),
         ],
       };
-    }) as any,
-  ) as never;
+    },
+  );
 }
 
 /** Uniform noise with the power of the real quantization noise: s·u, s = √12·rms(Q(z) − z). */

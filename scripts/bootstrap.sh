@@ -28,7 +28,7 @@ missing=()
 # Single-threaded native GEMM for quantlab's matMul kernels (lib/kernels/blas.ts; wasm fallback).
 dpkg -s libopenblas0-serial >/dev/null 2>&1 || missing+=(libopenblas0-serial)
 if [ "$want_jupyter" = 1 ]; then
-  [ -x /usr/bin/jupyter ] && /usr/bin/python3 -c "import nbclient, nbformat, jupyter_client" 2>/dev/null ||
+  [ -x /usr/bin/jupyter ] && /usr/bin/python3 -c "import nbclient, nbformat, jupyter_client, notebook" 2>/dev/null ||
     missing+=(jupyter-nbconvert python3-nbclient jupyter-client jupyter-notebook)
   [ -x /usr/bin/chromium ] || missing+=(chromium)
 fi

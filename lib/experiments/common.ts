@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { type ConfigInput, DEFAULTS, resolveConfig, type RunConfig } from "../config.ts";
-import { type Display, finding, group, table } from "../display.ts";
+import { type ConfigInput, DEFAULTS } from "../config.ts";
+import { type Display, finding, group, runInfo, table } from "../display.ts";
 import type { FindingInput } from "../report/findings.ts";
 import { formatProgress, runGrid } from "../grid/mod.ts";
 import type { LineSeries, MarkerSpec } from "../plot.ts";
@@ -114,10 +114,19 @@ function flatten(value: unknown, prefix = ""): [string, unknown][] {
 }
 
 /**
- * The settings of an experiment as a table: every config field, its value (or the values it
- * takes across the runs), and whether it is the paper's or our choice.
+ * The settings of an experiment's runs as a table: every config field, its value (or the values
+ * it takes across the runs), and whether it is the paper's or our choice; with the backend and
+ * versions the runs were computed on (the report header shows them).
  */
-export function settingsTable(configs: RunConfig[]): Display {
+export function settingsTable(runs: RunResult[]): Display {
+  const configs = runs.map((r) => r.config);
+  const infos = runs.map(({ versions: v }) => ({
+    backend: `${v.backend}${v.patched ? " with quantlab kernels" : ""}${
+      v.gemm ? ` (${v.gemm} GEMM)` : ""
+    }`,
+    tfjs: v.tfjs,
+    deno: v.deno,
+  }));
   const rows = flatten(configs[0]).map(([field]) => {
     const values = [
       ...new Set(configs.map((c) => JSON.stringify(flatten(c).find(([f]) => f === field)?.[1]))),
@@ -131,12 +140,10 @@ export function settingsTable(configs: RunConfig[]): Display {
       source: LABELS[field] ?? "choice",
     };
   });
-  return table(rows, { caption: "Settings of this notebook's runs: [paper] or [choice]" });
-}
-
-/** Resolved configs of inputs (for the settings table). */
-export function resolveAll(inputs: ConfigInput[]): RunConfig[] {
-  return inputs.map((i) => resolveConfig(i));
+  return group(
+    runInfo(infos),
+    table(rows, { caption: "Settings of this notebook's runs: [paper] or [choice]" }),
+  );
 }
 
 /** Curves of one metric over epochs for a group of runs, as a band over seeds. */
@@ -228,9 +235,9 @@ export async function runGroups(
   return groups.map((g, i) => ({ ...g, runs: results.slice(i * n, (i + 1) * n) }));
 }
 
-/** The resolved configs of every run of some groups (for {@linkcode settingsTable}). */
-export function configsOf(groups: GroupRuns[]): RunConfig[] {
-  return groups.flatMap((g) => g.runs.map((r) => r.config));
+/** Every run of some groups (for {@linkcode settingsTable}). */
+export function runsOf(groups: GroupRuns[]): RunResult[] {
+  return groups.flatMap((g) => g.runs);
 }
 
 /** Per group: final MSE and MA-E (mean over seeds), growth, divergence count. */

@@ -6,9 +6,6 @@ import { measureSpeedup } from "./speedup.ts";
 Deno.test("every timed run computes the whole grid from an empty store", async () => {
   await withTempDir(async (dir) => {
     const ledger = join(dir, "ledger");
-    const before = new Set(
-      [...Deno.readDirSync(Deno.env.get("TMPDIR") ?? "/tmp")].map((e) => e.name),
-    );
     const r = await measureSpeedup(seeds(3), {
       job: SLEEP_JOB,
       workers: [1, 2],
