@@ -6,11 +6,10 @@
  * @module
  */
 import { type ConfigInput, DEFAULTS } from "../config.ts";
-import { type Display, finding, group, runInfo, table } from "../display.ts";
+import { chart, type Display, finding, group, runInfo, table } from "../display.ts";
 import type { FindingInput } from "../report/findings.ts";
 import { formatProgress, runGrid } from "../grid/mod.ts";
-import type { LineSeries, MarkerSpec } from "../plot.ts";
-import { seedBand } from "../plot.ts";
+import { lineChart, type LineSeries, type MarkerSpec, type RuleSpec, seedBand } from "../plot.ts";
 import type { EpochRecord, RunResult } from "../result.ts";
 
 /** Quick (CI, a first look) or full (the committed reports). */
@@ -266,4 +265,38 @@ export function summaryTable(groups: GroupRuns[]): Display {
 /** Findings as verdict boxes; each is also recorded (MIME output) for reports/findings.json. */
 export function showFindings(findings: FindingInput[]): Display {
   return group(...findings.map(finding));
+}
+
+/** The two per-epoch metrics the notebooks chart. */
+export const EPOCH_METRICS = {
+  mse: {
+    title: "Validation MSE (hard quantizer)",
+    axis: "validation MSE",
+    of: (h: EpochRecord) => h.valMse,
+  },
+  maE: {
+    title: "MA-E: max |encoder output| over the validation set",
+    axis: "MA-E (log)",
+    of: (h: EpochRecord) => h.maE,
+  },
+} as const;
+
+/**
+ * One metric against epoch on a log axis, one band over seeds per group, with the epoch where
+ * any run diverged marked.
+ */
+export function epochChart(
+  groups: GroupRuns[],
+  metric: keyof typeof EPOCH_METRICS,
+  options: { title?: string; rules?: RuleSpec[] } = {},
+): Display {
+  const m = EPOCH_METRICS[metric];
+  return chart(lineChart({
+    title: options.title ?? m.title,
+    series: groups.map((g) => bandOf(g.label, g.runs, m.of)),
+    markers: groups.flatMap((g) => divergenceMarkers(g.label, g.runs)),
+    rules: options.rules,
+    x: { label: "epoch" },
+    y: { label: m.axis, log: true },
+  }));
 }

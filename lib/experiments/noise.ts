@@ -7,12 +7,11 @@
  *
  * @module
  */
-import { chart, type Display } from "../display.ts";
-import { lineChart } from "../plot.ts";
+import type { Display } from "../display.ts";
 import type { FindingInput } from "../report/findings.ts";
 import {
-  bandOf,
   currentProfile,
+  epochChart,
   finalMse,
   type Group,
   type GroupRuns,
@@ -39,21 +38,11 @@ export async function run(profile: Profile = currentProfile()): Promise<NoiseExp
 }
 
 export function mseChart(x: NoiseExperiment): Display {
-  return chart(lineChart({
-    title: "Validation MSE (hard quantizer)",
-    series: x.groups.map((g) => bandOf(g.label, g.runs, (h) => h.valMse)),
-    x: { label: "epoch" },
-    y: { label: "validation MSE", log: true },
-  }));
+  return epochChart(x.groups, "mse");
 }
 
 export function maeChart(x: NoiseExperiment): Display {
-  return chart(lineChart({
-    title: "MA-E: max |encoder output| over the validation set",
-    series: x.groups.map((g) => bandOf(g.label, g.runs, (h) => h.maE)),
-    x: { label: "epoch" },
-    y: { label: "MA-E (log)", log: true },
-  }));
+  return epochChart(x.groups, "maE");
 }
 
 /** Attached − detached final MSE in dB, per seed (negative: attached is better). */

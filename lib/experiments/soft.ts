@@ -16,6 +16,7 @@ import { GROUPS as STE_GROUPS } from "./ste.ts";
 import {
   bandOf,
   currentProfile,
+  epochChart,
   finalMse,
   type Group,
   type GroupRuns,
@@ -69,12 +70,9 @@ export function softHardChart(x: SoftExperiment): Display {
 
 /** Hard validation MSE of soft-to-hard against the STE family. */
 export function comparisonChart(x: SoftExperiment): Display {
-  return chart(lineChart({
+  return epochChart(x.groups, "mse", {
     title: "Hard validation MSE: soft-to-hard against STE, STE + CL and mSTE",
-    series: x.groups.map((g) => bandOf(g.label, g.runs, (h) => h.valMse)),
-    x: { label: "epoch" },
-    y: { label: "validation MSE", log: true },
-  }));
+  });
 }
 
 /** |soft − hard| / hard validation MSE at the last epoch, per seed. */

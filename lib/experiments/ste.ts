@@ -7,13 +7,11 @@
  *
  * @module
  */
-import { chart, type Display } from "../display.ts";
-import { lineChart } from "../plot.ts";
+import type { Display } from "../display.ts";
 import type { FindingInput } from "../report/findings.ts";
 import {
-  bandOf,
   currentProfile,
-  divergenceMarkers,
+  epochChart,
   finalMse,
   type Group,
   type GroupRuns,
@@ -44,28 +42,13 @@ export async function run(profile: Profile = currentProfile()): Promise<SteExper
 
 /** Validation MSE against epoch, band over seeds, divergence marked. */
 export function mseChart(x: SteExperiment): Display {
-  return chart(lineChart({
-    title: "Validation MSE (hard quantizer)",
-    series: x.groups.map((g) => bandOf(g.label, g.runs, (h) => h.valMse)),
-    markers: x.groups.flatMap((g) => divergenceMarkers(g.label, g.runs)),
-    x: { label: "epoch" },
-    y: { label: "validation MSE", log: true },
-  }));
+  return epochChart(x.groups, "mse");
 }
 
 /** MA-E (max |e| on validation) against epoch on a log axis: the unbounded-growth signal. */
 export function maeChart(x: SteExperiment): Display {
-  return chart(lineChart({
-    title: "MA-E: max |encoder output| over the validation set",
-    series: x.groups.map((g) => bandOf(g.label, g.runs, (h) => h.maE)),
-    markers: x.groups.flatMap((g) => divergenceMarkers(g.label, g.runs)),
-    rules: [{
-      y: x.groups[0].runs[0].config.train.divergenceThreshold,
-      label: "divergence threshold",
-    }],
-    x: { label: "epoch" },
-    y: { label: "MA-E (log)", log: true },
-  }));
+  const threshold = x.groups[0].runs[0].config.train.divergenceThreshold;
+  return epochChart(x.groups, "maE", { rules: [{ y: threshold, label: "divergence threshold" }] });
 }
 
 /** The findings, each with a verdict computed from the runs. */
