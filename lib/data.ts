@@ -141,13 +141,26 @@ export class SimulatedSource implements FrameSource {
   }
 }
 
+/** Which frame distribution an oracle floor is computed for. */
+export type FloorDistribution = "population" | "validation";
+
 /**
  * Oracle MSE floor per element for a quantizer with `quantizerBits` bits on this source:
- * the k-means distortion of the 2^B equiprobable frames into 2^B_q clusters (the best any
- * codec whose decoder sees only the code can do, up to k-means' local optimum). 0 when
- * B_q ≥ B. Rotation preserves distances, so it is computed on x. [choice, method §2]
+ * the k-means distortion of the 2^B frames into 2^B_q clusters (the best any codec whose
+ * decoder sees only the code can do, up to k-means' local optimum, so the best of `restarts`
+ * seeded runs is taken). 0 when B_q ≥ B. Rotation preserves distances, so it is computed on x.
+ * [choice, method §2]
+ *
+ * `distribution`: "population" weighs the 2^B frames equally (the source itself);
+ * "validation" weighs each by how often it occurs in the fixed validation set, which is the
+ * floor a validation MSE is to be compared with (no sampling noise between the two).
  */
-export function oracleFloor(source: SimulatedSource, quantizerBits: number, restarts = 4): number {
+export function oracleFloor(
+  source: SimulatedSource,
+  quantizerBits: number,
+  options: { distribution?: FloorDistribution; restarts?: number } = {},
+): number {
+  const { distribution = "population", restarts = 200 } = options;
   const clusters = Math.round(2 ** quantizerBits);
   if (quantizerBits >= source.bits - 1e-9) return 0;
   if (source.bits > 16) {
@@ -156,18 +169,34 @@ export function oracleFloor(source: SimulatedSource, quantizerBits: number, rest
     );
   }
   const { x, count } = source.allFrames();
+  const weights = distribution === "validation" ? validationWeights(source) : undefined;
   const dim = source.inputDim;
   let best = Infinity;
   for (let r = 0; r < restarts; r++) {
-    best = Math.min(
-      best,
-      kmeans(x, count, dim, clusters, rngFor(source.seed, `oracle.${r}`)).distortion,
-    );
+    const rng = rngFor(source.seed, `oracle.${r}`);
+    best = Math.min(best, kmeans(x, count, dim, clusters, rng, 50, weights).distortion);
   }
   return best / dim;
 }
 
-/** Lloyd's k-means with k-means++ seeding on row-major points; distortion is mean squared distance per point. */
+/** How often each of the 2^B frames (in {@linkcode SimulatedSource.allFrames} order) occurs in the validation set. */
+function validationWeights(source: SimulatedSource): Float64Array {
+  const M = source.config.groups;
+  const weights = new Float64Array(2 ** source.bits);
+  for (let n = 0; n < source.validation.count; n++) {
+    let index = 0;
+    for (let m = 0; m < M; m++) {
+      index = index * source.codesPerGroup + source.validationIndices[n * M + m];
+    }
+    weights[index]++;
+  }
+  return weights;
+}
+
+/**
+ * Lloyd's k-means with k-means++ seeding on row-major points; `distortion` is the (weighted)
+ * mean squared distance per point. Optional `weights` count each point that many times.
+ */
 export function kmeans(
   points: Float32Array,
   count: number,
@@ -175,7 +204,10 @@ export function kmeans(
   k: number,
   rng: Rng,
   iterations = 50,
+  weights?: Float64Array,
 ): { centroids: Float32Array; assignment: Int32Array; distortion: number } {
+  const w = weights ?? new Float64Array(count).fill(1);
+  const totalWeight = w.reduce((a, b) => a + b, 0);
   k = Math.min(k, count);
   const centroids = new Float32Array(k * dim);
   const nearest = new Float64Array(count).fill(Infinity);
@@ -193,12 +225,12 @@ export function kmeans(
     let total = 0;
     for (let p = 0; p < count; p++) {
       nearest[p] = Math.min(nearest[p], sq(p, c, centroids));
-      total += nearest[p];
+      total += w[p] * nearest[p];
     }
     let target = rng.uniform() * total;
     first = count - 1;
     for (let p = 0; p < count; p++) {
-      target -= nearest[p];
+      target -= w[p] * nearest[p];
       if (target < 0) {
         first = p;
         break;
@@ -217,15 +249,15 @@ export function kmeans(
       }
       if (assignment[p] !== bestC) changed++;
       assignment[p] = bestC;
-      total += bestD;
+      total += w[p] * bestD;
     }
-    distortion = total / count;
+    distortion = total / totalWeight;
     if (it > 0 && changed === 0) break;
     const sums = new Float64Array(k * dim);
-    const sizes = new Int32Array(k);
+    const sizes = new Float64Array(k);
     for (let p = 0; p < count; p++) {
-      sizes[assignment[p]]++;
-      for (let j = 0; j < dim; j++) sums[assignment[p] * dim + j] += points[p * dim + j];
+      sizes[assignment[p]] += w[p];
+      for (let j = 0; j < dim; j++) sums[assignment[p] * dim + j] += w[p] * points[p * dim + j];
     }
     for (let c = 0; c < k; c++) {
       if (sizes[c] === 0) continue; // an empty cluster keeps its centroid

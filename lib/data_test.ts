@@ -84,3 +84,17 @@ Deno.test("k-means finds well-separated clusters exactly", () => {
   assert.equal(new Set(assignment).size, 3);
   assert.ok(Math.abs(distortion - 0.0025) < 1e-6);
 });
+
+Deno.test("the validation floor weighs frames by their validation counts", () => {
+  // 3 validation frames can show at most 3 distinct frames: 2 bits (4 clusters) fit them exactly.
+  const cfg =
+    resolveConfig({ data: { frameDim: 4, groups: 2, bitsPerGroup: 2, validationFrames: 3 } }).data;
+  const source = new SimulatedSource(cfg, 5);
+  assert.equal(oracleFloor(source, 2, { distribution: "validation" }), 0);
+  assert.ok(oracleFloor(source, 2, { distribution: "population" }) > 0);
+  // Weights act as repeated points: weight 2 equals the point listed twice.
+  const pts = new Float32Array([0, 1, 5, 9]);
+  const weighted = kmeans(pts, 4, 1, 1, new Rng(1), 10, new Float64Array([2, 1, 1, 1])).distortion;
+  const repeated = kmeans(new Float32Array([0, 0, 1, 5, 9]), 5, 1, 1, new Rng(1)).distortion;
+  assert.ok(Math.abs(weighted - repeated) < 1e-9, `${weighted} vs ${repeated}`);
+});

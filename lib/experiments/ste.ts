@@ -54,7 +54,10 @@ export function maeChart(x: SteExperiment): Display {
 /** The findings, each with a verdict computed from the runs. */
 export function findings(x: SteExperiment): FindingInput[] {
   const [ste, steCl, mste] = x.groups;
-  const growth = (g: GroupRuns) => g.runs.map((r) => sig(maeGrowth(r)));
+  const growth = (g: GroupRuns) =>
+    g.runs.map((
+      r,
+    ) => (r.diverged ? `diverged at step ${r.diverged.step}` : String(sig(maeGrowth(r)))));
   const mseOf = (g: GroupRuns) => sig(mean(g.runs.map(finalMse)));
   const steUnbounded = ste.runs.map((r) => !isBounded(r));
   const mstePairs = mste.runs.map((r, i) => finalMse(r) < finalMse(ste.runs[i]));
