@@ -222,6 +222,12 @@ export interface GroupRuns extends Group {
   runs: RunResult[];
 }
 
+/** An experiment made of groups, each run over the profile's seeds. */
+export interface GroupExperiment {
+  profile: Profile;
+  groups: GroupRuns[];
+}
+
 /** Run every group over every seed, in one grid (so the pool stays busy), cached. */
 export async function runGroups(
   label: string,

@@ -14,7 +14,7 @@ import {
   epochChart,
   finalMse,
   type Group,
-  type GroupRuns,
+  type GroupExperiment,
   isBounded,
   mean,
   type Profile,
@@ -28,10 +28,8 @@ export const GROUPS: Group[] = [
   { label: "NA attached", input: { passer: { kind: "na-attached" } } },
 ];
 
-export interface NoiseExperiment {
-  profile: Profile;
-  groups: GroupRuns[];
-}
+/** The groups of this notebook with their runs. */
+export type NoiseExperiment = GroupExperiment;
 
 export async function run(profile: Profile = currentProfile()): Promise<NoiseExperiment> {
   return { profile, groups: await runGroups("03 NA attached/detached", profile, GROUPS) };

@@ -19,7 +19,7 @@ import {
   epochChart,
   finalMse,
   type Group,
-  type GroupRuns,
+  type GroupExperiment,
   mean,
   type Profile,
   runGroups,
@@ -29,11 +29,8 @@ import {
 
 export const SOFT: Group = { label: "soft-to-hard", input: { passer: { kind: "soft-to-hard" } } };
 
-export interface SoftExperiment {
-  profile: Profile;
-  /** Soft-to-hard first, then the STE / STE+CL / mSTE references (shared with notebook 02's cache). */
-  groups: GroupRuns[];
-}
+/** The groups of this notebook with their runs. */
+export type SoftExperiment = GroupExperiment;
 
 export async function run(profile: Profile = currentProfile()): Promise<SoftExperiment> {
   return { profile, groups: await runGroups("04 soft-to-hard", profile, [SOFT, ...STE_GROUPS]) };

@@ -14,6 +14,7 @@ import {
   epochChart,
   finalMse,
   type Group,
+  type GroupExperiment,
   type GroupRuns,
   isBounded,
   maeGrowth,
@@ -31,10 +32,8 @@ export const GROUPS: Group[] = [
   { label: "mSTE, no CL", input: { passer: { kind: "mste" } } },
 ];
 
-export interface SteExperiment {
-  profile: Profile;
-  groups: GroupRuns[];
-}
+/** The groups of this notebook with their runs. */
+export type SteExperiment = GroupExperiment;
 
 export async function run(profile: Profile = currentProfile()): Promise<SteExperiment> {
   return { profile, groups: await runGroups("02 STE/CL/mSTE", profile, GROUPS) };
