@@ -61,7 +61,7 @@ export class Session {
     this.#variables = [...this.codec.variables, ...this.quantizer.variables];
     const v = this.source.validation;
     this.#validationX = tf.tensor2d(v.x, [v.count, this.source.inputDim]);
-    if ("init" in config.quantizer && config.quantizer.init === "kmeans") this.#kmeansInit();
+    if (config.quantizer.kind !== "fsq" && config.quantizer.init === "kmeans") this.#kmeansInit();
   }
 
   /** Soft-to-hard temperature at the current step. */
@@ -164,9 +164,8 @@ export class Session {
 
   #kmeansInit(): void {
     const { train } = this.config;
-    const size = "bits" in this.config.quantizer
-      ? 2 ** this.config.quantizer.bits
-      : 2 ** (this.config.quantizer as { bitsPerStage: number }).bitsPerStage;
+    const q = this.config.quantizer;
+    const size = q.kind === "vq" ? 2 ** q.bits : q.kind === "rvq" ? 2 ** q.bitsPerStage : 0;
     const frames = Math.max(train.batchSize, 4 * size);
     const batch = this.source.trainBatch(-1, frames);
     const z = tf.tidy(() =>

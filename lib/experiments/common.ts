@@ -126,16 +126,14 @@ export function settingsTable(runs: RunResult[]): Display {
     tfjs: v.tfjs,
     deno: v.deno,
   }));
-  const rows = flatten(configs[0]).map(([field]) => {
-    const values = [
-      ...new Set(configs.map((c) => JSON.stringify(flatten(c).find(([f]) => f === field)?.[1]))),
-    ];
+  const flat = configs.map((c) => new Map(flatten(c)));
+  const defaults = new Map(flatten(DEFAULTS));
+  const rows = [...flat[0].keys()].map((field) => {
+    const values = [...new Set(flat.map((f) => JSON.stringify(f.get(field))))];
     return {
       field,
       value: values.length === 1 ? values[0] : `varies: ${values.join(", ")}`,
-      default: JSON.stringify(
-        flatten(DEFAULTS).find(([f]) => f === field)?.[1] ?? "(quantizer-specific)",
-      ),
+      default: JSON.stringify(defaults.get(field) ?? "(quantizer-specific)"),
       source: LABELS[field] ?? "choice",
     };
   });
