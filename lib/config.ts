@@ -19,6 +19,9 @@ export interface SimulatedDataConfig {
   validationFrames: number;
 }
 
+/** The data a run trains on, by `kind` (each kind's source is built by `lib/sources/mod.ts`). */
+export type DataConfig = SimulatedDataConfig;
+
 /** Frame-wise MLP proxy codec (method §3): three FC layers per side with a skip. [paper A structure] */
 export interface MlpCodecConfig {
   kind: "mlp";
@@ -27,6 +30,9 @@ export interface MlpCodecConfig {
   /** Latent dimension L (encoder output, quantizer input). [choice] */
   latent: number;
 }
+
+/** The codec, by `kind` (each kind is built by `lib/codecs/mod.ts`). */
+export type CodecConfig = MlpCodecConfig;
 
 /** How a codebook learns. [paper A names codebook loss; EMA is a common alternative, choice] */
 export type CodebookLearning = "loss" | "ema";
@@ -90,9 +96,13 @@ export interface TrainConfig {
   beta1: number;
   beta2: number;
   epsilon: number;
-  /** Commitment loss weight β; 0 disables it. DAC uses 0.25. [paper A names CL; β from DAC] */
+  /**
+   * Commitment loss weight β of the quantizer's loss β·mean(z − sg(Q(z)))²; 0 disables it. DAC
+   * uses 0.25. The quantizer computes the loss (`losses.commitment`); the weight stays here so
+   * the proxy's resolved configs and cache keys are unchanged. [paper A names CL; β from DAC]
+   */
   commitment: number;
-  /** Weight of the codebook loss ‖sg(e) − Q(e)‖² (learning = "loss"). [choice] */
+  /** Weight of the quantizer's codebook loss ‖sg(z) − Q(z)‖² (learning = "loss"). [choice] */
   codebookWeight: number;
   /** A run diverges when max |e| on a batch or on validation exceeds this. [choice] */
   divergenceThreshold: number;
@@ -102,8 +112,8 @@ export interface TrainConfig {
 
 /** One complete, validated run description. JSON-serialisable. */
 export interface RunConfig {
-  data: SimulatedDataConfig;
-  codec: MlpCodecConfig;
+  data: DataConfig;
+  codec: CodecConfig;
   quantizer: QuantizerConfig;
   passer: PasserConfig;
   train: TrainConfig;
@@ -133,6 +143,16 @@ export const DEFAULTS: RunConfig = {
     divergenceThreshold: 1e8,
     seed: 0,
   },
+};
+
+/** Defaults per `data.kind`: a kind's section is filled from its own defaults. */
+const DATA_DEFAULTS: { [K in DataConfig["kind"]]: Extract<DataConfig, { kind: K }> } = {
+  simulated: DEFAULTS.data,
+};
+
+/** Defaults per `codec.kind`. */
+const CODEC_DEFAULTS: { [K in CodecConfig["kind"]]: Extract<CodecConfig, { kind: K }> } = {
+  mlp: DEFAULTS.codec,
 };
 
 const QUANTIZER_DEFAULTS = {
@@ -178,16 +198,12 @@ export function resolveConfig(input: ConfigInput = {}): RunConfig {
       );
     }
   }
-  const qKind = input.quantizer?.kind ?? DEFAULTS.quantizer.kind;
-  if (!(qKind in QUANTIZER_DEFAULTS)) {
-    throw new ConfigError("quantizer.kind", qKind, section(Object.keys(QUANTIZER_DEFAULTS)));
-  }
   const cfg = {
-    data: merge("data", DEFAULTS.data, input.data),
-    codec: merge("codec", DEFAULTS.codec, input.codec),
+    data: merge("data", kindDefaults("data", DATA_DEFAULTS, input.data), input.data),
+    codec: merge("codec", kindDefaults("codec", CODEC_DEFAULTS, input.codec), input.codec),
     quantizer: merge(
       "quantizer",
-      QUANTIZER_DEFAULTS[qKind as keyof typeof QUANTIZER_DEFAULTS],
+      kindDefaults("quantizer", QUANTIZER_DEFAULTS, input.quantizer),
       input.quantizer,
     ),
     passer: merge("passer", DEFAULTS.passer, input.passer),
@@ -199,7 +215,18 @@ export function resolveConfig(input: ConfigInput = {}): RunConfig {
 
 /** Bits B carried by one frame of the simulated source. */
 export function sourceBits(data: SimulatedDataConfig): number {
+  if (data.kind !== "simulated") {
+    throw new ConfigError("data.kind", data.kind, `"simulated" (only it has a known bit count)`);
+  }
   return data.groups * data.bitsPerGroup;
+}
+
+/** Latent dimension D of a codec config: the size of the latent's last axis, the quantizer's frame dimension. */
+export function latentDim(codec: CodecConfig): number {
+  switch (codec.kind) {
+    case "mlp":
+      return codec.latent;
+  }
 }
 
 /** Bits B_q a quantizer spends per latent frame. */
@@ -216,6 +243,25 @@ export function quantizerBits(q: QuantizerConfig): number {
 
 function section(names: string[]): string {
   return `one of ${names.map((n) => JSON.stringify(n)).join(", ")}`;
+}
+
+/**
+ * The defaults of the kind a section names (its `kind`, else the first kind in the table's
+ * order, which is the default); an unknown kind is rejected naming `<name>.kind`.
+ */
+function kindDefaults<T extends object>(
+  name: string,
+  table: Record<string, T>,
+  over: { kind?: unknown } | undefined,
+): T {
+  const kinds = Object.keys(table);
+  const kind = over !== null && typeof over === "object" && over.kind !== undefined
+    ? over.kind
+    : kinds[0];
+  if (typeof kind !== "string" || !Object.hasOwn(table, kind)) {
+    throw new ConfigError(`${name}.kind`, kind, section(kinds));
+  }
+  return table[kind];
 }
 
 function merge<T extends object>(name: string, base: T, over: object | undefined): T {
@@ -252,22 +298,17 @@ function oneOf(field: string, v: unknown, allowed: readonly string[]): void {
 }
 
 function validate(c: RunConfig): void {
-  oneOf("data.kind", c.data.kind, ["simulated"]);
-  int("data.frameDim", c.data.frameDim, 1, 4096);
-  int("data.groups", c.data.groups, 1, c.data.frameDim);
-  if (c.data.frameDim % c.data.groups !== 0) {
-    throw new ConfigError(
-      "data.frameDim",
-      c.data.frameDim,
-      `a multiple of data.groups = ${c.data.groups}`,
-    );
+  switch (c.data.kind) {
+    case "simulated":
+      validateSimulated(c.data);
+      break;
   }
-  int("data.bitsPerGroup", c.data.bitsPerGroup, 1, 16);
-  int("data.validationFrames", c.data.validationFrames, 1, 1 << 20);
-
-  oneOf("codec.kind", c.codec.kind, ["mlp"]);
-  int("codec.hidden", c.codec.hidden, 1, 8192);
-  int("codec.latent", c.codec.latent, 1, 4096);
+  switch (c.codec.kind) {
+    case "mlp":
+      int("codec.hidden", c.codec.hidden, 1, 8192);
+      int("codec.latent", c.codec.latent, 1, 4096);
+      break;
+  }
 
   const q = c.quantizer;
   if (q.kind === "vq" || q.kind === "rvq") {
@@ -283,11 +324,12 @@ function validate(c: RunConfig): void {
       throw new ConfigError("quantizer.emaDecay", q.emaDecay, "a number in (0, 1)");
     }
   } else {
-    if (!Array.isArray(q.levels) || q.levels.length !== c.codec.latent) {
+    const dim = latentDim(c.codec);
+    if (!Array.isArray(q.levels) || q.levels.length !== dim) {
       throw new ConfigError(
         "quantizer.levels",
         q.levels,
-        `an array of codec.latent = ${c.codec.latent} level counts, one per latent dimension`,
+        `an array of ${dim} level counts, one per latent dimension (codec.latent = ${dim})`,
       );
     }
     q.levels.forEach((l, i) => int(`quantizer.levels[${i}]`, l, 2, 1 << 16));
@@ -317,4 +359,14 @@ function validate(c: RunConfig): void {
   num("train.codebookWeight", t.codebookWeight, 0, 1e6);
   num("train.divergenceThreshold", t.divergenceThreshold, 0, Number.MAX_VALUE, true);
   int("train.seed", t.seed, 0, 2 ** 32 - 1);
+}
+
+function validateSimulated(d: SimulatedDataConfig): void {
+  int("data.frameDim", d.frameDim, 1, 4096);
+  int("data.groups", d.groups, 1, d.frameDim);
+  if (d.frameDim % d.groups !== 0) {
+    throw new ConfigError("data.frameDim", d.frameDim, `a multiple of data.groups = ${d.groups}`);
+  }
+  int("data.bitsPerGroup", d.bitsPerGroup, 1, 16);
+  int("data.validationFrames", d.validationFrames, 1, 1 << 20);
 }

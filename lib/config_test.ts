@@ -36,6 +36,10 @@ Deno.test("quantizer defaults follow the quantizer kind", () => {
 
 Deno.test("invalid configs name the field, the value and what is allowed", () => {
   rejects({ quantizer: { kind: "lfq" } }, "quantizer.kind", '"lfq"');
+  rejects({ data: { kind: "speech2" } }, "data.kind", '"speech2"');
+  rejects({ codec: { kind: "transformer" } }, "codec.kind", '"transformer"');
+  rejects({ codec: { kind: "constructor" } }, "codec.kind", '"constructor"');
+  rejects({ data: { kind: 3 } }, "data.kind", "3");
   rejects({ passer: { kind: "ste2" } }, "passer.kind", '"ste2"');
   rejects({ quantizer: { bits: 0 } }, "quantizer.bits", "0");
   rejects({ quantizer: { bits: -3 } }, "quantizer.bits", "-3");

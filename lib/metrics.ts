@@ -25,9 +25,12 @@ export function mseDb(mse: number, target: Float32Array): number {
   return 10 * Math.log10(mse / (power / target.length));
 }
 
-/** Largest absolute value: MA-E when applied to the encoder output. [choice] */
-export function maxAbs(values: ArrayLike<number>): number {
-  let m = 0;
+/**
+ * Largest absolute value: MA-E when applied to the encoder output. [choice] `start` carries the
+ * running value of earlier batches, so batch by batch gives what one pass over all gives.
+ */
+export function maxAbs(values: ArrayLike<number>, start = 0): number {
+  let m = start;
   for (let i = 0; i < values.length; i++) {
     const a = Math.abs(values[i]);
     if (!(a <= m)) m = a; // NaN wins, so a non-finite latent is never hidden

@@ -31,12 +31,27 @@ export interface PassContext {
   quantizer: Quantizer;
   /** Fresh noise source for this step (NA passers). */
   rng: Rng;
-  /** Soft-to-hard temperature at this step. */
-  tau: number;
+  /** Optimizer steps taken before this one, and the run's total (annealing schedules). */
+  step: number;
+  totalSteps: number;
 }
 
-/** A gradient passer: the value the decoder sees during training. */
-export type Passer = (z: tf.Tensor2D, hard: HardQuantization, ctx: PassContext) => tf.Tensor2D;
+/**
+ * A gradient passer: the value the decoder sees during training, plus what it owns of the
+ * training policy (an annealing schedule, a validation of its own besides the hard one).
+ */
+export interface Passer {
+  readonly kind: PasserKind;
+  /** The decoder's input during training, from z and its hard quantization. */
+  forward(z: tf.Tensor2D, hard: HardQuantization, ctx: PassContext): tf.Tensor2D;
+  /** Temperature at `step` of `total`, for passers that anneal (recorded as `tau`). */
+  temperature?(step: number, total: number): number;
+  /**
+   * A second validation value besides the hard Q(z) (soft-to-hard: the soft assignment at the
+   * current temperature), whose MSE is recorded as `softValMse`.
+   */
+  softEvaluation?(z: tf.Tensor2D, ctx: PassContext): tf.Tensor2D;
+}
 
 /** σ_E over the whole tensor or per channel. [choice: per tensor by default] */
 export type SigmaMode = PasserConfig["sigma"];
@@ -99,7 +114,7 @@ function emulatedNoise(z: tf.Tensor2D, q: tf.Tensor2D, rng: Rng): tf.Tensor2D {
 }
 
 /** STE: q = z + sg(Q(z) − z); forward Q(z), gradient the identity. [paper A] */
-export const ste: Passer = (z, hard) => detached(z, hard.q);
+export const ste: Passer = { kind: "ste", forward: (z, hard) => detached(z, hard.q) };
 
 /**
  * mSTE: q = z + sg(n/σ)·σ. Forward equals Q(z); the quantization noise is tied to the graph
@@ -108,36 +123,57 @@ export const ste: Passer = (z, hard) => detached(z, hard.q);
  */
 export function mste(mode: SigmaMode = "tensor"): Passer {
   const pass = attached(mode);
-  return (z, hard) => tf.tidy(() => pass(z, tf.sub(hard.q, z), hard.q));
+  return { kind: "mste", forward: (z, hard) => tf.tidy(() => pass(z, tf.sub(hard.q, z), hard.q)) };
 }
 
 /** Noise approximation, detached: q = z + sg(s)·u. Gradient the identity. [choice] */
-export const naDetached: Passer = (z, hard, ctx) =>
-  tf.tidy(() => detached(z, tf.add(z, emulatedNoise(z, hard.q, ctx.rng))));
+export const naDetached: Passer = {
+  kind: "na-detached",
+  forward: (z, hard, ctx) =>
+    tf.tidy(() => detached(z, tf.add(z, emulatedNoise(z, hard.q, ctx.rng)))),
+};
 
 /** Noise approximation, attached: q = z + sg(s/σ)·σ·u; same forward as detached, gradient through σ. [choice] */
 export function naAttached(mode: SigmaMode = "tensor"): Passer {
   const pass = attached(mode);
-  return (z, hard, ctx) =>
-    tf.tidy(() => {
-      const noise = emulatedNoise(z, hard.q, ctx.rng);
-      return pass(z, noise, tf.add(z, noise));
-    });
+  return {
+    kind: "na-attached",
+    forward: (z, hard, ctx) =>
+      tf.tidy(() => {
+        const noise = emulatedNoise(z, hard.q, ctx.rng);
+        return pass(z, noise, tf.add(z, noise));
+      }),
+  };
 }
 
-/** Soft-to-hard: q = Σ_k softmax(−‖z − c_k‖²/τ)_k c_k; hard Q is used only for validation. [paper A names it] */
-export const softToHard: Passer = (z, _hard, ctx) => {
-  if (!ctx.quantizer.soft) {
-    throw new Error("passer soft-to-hard: this quantizer has no soft assignment");
-  }
-  return ctx.quantizer.soft(z, ctx.tau);
-};
+/**
+ * Soft-to-hard: q = Σ_k softmax(−‖z − c_k‖²/τ)_k c_k with τ annealed by {@linkcode temperature};
+ * hard Q is used only for validation, besides the soft value at the current τ. [paper A names it]
+ */
+export function softToHard(config: Pick<PasserConfig, "tauStart" | "tauEnd">): Passer {
+  const soft = (z: tf.Tensor2D, ctx: PassContext) => {
+    if (!ctx.quantizer.soft) {
+      throw new Error("passer soft-to-hard: this quantizer has no soft assignment");
+    }
+    return ctx.quantizer.soft(z, temperature(config, ctx.step, ctx.totalSteps));
+  };
+  return {
+    kind: "soft-to-hard",
+    forward: (z, _hard, ctx) => soft(z, ctx),
+    temperature: (step, total) => temperature(config, step, total),
+    softEvaluation: soft,
+  };
+}
 
 /**
  * Temperature of soft-to-hard annealing at `step` of `total`: exponential from τ_start to τ_end,
  * τ_t = τ_start·(τ_end/τ_start)^(t/(total−1)). [choice]
  */
-export function temperature(config: PasserConfig, step: number, total: number): number {
+export function temperature(
+  config: Pick<PasserConfig, "tauStart" | "tauEnd">,
+  step: number,
+  total: number,
+): number {
   const t = total <= 1 ? 1 : Math.min(1, step / (total - 1));
   return config.tauStart * (config.tauEnd / config.tauStart) ** t;
 }
@@ -149,7 +185,7 @@ export function buildPasser(config: PasserConfig): Passer {
     "mste": () => mste(config.sigma),
     "na-detached": () => naDetached,
     "na-attached": () => naAttached(config.sigma),
-    "soft-to-hard": () => softToHard,
+    "soft-to-hard": () => softToHard(config),
   };
   return builders[config.kind]();
 }

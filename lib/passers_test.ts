@@ -12,8 +12,13 @@ const z = tf.tensor2d(rng.normals(24, 1.5), [6, 4]);
 // A fixed "quantized" value: z rounded to a 0.5 grid.
 const q = tf.round(tf.mul(z, 2)).div(2) as tf.Tensor2D;
 const g = tf.tensor2d(rng.normals(24), [6, 4]);
-const hard: HardQuantization = { q, codes: tf.zeros([6, 1], "int32"), codebookLoss: null };
-const ctx = (seed: number) => ({ quantizer: {} as Quantizer, rng: new Rng(seed), tau: 1 });
+const hard: HardQuantization = { q, codes: tf.zeros([6, 1], "int32"), losses: {} };
+const ctx = (seed: number) => ({
+  quantizer: {} as Quantizer,
+  rng: new Rng(seed),
+  step: 0,
+  totalSteps: 1,
+});
 
 /** Gradient of ⟨g, passer(z)⟩ with respect to z. */
 function gradOf(pass: (z: tf.Tensor2D) => tf.Tensor2D): Float32Array {
@@ -32,13 +37,13 @@ function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: st
 }
 
 Deno.test("STE: forward is Q(z) exactly, gradient is the identity", () => {
-  assert.deepEqual(ste(z, hard, ctx(0)).dataSync(), q.dataSync());
-  close(gradOf((zz) => ste(zz, hard, ctx(0))), g.dataSync(), 0, "grad");
+  assert.deepEqual(ste.forward(z, hard, ctx(0)).dataSync(), q.dataSync());
+  close(gradOf((zz) => ste.forward(zz, hard, ctx(0))), g.dataSync(), 0, "grad");
 });
 
 for (const mode of ["tensor", "channel"] as const) {
   Deno.test(`mSTE (σ per ${mode}): forward is Q(z) exactly`, () => {
-    assert.deepEqual(mste(mode)(z, hard, ctx(0)).dataSync(), q.dataSync());
+    assert.deepEqual(mste(mode).forward(z, hard, ctx(0)).dataSync(), q.dataSync());
   });
 
   Deno.test(`mSTE (σ per ${mode}): gradient matches g + ⟨g,n⟩(z−z̄)/(Nσ²) and finite differences`, () => {
@@ -60,7 +65,7 @@ for (const mode of ["tensor", "channel"] as const) {
     const pass = mste(mode);
     const got = tf.grad((zz: tf.Tensor) => {
       const hz = { ...hard, q: q };
-      return tf.sum(tf.mul(pass(zz as tf.Tensor2D, hz, ctx(0)), g));
+      return tf.sum(tf.mul(pass.forward(zz as tf.Tensor2D, hz, ctx(0)), g));
     })(z).dataSync();
     close(got, expected, 1e-4, "closed form");
     // Finite differences of h(z) = ⟨g, z + c·σ(z)⟩ with c = n/σ frozen at z: the mSTE definition.
@@ -95,15 +100,16 @@ for (const mode of ["tensor", "channel"] as const) {
 
 Deno.test("NA attached and detached: same forward for the same noise, only the gradient differs", () => {
   const attached = naAttached("tensor"), detached = naDetached;
-  const fa = attached(z, hard, ctx(5)).dataSync(), fd = detached(z, hard, ctx(5)).dataSync();
+  const fa = attached.forward(z, hard, ctx(5)).dataSync(),
+    fd = detached.forward(z, hard, ctx(5)).dataSync();
   assert.deepEqual(fa, fd);
   // The noise has the power of the real quantization noise: s = √12·rms(n), u ~ U(−½,½).
   const noise = Array.from(fa, (v, i) => v - z.dataSync()[i]);
   const bound = Math.sqrt(12) * Math.sqrt(tf.mean(tf.squaredDifference(q, z)).dataSync()[0]) / 2;
   assert.ok(noise.every((v) => Math.abs(v) <= bound + 1e-6));
-  assert.notDeepEqual(fa, attached(z, hard, ctx(6)).dataSync(), "fresh noise per rng");
-  const gd = gradOf((zz) => detached(zz, hard, ctx(5)));
-  const ga = gradOf((zz) => attached(zz, hard, ctx(5)));
+  assert.notDeepEqual(fa, attached.forward(z, hard, ctx(6)).dataSync(), "fresh noise per rng");
+  const gd = gradOf((zz) => detached.forward(zz, hard, ctx(5)));
+  const ga = gradOf((zz) => attached.forward(zz, hard, ctx(5)));
   close(gd, g.dataSync(), 0, "detached is the identity");
   const expected = attachedGradient(g, z, tf.tensor2d(noise, z.shape), "tensor").dataSync();
   close(ga, expected, 1e-4, "attached");

@@ -30,6 +30,8 @@ export interface EpochRecord {
   softValMse?: number;
   /** Soft-to-hard only: temperature at the end of the epoch. */
   tau?: number;
+  /** Further validation metrics a source reports (e.g. spectral distances for speech). */
+  metrics?: Record<string, number>;
   /** Wall time since the start of training, ms. */
   wallMs: number;
 }

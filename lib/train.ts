@@ -1,33 +1,72 @@
 /**
- * The trainer: Adam on reconstruction MSE plus the quantizer's auxiliary losses, seeded and
- * deterministic on one backend. It sees a {@linkcode FrameSource}, a {@linkcode Codec}, a
- * {@linkcode Quantizer} and a {@linkcode Passer}; it knows nothing of simulated data or plots.
+ * The trainer: Adam on the source's loss plus the quantizer's own weighted losses, seeded and
+ * deterministic on one backend. It receives built parts — a {@linkcode Source}, a
+ * {@linkcode Codec}, a {@linkcode Quantizer} and a {@linkcode Passer}, made from the config by
+ * their registries ({@linkcode buildParts}) or handed in — and knows nothing of simulated data,
+ * MLPs, quantizer kinds or plots: the quantizer says how it wants to be initialised and which
+ * losses it adds, the passer whether it anneals and validates a soft value too.
  *
- * Loss per step: mean(ŷ − y)² + β·mean(z − sg(Q(z)))² + w·codebookLoss.
+ * Loss per step: source.loss(ŷ, y) + Σ quantizer losses (the proxy: mean(ŷ − y)²
+ * + β·mean(z − sg(Q(z)))² + w·codebookLoss). Latents' leading axes are folded into frames
+ * ([N, D]) for the quantizer and passer and unfolded before decoding.
  * Divergence (a non-finite loss, or max |e| above `train.divergenceThreshold`) ends the run
  * with `diverged` set in the result: an outcome, never a crash.
  *
  * @module
  */
 import { backendInfo, tf } from "./backend.ts";
-import { mlpCodec } from "./codec.ts";
-import type { Codec } from "./codec.ts";
+import { buildCodec, type Codec, foldFrames, unfoldFrames } from "./codecs/mod.ts";
 import type { RunConfig } from "./config.ts";
-import { type FrameSource, SimulatedSource } from "./data.ts";
 import { stopGradient } from "./grad.ts";
-import { codeUsage, maxAbs, mseDb } from "./metrics.ts";
-import { buildPasser, type Passer, temperature } from "./passers.ts";
+import { codeUsage, maxAbs } from "./metrics.ts";
+import { buildPasser, type PassContext, type Passer } from "./passers.ts";
 import { buildQuantizer, type Quantizer } from "./quantizers/mod.ts";
 import { rngFor } from "./random.ts";
 import type { Divergence, EpochRecord, RunResult } from "./result.ts";
+import { buildSource, type Source } from "./sources/mod.ts";
 import { QUANTLAB_VERSION } from "./version.ts";
 
 /** Validation metrics of the current model (an {@linkcode EpochRecord} without bookkeeping). */
 export type Evaluation = Omit<EpochRecord, "epoch" | "step" | "trainLoss" | "wallMs">;
 
+/** The built parts of a run. A session owns them and disposes them with itself. */
+export interface Parts {
+  source: Source;
+  codec: Codec;
+  quantizer: Quantizer;
+  passer: Passer;
+}
+
+/**
+ * Build whatever of a run's parts is not `given`, from the config's registries: the source
+ * from `data`, the codec from `codec` (sized by the source), the quantizer from `quantizer` (for
+ * the codec's latent dimension, with `train.commitment` and `train.codebookWeight` as its loss
+ * weights), the passer from `passer`. Every part draws from its own labelled seed stream.
+ */
+export function buildParts(config: RunConfig, given: Partial<Parts> = {}): Parts {
+  const { seed } = config.train;
+  const source = given.source ?? buildSource(config.data, seed);
+  const codec = given.codec ??
+    buildCodec(
+      config.codec,
+      { inputDim: source.inputDim, outputDim: source.outputDim },
+      rngFor(seed, "codec"),
+    );
+  const quantizer = given.quantizer ??
+    buildQuantizer(config.quantizer, codec.latentDim, rngFor(seed, "quantizer"), {
+      commitment: config.train.commitment,
+      codebook: config.train.codebookWeight,
+    });
+  const passer = given.passer ?? buildPasser(config.passer);
+  return { source, codec, quantizer, passer };
+}
+
+/** Which variables the optimizer trains: everything, or only the decoder (decoder finetuning). */
+export type Trainable = "all" | "decoder";
+
 /** One training run's state, stepped explicitly (the bench and tests use it directly). */
 export class Session {
-  readonly source: FrameSource;
+  readonly source: Source;
   readonly codec: Codec;
   readonly quantizer: Quantizer;
   readonly passer: Passer;
@@ -38,66 +77,43 @@ export class Session {
   lastBatchMaxAbs = 0;
   readonly #optimizer: tf.AdamOptimizer;
   readonly #variables: tf.Variable[];
-  readonly #validationX: tf.Tensor2D;
 
-  constructor(readonly config: RunConfig, source?: FrameSource) {
-    const { seed } = config.train;
-    this.source = source ?? new SimulatedSource(config.data, seed);
-    this.codec = mlpCodec(
-      config.codec,
-      this.source.inputDim,
-      this.source.outputDim,
-      rngFor(seed, "codec"),
-    );
-    this.quantizer = buildQuantizer(
-      config.quantizer,
-      this.codec.latentDim,
-      rngFor(seed, "quantizer"),
-    );
-    this.passer = buildPasser(config.passer);
+  constructor(readonly config: RunConfig, parts: Parts, trainable: Trainable = "all") {
+    this.source = parts.source;
+    this.codec = parts.codec;
+    this.quantizer = parts.quantizer;
+    this.passer = parts.passer;
     this.totalSteps = config.train.epochs * config.train.stepsPerEpoch;
     const t = config.train;
     this.#optimizer = tf.train.adam(t.learningRate, t.beta1, t.beta2, t.epsilon);
-    this.#variables = [...this.codec.variables, ...this.quantizer.variables];
-    const v = this.source.validation;
-    this.#validationX = tf.tensor2d(v.x, [v.count, this.source.inputDim]);
-    if (config.quantizer.kind !== "fsq" && config.quantizer.init === "kmeans") this.#kmeansInit();
+    this.#variables = trainable === "decoder"
+      ? [...this.codec.decoderVariables]
+      : [...this.codec.variables, ...this.quantizer.variables];
+    if (this.quantizer.initialization) this.#initializeQuantizer();
   }
 
-  /** Soft-to-hard temperature at the current step. */
-  get tau(): number {
-    return temperature(this.config.passer, this.stepCount, this.totalSteps);
+  /** The passer's temperature at the current step (undefined unless it anneals). */
+  get tau(): number | undefined {
+    return this.passer.temperature?.(this.stepCount, this.totalSteps);
   }
 
   /** One optimizer step on a fresh batch; returns the loss (NaN/Infinity are returned, not thrown). */
   step(): number {
     const { train } = this.config;
     const batch = this.source.trainBatch(this.stepCount, train.batchSize);
-    const ctx = {
-      quantizer: this.quantizer,
-      rng: rngFor(train.seed, `noise.${this.stepCount}`),
-      tau: this.tau,
-    };
+    const ctx = this.#context(rngFor(train.seed, `noise.${this.stepCount}`));
     let maxE: tf.Scalar | null = null;
     let kept: { z: tf.Tensor2D; codes: tf.Tensor2D } | null = null;
-    const x = tf.tensor2d(batch.x, [batch.count, this.source.inputDim]);
-    const y = tf.tensor2d(batch.y, [batch.count, this.source.outputDim]);
+    const x = tf.tensor(batch.x, [...batch.xShape]);
+    const y = tf.tensor(batch.y, [...batch.yShape]);
     const cost = this.#optimizer.minimize(
       () => {
         const e = this.codec.encode(x);
-        const z = this.quantizer.prepare(e);
+        const z = this.quantizer.prepare(foldFrames(e));
         const hard = this.quantizer.quantize(z);
-        const yhat = this.codec.decode(this.passer(z, hard, ctx));
-        let loss = tf.mean(tf.squaredDifference(yhat, y)) as tf.Scalar;
-        if (train.commitment > 0) {
-          loss = tf.add(
-            loss,
-            tf.mul(tf.mean(tf.squaredDifference(z, stopGradient(hard.q))), train.commitment),
-          );
-        }
-        if (hard.codebookLoss && train.codebookWeight > 0) {
-          loss = tf.add(loss, tf.mul(hard.codebookLoss, train.codebookWeight));
-        }
+        const yhat = this.codec.decode(unfoldFrames(this.passer.forward(z, hard, ctx), e.shape));
+        let loss = this.source.loss(yhat, y);
+        for (const aux of Object.values(hard.losses)) loss = tf.add(loss, aux);
         maxE = tf.keep(tf.max(tf.abs(e)));
         if (this.quantizer.afterStep) {
           kept = {
@@ -122,72 +138,115 @@ export class Session {
     return loss;
   }
 
-  /** Validation with the hard quantizer (and, for soft-to-hard, the soft one at the current τ). */
+  /**
+   * Validation, batch by batch over the source's validation set, with the hard quantizer (and
+   * the passer's own soft value when it has one): the source's metrics, MA-E over the encoder
+   * output, and the code usage.
+   */
   evaluate(): Evaluation {
-    const v = this.source.validation;
-    const { yhat, e, codes, softYhat } = tidyObject(() => {
-      const e = this.codec.encode(this.#validationX);
-      const z = this.quantizer.prepare(e);
-      const hard = this.quantizer.quantize(z);
-      const yhat = this.codec.decode(hard.q);
-      const soft = this.config.passer.kind === "soft-to-hard" && this.quantizer.soft
-        ? this.codec.decode(this.quantizer.soft(z, this.tau))
-        : null;
-      return { yhat, e, codes: hard.codes, softYhat: soft };
-    });
-    const yhatData = yhat.dataSync() as Float32Array;
-    const codeData = codes.dataSync() as Int32Array;
-    const valMse = meanSquaredError(yhatData, v.y);
-    const usage = codeUsage(this.quantizer.jointCodes(codeData, v.count));
+    const meter = this.source.validationMeter();
+    const softMeter = this.passer.softEvaluation ? this.source.validationMeter() : null;
+    const ctx = this.#context(rngFor(this.config.train.seed, "noise.validation"));
+    let maE = 0, frames = 0;
+    const codeParts: Int32Array[] = [];
+    for (const batch of this.source.validationBatches()) {
+      const x = tf.tensor(batch.x, [...batch.xShape]);
+      const { yhat, e, codes, softYhat } = tidyObject(() => {
+        const e = this.codec.encode(x);
+        const z = this.quantizer.prepare(foldFrames(e));
+        const hard = this.quantizer.quantize(z);
+        const yhat = this.codec.decode(unfoldFrames(hard.q, e.shape));
+        const soft = this.passer.softEvaluation
+          ? this.codec.decode(unfoldFrames(this.passer.softEvaluation(z, ctx), e.shape))
+          : null;
+        return { yhat, e, codes: hard.codes, softYhat: soft };
+      });
+      meter.add(yhat.dataSync() as Float32Array, batch);
+      if (softMeter && softYhat) softMeter.add(softYhat.dataSync() as Float32Array, batch);
+      maE = maxAbs(e.dataSync(), maE);
+      codeParts.push(codes.dataSync() as Int32Array);
+      frames += codes.shape[0];
+      tf.dispose([x, yhat, e, codes, softYhat].filter((t) => t !== null) as tf.Tensor[]);
+    }
+    const metrics = meter.result();
+    const usage = codeUsage(this.quantizer.jointCodes(concatCodes(codeParts), frames));
     const out: Evaluation = {
-      valMse,
-      valMseDb: mseDb(valMse, v.y),
-      maE: maxAbs(e.dataSync()),
+      valMse: metrics.valMse,
+      valMseDb: metrics.valMseDb,
+      maE,
       codeEntropy: usage.entropy,
       codePerplexity: usage.perplexity,
-      symbolAccuracy: this.source.symbolAccuracy ? this.source.symbolAccuracy(yhatData) : NaN,
+      symbolAccuracy: metrics.symbolAccuracy,
     };
-    if (softYhat) {
-      out.softValMse = meanSquaredError(softYhat.dataSync() as Float32Array, v.y);
+    if (softMeter) {
+      out.softValMse = softMeter.result().valMse;
       out.tau = this.tau;
     }
-    tf.dispose([yhat, e, codes, softYhat].filter((t) => t !== null) as tf.Tensor[]);
+    if (metrics.extra) out.metrics = metrics.extra;
     return out;
   }
 
   dispose(): void {
     this.codec.dispose();
     this.quantizer.dispose();
+    this.source.dispose?.();
     this.#optimizer.dispose();
-    this.#validationX.dispose();
   }
 
-  #kmeansInit(): void {
-    const { train } = this.config;
-    const q = this.config.quantizer;
-    const size = q.kind === "vq" ? 2 ** q.bits : q.kind === "rvq" ? 2 ** q.bitsPerStage : 0;
-    const frames = Math.max(train.batchSize, 4 * size);
-    const batch = this.source.trainBatch(-1, frames);
-    const z = tf.tidy(() =>
-      this.quantizer.prepare(
-        this.codec.encode(tf.tensor2d(batch.x, [frames, this.source.inputDim])),
-      )
-    );
-    this.quantizer.initialize!(z.dataSync() as Float32Array, frames);
+  #context(rng: PassContext["rng"]): PassContext {
+    return { quantizer: this.quantizer, rng, step: this.stepCount, totalSteps: this.totalSteps };
+  }
+
+  /**
+   * The quantizer's data-dependent initialisation on the latents of training examples drawn
+   * at step −1: at least a training batch, and enough examples for the frames it asks for
+   * (one encode; a codec with several frames per example needs fewer examples). [choice]
+   */
+  #initializeQuantizer(): void {
+    const init = this.quantizer.initialization!;
+    const { batchSize } = this.config.train;
+    let z = this.#initLatents(batchSize);
+    if (z.shape[0] < init.frames) {
+      const perExample = z.shape[0] / batchSize;
+      z.dispose();
+      z = this.#initLatents(Math.max(batchSize, Math.ceil(init.frames / perExample)));
+    }
+    init.run(z.dataSync() as Float32Array, z.shape[0]);
     z.dispose();
+  }
+
+  #initLatents(examples: number): tf.Tensor2D {
+    const batch = this.source.trainBatch(-1, examples);
+    return tf.tidy(() =>
+      this.quantizer.prepare(foldFrames(this.codec.encode(tf.tensor(batch.x, [...batch.xShape]))))
+    );
   }
 }
 
-/** Build a session for a validated config (see `resolveConfig`). */
-export function createSession(config: RunConfig, source?: FrameSource): Session {
-  return new Session(config, source);
+/**
+ * Build a session for a validated config (see `resolveConfig`): parts not given are built from
+ * the config; a bare `Source` stands for `{ source }`.
+ */
+export function createSession(
+  config: RunConfig,
+  given: Partial<Parts> | Source = {},
+  trainable: Trainable = "all",
+): Session {
+  const parts = "trainBatch" in given ? { source: given as Source } : given as Partial<Parts>;
+  return new Session(config, buildParts(config, parts), trainable);
 }
 
 export interface TrainOptions {
   /** Called after every epoch with its record. */
   onEpoch?: (record: EpochRecord, epochs: number) => void;
-  /** Use this source instead of the simulated one the config describes. */
-  source?: FrameSource;
+  /** Use this source instead of the one `config.data` describes. */
+  source?: Source;
+  /** Parts built elsewhere (e.g. a trained codec); the rest are built from the config. */
+  parts?: Partial<Parts>;
+  /** Train everything (default) or only the decoder. */
+  trainable?: Trainable;
+  /** Checked between steps: an aborted run throws the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -202,7 +261,11 @@ export interface TrainOptions {
  */
 export async function train(config: RunConfig, options: TrainOptions = {}): Promise<RunResult> {
   const started = performance.now();
-  const session = createSession(config, options.source);
+  const session = createSession(
+    config,
+    { ...options.parts, ...(options.source ? { source: options.source } : {}) },
+    options.trainable,
+  );
   const { epochs, stepsPerEpoch, divergenceThreshold } = config.train;
   const history: EpochRecord[] = [];
   let diverged: Divergence | null = null;
@@ -211,6 +274,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     for (let epoch = 1; epoch <= epochs && !diverged; epoch++) {
       let lossSum = 0;
       for (let i = 0; i < stepsPerEpoch; i++) {
+        if (options.signal?.aborted) throw options.signal.reason;
         const loss = session.step();
         const reason = !Number.isFinite(loss)
           ? `non-finite training loss (${loss})`
@@ -266,13 +330,12 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   };
 }
 
-function meanSquaredError(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i] - b[i];
-    s += d * d;
-  }
-  return s / a.length;
+function concatCodes(parts: Int32Array[]): Int32Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) out.set(p, at), at += p.length;
+  return out;
 }
 
 /** tf.tidy for a function returning a record of tensors (or nulls); keeps exactly those. */

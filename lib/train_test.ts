@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "./backend.ts";
 import { quantizerBits, resolveConfig } from "./config.ts";
-import { oracleFloor, SimulatedSource } from "./data.ts";
+import { oracleFloor, SimulatedSource } from "./sources/mod.ts";
 import { createSession, train } from "./train.ts";
 
 await initBackend();

@@ -9,7 +9,7 @@
  * @module
  */
 import { quantizerBits, resolveConfig, sourceBits } from "../config.ts";
-import { oracleFloor, SimulatedSource } from "../data.ts";
+import { oracleFloor, SimulatedSource } from "../sources/mod.ts";
 import { chart, type Display, table } from "../display.ts";
 import { lineChart } from "../plot.ts";
 import type { FindingInput } from "../report/findings.ts";

@@ -6,9 +6,10 @@
  */
 import { tf } from "../backend.ts";
 import type { CodebookInit, CodebookLearning } from "../config.ts";
-import { kmeans } from "../data.ts";
+import { kmeans } from "../cluster/kmeans.ts";
 import { type Rng } from "../random.ts";
 import { stopGradient } from "../grad.ts";
+import type { HardQuantization, LossWeights } from "./types.ts";
 
 export interface CodebookOptions {
   size: number;
@@ -126,4 +127,45 @@ export class Codebook {
  */
 export function oneHot(codes: tf.Tensor1D, depth: number): tf.Tensor2D {
   return tf.tidy(() => tf.cast(tf.oneHot(codes, depth), "float32")) as tf.Tensor2D;
+}
+
+/**
+ * Commitment loss β·mean(z − sg(Q(z)))²: pulls the quantizer input towards its quantized value.
+ * Null when β = 0. [paper A names CL; DAC's form]
+ */
+export function commitmentLoss(z: tf.Tensor2D, q: tf.Tensor2D, beta: number): tf.Scalar | null {
+  if (!(beta > 0)) return null;
+  return tf.mul(tf.mean(tf.squaredDifference(z, stopGradient(q))), beta);
+}
+
+/**
+ * A hard quantization whose named, weighted `losses` — commitment, then codebook (w·loss) — are
+ * computed when first read. The trainer reads them after decoding, so these ops enter the graph
+ * where the trainer used to add them itself; tfjs sums a tensor's gradient contributions in
+ * graph order, so this keeps every proxy run bit-identical (soft-to-hard with commitment loss
+ * would otherwise differ in the last bits). Never read (validation), they cost nothing.
+ */
+export function withLosses(
+  q: tf.Tensor2D,
+  codes: tf.Tensor2D,
+  z: tf.Tensor2D,
+  weights: LossWeights,
+  codebook: tf.Scalar | null,
+): HardQuantization {
+  let losses: Record<string, tf.Scalar> | undefined;
+  return {
+    q,
+    codes,
+    get losses() {
+      if (!losses) {
+        losses = {};
+        const commitment = commitmentLoss(z, q, weights.commitment);
+        if (commitment) losses.commitment = commitment;
+        if (codebook && weights.codebook > 0) {
+          losses.codebook = tf.mul(codebook, weights.codebook);
+        }
+      }
+      return losses;
+    },
+  };
 }

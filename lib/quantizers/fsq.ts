@@ -9,9 +9,19 @@
  */
 import { tf } from "../backend.ts";
 import type { FsqConfig } from "../config.ts";
-import type { HardQuantization, Quantizer } from "./types.ts";
+import { withLosses } from "./codebook.ts";
+import {
+  DEFAULT_LOSS_WEIGHTS,
+  type HardQuantization,
+  type LossWeights,
+  type Quantizer,
+} from "./types.ts";
 
-export function finiteScalarQuantizer(config: FsqConfig): Quantizer {
+/** An FSQ with `levels[d]` levels in dimension d; its only auxiliary loss is commitment. */
+export function finiteScalarQuantizer(
+  config: FsqConfig,
+  weights: LossWeights = DEFAULT_LOSS_WEIGHTS,
+): Quantizer {
   const levels = config.levels;
   const dim = levels.length;
   const half = tf.tensor1d(levels.map((l) => (l - 1) / 2));
@@ -29,8 +39,9 @@ export function finiteScalarQuantizer(config: FsqConfig): Quantizer {
           codes: tf.cast(tf.add(grid, half), "int32") as tf.Tensor2D,
         };
       });
-      return { q, codes, codebookLoss: null };
+      return withLosses(q, codes, z, weights, null);
     },
+    decodeCodes: (codes) => tf.tidy(() => tf.div(tf.sub(tf.cast(codes, "float32"), half), half)),
     jointCodes(codes, frames) {
       const out = new Float64Array(frames);
       for (let n = 0; n < frames; n++) {

@@ -7,21 +7,30 @@ import type { QuantizerConfig } from "../config.ts";
 import type { Rng } from "../random.ts";
 import { finiteScalarQuantizer } from "./fsq.ts";
 import { residualVq } from "./rvq.ts";
-import type { Quantizer } from "./types.ts";
+import { DEFAULT_LOSS_WEIGHTS, type LossWeights, type Quantizer } from "./types.ts";
 import { vectorQuantizer } from "./vq.ts";
 
-export type { HardQuantization, Quantizer } from "./types.ts";
-export { Codebook } from "./codebook.ts";
+export type { HardQuantization, LossWeights, Quantizer, QuantizerInitialization } from "./types.ts";
+export { DEFAULT_LOSS_WEIGHTS } from "./types.ts";
+export { Codebook, commitmentLoss } from "./codebook.ts";
 export { finiteScalarQuantizer, residualVq, vectorQuantizer };
 
-/** Build the quantizer a config names, for latent frames of `dim` dimensions. */
-export function buildQuantizer(config: QuantizerConfig, dim: number, rng: Rng): Quantizer {
+/**
+ * Build the quantizer a config names, for latent frames of `dim` dimensions, with the weights
+ * of its auxiliary losses (a run takes them from `train.commitment` and `train.codebookWeight`).
+ */
+export function buildQuantizer(
+  config: QuantizerConfig,
+  dim: number,
+  rng: Rng,
+  weights: LossWeights = DEFAULT_LOSS_WEIGHTS,
+): Quantizer {
   switch (config.kind) {
     case "vq":
-      return vectorQuantizer(config, dim, rng);
+      return vectorQuantizer(config, dim, rng, weights);
     case "rvq":
-      return residualVq(config, dim, rng);
+      return residualVq(config, dim, rng, weights);
     case "fsq":
-      return finiteScalarQuantizer(config);
+      return finiteScalarQuantizer(config, weights);
   }
 }

@@ -9,10 +9,24 @@
 import { tf } from "../backend.ts";
 import type { RvqConfig } from "../config.ts";
 import type { Rng } from "../random.ts";
-import { Codebook } from "./codebook.ts";
-import type { HardQuantization, Quantizer } from "./types.ts";
+import { Codebook, withLosses } from "./codebook.ts";
+import {
+  DEFAULT_LOSS_WEIGHTS,
+  type HardQuantization,
+  type LossWeights,
+  type Quantizer,
+} from "./types.ts";
 
-export function residualVq(config: RvqConfig, dim: number, rng: Rng): Quantizer {
+/**
+ * An RVQ of `stages` codebooks of 2^bitsPerStage codewords. k-means init runs stage by stage on
+ * the residuals and asks for 4·2^bitsPerStage frames. [choice]
+ */
+export function residualVq(
+  config: RvqConfig,
+  dim: number,
+  rng: Rng,
+  weights: LossWeights = DEFAULT_LOSS_WEIGHTS,
+): Quantizer {
   const books = Array.from({ length: config.stages }, () =>
     new Codebook({
       size: 2 ** config.bitsPerStage,
@@ -26,6 +40,22 @@ export function residualVq(config: RvqConfig, dim: number, rng: Rng): Quantizer 
     bits: config.stages * config.bitsPerStage,
     dim,
     variables: config.learning === "loss" ? books.map((b) => b.embeddings) : [],
+    initialization: config.init === "kmeans"
+      ? {
+        frames: 4 * size,
+        run(z, frames) {
+          // Stage-wise k-means on the residuals left by the already initialised stages. [choice]
+          let residual = tf.tensor2d(z, [frames, dim]);
+          for (const book of books) {
+            book.initialize(residual.dataSync() as Float32Array, frames);
+            const next = tf.tidy(() => tf.sub(residual, book.lookup(book.nearest(residual))));
+            residual.dispose();
+            residual = next as tf.Tensor2D;
+          }
+          residual.dispose();
+        },
+      }
+      : undefined,
     prepare: (e) => e,
     quantize(z): HardQuantization {
       let residual: tf.Tensor2D = z;
@@ -35,25 +65,23 @@ export function residualVq(config: RvqConfig, dim: number, rng: Rng): Quantizer 
       for (const book of books) {
         const idx = book.nearest(residual);
         const qs = book.lookup(idx);
-        const ls = book.loss(residual, qs);
+        const ls = weights.codebook > 0 ? book.loss(residual, qs) : null;
         if (ls) loss = loss ? tf.add(loss, ls) : ls;
         q = q ? tf.add(q, qs) : qs;
         residual = tf.sub(residual, qs);
         codes.push(idx);
       }
-      return { q: q!, codes: tf.stack(codes, 1) as tf.Tensor2D, codebookLoss: loss };
+      return withLosses(q!, tf.stack(codes, 1) as tf.Tensor2D, z, weights, loss);
     },
-    initialize(z, frames) {
-      // Stage-wise k-means on the residuals left by the already initialised stages. [choice]
-      let residual = tf.tensor2d(z, [frames, dim]);
-      for (const book of books) {
-        book.initialize(residual.dataSync() as Float32Array, frames);
-        const next = tf.tidy(() => tf.sub(residual, book.lookup(book.nearest(residual))));
-        residual.dispose();
-        residual = next as tf.Tensor2D;
-      }
-      residual.dispose();
-    },
+    decodeCodes: (codes) =>
+      tf.tidy(() => {
+        let q: tf.Tensor2D | null = null;
+        books.forEach((book, s) => {
+          const qs = book.lookup(tf.squeeze(tf.slice(codes, [0, s], [-1, 1]), [1]) as tf.Tensor1D);
+          q = q ? tf.add(q, qs) : qs;
+        });
+        return q!;
+      }),
     afterStep(z, codes) {
       tf.tidy(() => {
         let residual: tf.Tensor2D = z;

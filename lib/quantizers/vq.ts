@@ -9,10 +9,24 @@
 import { tf } from "../backend.ts";
 import type { VqConfig } from "../config.ts";
 import type { Rng } from "../random.ts";
-import { Codebook } from "./codebook.ts";
-import type { HardQuantization, Quantizer } from "./types.ts";
+import { Codebook, withLosses } from "./codebook.ts";
+import {
+  DEFAULT_LOSS_WEIGHTS,
+  type HardQuantization,
+  type LossWeights,
+  type Quantizer,
+} from "./types.ts";
 
-export function vectorQuantizer(config: VqConfig, dim: number, rng: Rng): Quantizer {
+/**
+ * A VQ of 2^bits codewords for frames of `dim`. k-means init (`init: "kmeans"`) asks for
+ * 4·2^bits frames. [choice]
+ */
+export function vectorQuantizer(
+  config: VqConfig,
+  dim: number,
+  rng: Rng,
+  weights: LossWeights = DEFAULT_LOSS_WEIGHTS,
+): Quantizer {
   const book = new Codebook({
     size: 2 ** config.bits,
     dim,
@@ -24,17 +38,22 @@ export function vectorQuantizer(config: VqConfig, dim: number, rng: Rng): Quanti
     bits: config.bits,
     dim,
     variables: config.learning === "loss" ? [book.embeddings] : [],
+    initialization: config.init === "kmeans"
+      ? { frames: 4 * 2 ** config.bits, run: (z, frames) => book.initialize(z, frames) }
+      : undefined,
     prepare: (e) => e,
     quantize(z): HardQuantization {
       const idx = book.nearest(z);
       const q = book.lookup(idx);
-      return { q, codes: tf.expandDims(idx, 1) as tf.Tensor2D, codebookLoss: book.loss(z, q) };
+      const codebook = weights.codebook > 0 ? book.loss(z, q) : null;
+      return withLosses(q, tf.expandDims(idx, 1) as tf.Tensor2D, z, weights, codebook);
     },
+    decodeCodes: (codes) =>
+      tf.tidy(() => book.lookup(tf.squeeze(codes, [1]) as tf.Tensor1D)) as tf.Tensor2D,
     soft(z, tau) {
       const weights = tf.softmax(tf.div(tf.neg(book.distances(z)), tau));
       return tf.matMul(weights, book.embeddings) as tf.Tensor2D;
     },
-    initialize: (z, frames) => book.initialize(z, frames),
     afterStep(z, codes) {
       tf.tidy(() => book.emaUpdate(z, tf.squeeze(codes, [1]) as tf.Tensor1D));
     },

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { resolveConfig } from "./config.ts";
-import { kmeans, oracleFloor, randomOrthogonal, SimulatedSource } from "./data.ts";
-import { Rng } from "./random.ts";
+import { resolveConfig } from "../config.ts";
+import { oracleFloor, randomOrthogonal, SimulatedSource } from "./simulated.ts";
+import { Rng } from "../random.ts";
 
 const small =
   resolveConfig({ data: { frameDim: 6, groups: 3, bitsPerGroup: 2, validationFrames: 512 } }).data;
@@ -75,16 +75,6 @@ Deno.test("oracle floor: zero with enough bits, decreasing in B_q, below the sou
   assert.ok(Math.abs(floors[0] - variance / 64 / 6) < 1e-6);
 });
 
-Deno.test("k-means finds well-separated clusters exactly", () => {
-  const pts = new Float32Array([0, 0, 0.1, 0, 10, 10, 10.1, 10, -10, 5, -10.1, 5]);
-  const { assignment, distortion } = kmeans(pts, 6, 2, 3, new Rng(1));
-  assert.equal(assignment[0], assignment[1]);
-  assert.equal(assignment[2], assignment[3]);
-  assert.equal(assignment[4], assignment[5]);
-  assert.equal(new Set(assignment).size, 3);
-  assert.ok(Math.abs(distortion - 0.0025) < 1e-6);
-});
-
 Deno.test("the validation floor weighs frames by their validation counts", () => {
   // 3 validation frames can show at most 3 distinct frames: 2 bits (4 clusters) fit them exactly.
   const cfg =
@@ -92,9 +82,4 @@ Deno.test("the validation floor weighs frames by their validation counts", () =>
   const source = new SimulatedSource(cfg, 5);
   assert.equal(oracleFloor(source, 2, { distribution: "validation" }), 0);
   assert.ok(oracleFloor(source, 2, { distribution: "population" }) > 0);
-  // Weights act as repeated points: weight 2 equals the point listed twice.
-  const pts = new Float32Array([0, 1, 5, 9]);
-  const weighted = kmeans(pts, 4, 1, 1, new Rng(1), 10, new Float64Array([2, 1, 1, 1])).distortion;
-  const repeated = kmeans(new Float32Array([0, 0, 1, 5, 9]), 5, 1, 1, new Rng(1)).distortion;
-  assert.ok(Math.abs(weighted - repeated) < 1e-9, `${weighted} vs ${repeated}`);
 });

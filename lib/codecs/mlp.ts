@@ -1,0 +1,85 @@
+/**
+ * The frame-wise MLP proxy codec of paper A: latents are frames, [B, F] → [B, L].
+ *
+ * @module
+ */
+import { tf } from "../backend.ts";
+import type { MlpCodecConfig } from "../config.ts";
+import { type Rng } from "../random.ts";
+import type { Codec } from "./mod.ts";
+
+/** A fully-connected layer y = W x + b with optional PReLU (slopes learned per unit). */
+class Dense {
+  readonly w: tf.Variable;
+  readonly b: tf.Variable;
+  readonly alpha: tf.Variable | null;
+
+  constructor(fanIn: number, fanOut: number, prelu: boolean, rng: Rng) {
+    // Glorot-uniform weights, zero biases, PReLU slopes 0.25. [choice]
+    const limit = Math.sqrt(6 / (fanIn + fanOut));
+    this.w = tf.variable(
+      tf.tensor2d(rng.uniforms(fanIn * fanOut, -limit, limit), [fanIn, fanOut]),
+      true,
+    );
+    this.b = tf.variable(tf.zeros([fanOut]), true);
+    this.alpha = prelu ? tf.variable(tf.fill([fanOut], 0.25), true) : null;
+  }
+
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    const h = tf.add(tf.matMul(x, this.w), this.b) as tf.Tensor2D;
+    return this.alpha ? tf.prelu(h, this.alpha as never) : h;
+  }
+
+  get variables(): tf.Variable[] {
+    return this.alpha ? [this.w, this.b, this.alpha] : [this.w, this.b];
+  }
+}
+
+/** Three frame-wise FC layers with a skip: h1 = PReLU(W1 x); h2 = h1 + PReLU(W2 h1); out = W3 h2. [paper A] */
+class MlpStack {
+  readonly layers: [Dense, Dense, Dense];
+
+  constructor(inDim: number, hidden: number, outDim: number, rng: Rng) {
+    this.layers = [
+      new Dense(inDim, hidden, true, rng),
+      new Dense(hidden, hidden, true, rng),
+      new Dense(hidden, outDim, false, rng),
+    ];
+  }
+
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    const h1 = this.layers[0].apply(x);
+    const h2 = tf.add(h1, this.layers[1].apply(h1)) as tf.Tensor2D;
+    return this.layers[2].apply(h2);
+  }
+
+  get variables(): tf.Variable[] {
+    return this.layers.flatMap((l) => l.variables);
+  }
+}
+
+/**
+ * The low-complexity proxy codec of paper A: encoder and decoder each three frame-wise FC
+ * layers with a skip connection; the first encoder layer is FC(F→H) + PReLU. The encoder's
+ * last layer is linear, so e can grow without bound. [paper A structure; sizes are choice]
+ */
+export function mlpCodec(
+  config: MlpCodecConfig,
+  inputDim: number,
+  outputDim: number,
+  rng: Rng,
+): Codec {
+  const encoder = new MlpStack(inputDim, config.hidden, config.latent, rng);
+  const decoder = new MlpStack(config.latent, config.hidden, outputDim, rng);
+  const encoderVariables = encoder.variables, decoderVariables = decoder.variables;
+  const variables = [...encoderVariables, ...decoderVariables];
+  return {
+    latentDim: config.latent,
+    encoderVariables,
+    decoderVariables,
+    variables,
+    encode: (x) => encoder.apply(x as tf.Tensor2D),
+    decode: (q) => decoder.apply(q as tf.Tensor2D),
+    dispose: () => variables.forEach((v) => v.dispose()),
+  };
+}
