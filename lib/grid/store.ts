@@ -309,8 +309,8 @@ export class ResultStore {
           removed++;
         }
       }
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    } catch {
+      // Best effort: a missing or unreadable store has nothing to sweep; writes report problems.
     }
     return removed;
   }
@@ -431,7 +431,10 @@ async function readEntry(
   try {
     return { text: await Deno.readTextFile(file) };
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return undefined;
+    // No entry there: nothing at the path, or a file where the store directory should be.
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
     return { unreadable: `unreadable (${(err as Error).message})` };
   }
 }
