@@ -17,7 +17,13 @@
 export { expandGrid, type GridInput, type GridSpec, loadGrid, parseGrid } from "./expand.ts";
 export { DEFAULT_JOB, type JobRef, resolveJob } from "./job.ts";
 export { canonicalJson, decodeJson, encodeJson, resultKey } from "./key.ts";
-export { diffPaths, type MergeConflict, type MergeReport, mergeStores } from "./merge.ts";
+export {
+  diffPaths,
+  type MergeConflict,
+  type MergeReport,
+  MergeSourceError,
+  mergeStores,
+} from "./merge.ts";
 export { type PoolOutcome, WorkerStartError } from "./pool.ts";
 export { formatDuration, formatProgress, type GridProgress } from "./progress.ts";
 export {
