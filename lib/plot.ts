@@ -510,3 +510,69 @@ function defaultThresholds(values: number[], log: boolean): number[] {
     return log ? 10 ** t : t;
   });
 }
+
+/** One row of {@linkcode intervalChart}: an estimate with its interval (nulls: not drawable). */
+export interface IntervalRow {
+  label: string;
+  value: number | null;
+  lo: number | null;
+  hi: number | null;
+  /** Text beside the row, e.g. the verdict and n. */
+  note?: string;
+}
+
+/** Options of {@linkcode intervalChart}. */
+export interface IntervalChartOptions extends ChartCommon {
+  rows: IntervalRow[];
+  x?: { label?: string };
+}
+
+/**
+ * Dot-and-whisker chart: one row per estimate, the dot at the estimate, the whisker across its
+ * confidence interval, a dashed line at zero (no difference), and the row's note at the right.
+ * A row without a finite estimate shows only its label and note.
+ *
+ * @example
+ * ```ts
+ * import { intervalChart } from "./plot.ts";
+ * const svg = intervalChart({
+ *   rows: [{ label: "mSTE − STE+CL", value: 0.004, lo: -0.002, hi: 0.01, note: "inconclusive" }],
+ *   x: { label: "MSE difference" },
+ * });
+ * console.assert(svg.includes("<svg"));
+ * ```
+ */
+export function intervalChart(o: IntervalChartOptions): string {
+  if (o.rows.length === 0) throw new Error("intervalChart: no rows");
+  const finite = (v: number | null): v is number => v !== null && Number.isFinite(v);
+  const dots = o.rows.filter((r) => finite(r.value));
+  const whiskers = o.rows.filter((r) => finite(r.lo) && finite(r.hi));
+  const labels = o.rows.map((r) => r.label);
+  const span = [0, ...dots.map((r) => r.value!), ...whiskers.flatMap((r) => [r.lo!, r.hi!])];
+  const lo = Math.min(...span);
+  const hi = Math.max(...span);
+  const pad = (hi - lo || 1) * 0.08;
+  return renderPlot({
+    ...common(o),
+    height: o.height ?? 60 + 44 * o.rows.length,
+    marginLeft: 12 + 6.5 * Math.max(...labels.map((l) => l.length)),
+    marginRight: 12 + 6 * Math.max(0, ...o.rows.map((r) => (r.note ?? "").length)),
+    x: { label: o.x?.label, domain: [lo - pad, hi + pad], grid: true },
+    y: { label: null, domain: labels },
+    marks: [
+      Plot.ruleX([0], { stroke: "#555", strokeDasharray: "4,3" }),
+      Plot.ruleY(whiskers, { y: "label", x1: "lo", x2: "hi", stroke: "steelblue", strokeWidth: 2 }),
+      Plot.tickX(whiskers, { y: "label", x: "lo", stroke: "steelblue" }),
+      Plot.tickX(whiskers, { y: "label", x: "hi", stroke: "steelblue" }),
+      Plot.dot(dots, { y: "label", x: "value", fill: "steelblue", r: 4 }),
+      Plot.text(o.rows, {
+        y: "label",
+        text: (r: IntervalRow) => r.note ?? "",
+        frameAnchor: "right",
+        textAnchor: "start",
+        dx: 8,
+        fill: "#333",
+      }),
+    ],
+  });
+}

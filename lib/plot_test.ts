@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as Plot from "@observablehq/plot";
-import { barChart, dotChart, heatMap, lineChart, logTick, renderPlot, seedBand } from "./plot.ts";
+import {
+  barChart,
+  dotChart,
+  heatMap,
+  intervalChart,
+  lineChart,
+  logTick,
+  renderPlot,
+  seedBand,
+} from "./plot.ts";
 import { checkPage } from "./report/check.ts";
 
 const count = (html: string, re: RegExp) => (html.match(re) ?? []).length;
@@ -166,4 +175,20 @@ Deno.test("log-axis ticks are short and never SI-prefixed", () => {
     [1e-5, 2e-4, 0.001, 0.05, 1, 200, 5000, 1e4, 3e7].map(logTick),
     ["1e-5", "2e-4", "0.001", "0.05", "1", "200", "5000", "1e4", "3e7"],
   );
+});
+
+Deno.test("intervalChart draws a dot and whisker per estimate, zero line and notes", () => {
+  const svg = intervalChart({
+    rows: [
+      { label: "mSTE − STE+CL", value: 0.004, lo: -0.002, hi: 0.01, note: "inconclusive" },
+      { label: "attached − detached", value: -0.9, lo: -1.2, hi: -0.6, note: "reproduced" },
+      { label: "mSTE − STE", value: null, lo: null, hi: null, note: "sign test: no interval" },
+    ],
+    x: { label: "MSE difference" },
+  });
+  assert.equal(count(svg, /<circle\b/g), 2, "one dot per finite estimate");
+  assert.equal(count(svg, /aria-label="rule"/g), 2, "zero line and whiskers");
+  assert.match(svg, />sign test: no interval</);
+  assert.match(svg, />mSTE − STE</);
+  assert.throws(() => intervalChart({ rows: [] }), /no rows/);
 });

@@ -7,9 +7,24 @@
  */
 import { type ConfigInput, DEFAULTS } from "../config.ts";
 import { chart, type Display, finding, group, runInfo, table } from "../display.ts";
-import type { FindingInput } from "../report/findings.ts";
+import type { FindingInput, Scalar } from "../report/findings.ts";
 import { formatProgress, runGrid } from "../grid/mod.ts";
-import { lineChart, type LineSeries, type MarkerSpec, type RuleSpec, seedBand } from "../plot.ts";
+import {
+  intervalChart,
+  lineChart,
+  type LineSeries,
+  type MarkerSpec,
+  type RuleSpec,
+  seedBand,
+} from "../plot.ts";
+import {
+  caveats,
+  comparePaired,
+  type Direction,
+  type PairedStats,
+  pairedT,
+  slope,
+} from "../stats.ts";
 import type { EpochRecord, RunResult } from "../result.ts";
 
 /** Quick (CI, a first look) or full (the committed reports). */
@@ -21,20 +36,62 @@ export interface Profile {
   stepsPerEpoch: number;
   /** Seeds every configuration is repeated with. */
   seeds: number[];
+  /**
+   * Seeds of the notebooks whose findings compare MSEs between configurations (02, 03): the
+   * paired verdict (`lib/stats.ts`) needs more units than a "holds in every seed" check.
+   * [choice] 8 in full: a paired t interval at n = 8 resolves differences of about one
+   * standard deviation of the per-seed differences (d_z ≈ 0.8 at 80 % power).
+   */
+  comparisonSeeds: number[];
   validationFrames: number;
+  /**
+   * The per-seed MSE statistic of a comparison: the mean validation MSE of the last
+   * `lastEpochs` epochs, which smooths the epoch-to-epoch jitter of the final value. [choice]
+   */
+  lastEpochs: number;
+  /** The convergence slope is fitted over the last `slopeEpochs` epochs. [choice] */
+  slopeEpochs: number;
+  /**
+   * A run's MSE is "flat" when the fitted slope of ln(MSE) is within ±`flatSlope` per 1000
+   * training steps (i.e. it changes by less than that fraction per 1000 steps). [choice]
+   */
+  flatSlope: number;
+  /** Epochs of the "long" group that checks paper A's MSE claim near convergence. [choice] */
+  longEpochs: number;
 }
 
 /** Profile sizes. [choice] Quick keeps every notebook to seconds; full is what reports show. */
 export const PROFILES: Record<ProfileName, Profile> = {
-  quick: { name: "quick", epochs: 3, stepsPerEpoch: 100, seeds: [0, 1], validationFrames: 2048 },
+  quick: {
+    name: "quick",
+    epochs: 3,
+    stepsPerEpoch: 100,
+    seeds: [0, 1],
+    comparisonSeeds: [0, 1, 2],
+    validationFrames: 2048,
+    lastEpochs: 2,
+    slopeEpochs: 3,
+    flatSlope: 0.05,
+    longEpochs: 6,
+  },
   full: {
     name: "full",
     epochs: 10,
     stepsPerEpoch: 250,
     seeds: [0, 1, 2, 3],
+    comparisonSeeds: [0, 1, 2, 3, 4, 5, 6, 7],
     validationFrames: 4096,
+    lastEpochs: 3,
+    slopeEpochs: 5,
+    flatSlope: 0.05,
+    longEpochs: 40,
   },
 };
+
+/** The profile with its comparison seeds as `seeds` (for notebooks that compare MSEs). */
+export function forComparison(profile: Profile): Profile {
+  return { ...profile, seeds: profile.comparisonSeeds };
+}
 
 /** The profile named by `QUANTLAB_PROFILE` (default: full), checked. */
 export function currentProfile(): Profile {
@@ -303,4 +360,188 @@ export function epochChart(
     x: { label: "epoch" },
     y: { label: m.axis, log: true },
   }));
+}
+
+/**
+ * The per-seed MSE statistic of comparisons: mean validation MSE over the last `k` epochs
+ * ({@linkcode Profile.lastEpochs}); Infinity for a run that diverged (its MSE is unbounded).
+ */
+export function smoothedMse(r: RunResult, k: number): number {
+  if (r.diverged || r.history.length === 0) return Infinity;
+  return mean(r.history.slice(-k).map((h) => h.valMse));
+}
+
+/** How {@linkcode smoothedMse} is described in findings. */
+export function mseStatistic(profile: Profile): string {
+  return `validation MSE (hard quantizer), mean of the last ${profile.lastEpochs} epochs`;
+}
+
+/** Runs of two groups paired by seed (only seeds both have), in seed order. */
+export function pairBySeed(a: GroupRuns, b: GroupRuns): [RunResult, RunResult][] {
+  const bySeed = new Map(b.runs.map((r) => [r.config.train.seed, r]));
+  return a.runs
+    .filter((r) => bySeed.has(r.config.train.seed))
+    .sort((x, y) => x.config.train.seed - y.config.train.seed)
+    .map((r) => [r, bySeed.get(r.config.train.seed)!]);
+}
+
+/**
+ * The paired verdict (`lib/stats.ts`) of "`treatment`'s MSE is `claim` than `baseline`'s",
+ * on {@linkcode smoothedMse} per seed.
+ */
+export function compareMse(
+  treatment: GroupRuns,
+  baseline: GroupRuns,
+  claim: Direction,
+  profile: Profile,
+): PairedStats {
+  const pairs = pairBySeed(treatment, baseline);
+  return comparePaired(
+    pairs.map(([t]) => smoothedMse(t, profile.lastEpochs)),
+    pairs.map(([, b]) => smoothedMse(b, profile.lastEpochs)),
+    { claim, statistic: mseStatistic(profile), unit: "seed" },
+  );
+}
+
+/**
+ * Slope of ln(validation MSE) against training steps over a run's last `k` epochs, per 1000
+ * steps: −0.05 means the MSE still falls by about 5 % every 1000 steps. NaN for a diverged run
+ * or fewer than two epochs.
+ */
+export function mseSlope(r: RunResult, k: number): number {
+  if (r.diverged) return NaN;
+  const last = r.history.slice(-k).filter((h) => h.valMse > 0);
+  return 1000 * slope(last.map((h) => h.step), last.map((h) => Math.log(h.valMse)));
+}
+
+/** Convergence at the end of a group's runs: mean slope over seeds and its label. */
+export interface Convergence {
+  label: string;
+  /** Mean over non-diverged seeds of {@linkcode mseSlope}. */
+  slope: number;
+  /** Its 95 % t interval over seeds (NaNs with fewer than two seeds). */
+  ci: [number, number];
+  /** [choice] "still falling" below −flatSlope, "rising" above +flatSlope, else "flat". */
+  state: "still falling" | "flat" | "rising" | "diverged";
+  steps: number;
+}
+
+/** {@linkcode Convergence} of a group under the profile's window and threshold. */
+export function convergenceOf(g: GroupRuns, profile: Profile): Convergence {
+  const slopes = g.runs.map((r) => mseSlope(r, profile.slopeEpochs)).filter(Number.isFinite);
+  const steps = Math.max(...g.runs.map((r) => r.history.at(-1)?.step ?? 0));
+  const m = mean(slopes);
+  const ci: [number, number] = slopes.length >= 2 ? pairedT(slopes).ci : [NaN, NaN];
+  const state = slopes.length === 0
+    ? "diverged"
+    : m < -profile.flatSlope
+    ? "still falling"
+    : m > profile.flatSlope
+    ? "rising"
+    : "flat";
+  return { label: g.label, slope: m, ci, state, steps };
+}
+
+/** Per group: the MSE slope over the last epochs and whether it is still falling. */
+export function convergenceTable(groups: GroupRuns[], profile: Profile): Display {
+  return table(
+    groups.map((g) => {
+      const c = convergenceOf(g, profile);
+      return {
+        run: g.label,
+        "training steps": c.steps,
+        "slope of ln MSE per 1000 steps (mean over seeds)": sig(c.slope),
+        "95 % interval": Number.isFinite(c.ci[0]) ? `[${sig(c.ci[0])}, ${sig(c.ci[1])}]` : "—",
+        state: c.state,
+      };
+    }),
+    {
+      caption:
+        `Convergence: least-squares slope of ln(validation MSE) over the last ${profile.slopeEpochs} ` +
+        `epochs; "flat" when within ±${profile.flatSlope} per 1000 steps [choice]`,
+    },
+  );
+}
+
+/** One comparison finding's inputs: the claim, the two groups and the claimed direction. */
+export interface MseComparison {
+  id: string;
+  paper: string;
+  claim: string;
+  treatment: GroupRuns;
+  baseline: GroupRuns;
+  direction: Direction;
+  /** Extra measured values (e.g. MA-E bounded counts). */
+  measured?: Record<string, Scalar>;
+}
+
+/**
+ * A comparison finding under the paired rule: the verdict is the outcome of
+ * {@linkcode compareMse}, the record carries the stats, and the detail states the caveats the
+ * numbers imply (interval, effect size, too few seeds, a training budget where the MSE is
+ * still falling).
+ */
+export function mseComparisonFinding(c: MseComparison, profile: Profile): FindingInput {
+  const stats = compareMse(c.treatment, c.baseline, c.direction, profile);
+  const conv = [c.treatment, c.baseline].map((g) => convergenceOf(g, profile));
+  const falling = conv.filter((k) => k.state === "still falling");
+  const steps = conv[0].steps;
+  const budget = falling.length > 0
+    ? ` At this budget (${steps} steps) the MSE of ${
+      falling.map((k) => k.label).join(" and ")
+    } is still falling (slope ${
+      falling.map((k) => sig(k.slope)).join(", ")
+    } per 1000 steps): the verdict is about this budget, not about convergence.`
+    : ` At this budget (${steps} steps) both MSEs are flat or rising.`;
+  return {
+    id: c.id,
+    paper: c.paper,
+    claim: c.claim,
+    metric:
+      `paired over seeds: ${c.treatment.label} − ${c.baseline.label} of the ${
+        mseStatistic(profile)
+      }; ${
+        Math.round(stats.level * 100)
+      } % paired t interval (sign test when a run diverged); reproduced if it excludes 0 on the ` +
+      `claimed side (${c.direction}), not reproduced if on the other, else inconclusive [choice]`,
+    measured: {
+      [`${c.treatment.label} MSE`]: sig(
+        stats.treatmentMean ?? mean(c.treatment.runs.map(finalMse)),
+      ),
+      [`${c.baseline.label} MSE`]: sig(stats.baselineMean ?? mean(c.baseline.runs.map(finalMse))),
+      "mean difference": stats.mean === null ? null : sig(stats.mean),
+      "interval low": stats.ci[0] === null ? null : sig(stats.ci[0]),
+      "interval high": stats.ci[1] === null ? null : sig(stats.ci[1]),
+      [`seeds where ${c.treatment.label} is ${c.direction}`]: `${stats.favourable}/${stats.n}`,
+      "training steps": steps,
+      ...c.measured,
+    },
+    verdict: stats.outcome,
+    stats,
+    detail: caveats(stats) + budget,
+  };
+}
+
+/** A dot-and-whisker chart of paired differences with their intervals, one row per comparison. */
+export function differenceChart(
+  rows: { label: string; stats: PairedStats }[],
+  title = "Paired differences (treatment − baseline) with their confidence intervals",
+): Display {
+  return chart(intervalChart({
+    title,
+    rows: rows.map((r) => ({
+      label: r.label,
+      value: r.stats.mean,
+      lo: r.stats.ci[0],
+      hi: r.stats.ci[1],
+      note: `${r.stats.outcome} (n = ${r.stats.n}${
+        r.stats.method === "sign test" ? ", sign test: no interval" : ""
+      })`,
+    })),
+    x: { label: `difference of the ${r0(rows)?.statistic ?? "statistic"}` },
+  }));
+}
+
+function r0(rows: { stats: PairedStats }[]): PairedStats | undefined {
+  return rows[0]?.stats;
 }
