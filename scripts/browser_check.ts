@@ -50,7 +50,9 @@ const MEASURE = `(() => {
   });
   const resources = performance.getEntriesByType("resource").map((e) => e.name);
   const scrollWidth = document.documentElement.scrollWidth;
-  return JSON.stringify({ charts, resources, viewport: window.innerWidth, scrollWidth });
+  // clientWidth excludes a vertical scrollbar, so it is stricter than innerWidth.
+  return JSON.stringify({
+    charts, resources, viewport: document.documentElement.clientWidth, scrollWidth });
 })()`;
 
 interface Cdp {

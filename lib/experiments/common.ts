@@ -6,7 +6,7 @@
  * @module
  */
 import { type ConfigInput, DEFAULTS } from "../config.ts";
-import { chart, type Display, finding, group, runInfo, table } from "../display.ts";
+import { chart, type Display, finding, folded, group, runInfo, table } from "../display.ts";
 import type { FindingInput } from "../report/findings.ts";
 import { formatProgress, runGrid } from "../grid/mod.ts";
 import { lineChart, type LineSeries, type MarkerSpec, type RuleSpec, seedBand } from "../plot.ts";
@@ -139,7 +139,10 @@ export function settingsTable(runs: RunResult[]): Display {
   });
   return group(
     runInfo(infos),
-    table(rows, { caption: "Settings of this notebook's runs: [paper] or [choice]" }),
+    folded(
+      `Settings of this notebook's runs: ${rows.length} fields, each [paper] or [choice]`,
+      table(rows),
+    ),
   );
 }
 
@@ -158,12 +161,24 @@ export function bandOf(
   );
 }
 
-/** A marker at the epoch where each diverged run stopped. */
+/**
+ * One marker per epoch at which runs of the group diverged, with how many and at which steps
+ * (several seeds diverging in one epoch share one label instead of overprinting it).
+ */
 export function divergenceMarkers(label: string, runs: RunResult[]): MarkerSpec[] {
-  return runs.filter((r) => r.diverged).map((r) => ({
-    x: r.diverged!.epoch,
-    label: `${label} diverged (step ${r.diverged!.step})`,
-  }));
+  const byEpoch = new Map<number, number[]>();
+  for (const r of runs) {
+    if (r.diverged) {
+      byEpoch.set(r.diverged.epoch, [...(byEpoch.get(r.diverged.epoch) ?? []), r.diverged.step]);
+    }
+  }
+  return [...byEpoch].map(([x, steps]) => {
+    const lo = Math.min(...steps);
+    const hi = Math.max(...steps);
+    const where = lo === hi ? `step ${lo}` : `steps ${lo}–${hi}`;
+    const n = steps.length > 1 ? `${steps.length}/${runs.length} ` : "";
+    return { x, label: `${label}: ${n}diverged (${where})` };
+  });
 }
 
 /** Mean of finite values (NaN when there are none). */
@@ -280,19 +295,19 @@ export const EPOCH_METRICS = {
   },
   maE: {
     title: "MA-E: max |encoder output| over the validation set",
-    axis: "MA-E (log)",
+    axis: "MA-E",
     of: (h: EpochRecord) => h.maE,
   },
 } as const;
 
 /**
- * One metric against epoch on a log axis, one band over seeds per group, with the epoch where
- * any run diverged marked.
+ * One metric against epoch on a log axis (linear with `log: false`), one band over seeds per
+ * group, with the epoch where any run diverged marked.
  */
 export function epochChart(
   groups: GroupRuns[],
   metric: keyof typeof EPOCH_METRICS,
-  options: { title?: string; rules?: RuleSpec[] } = {},
+  options: { title?: string; rules?: RuleSpec[]; log?: boolean } = {},
 ): Display {
   const m = EPOCH_METRICS[metric];
   return chart(lineChart({
@@ -300,7 +315,7 @@ export function epochChart(
     series: groups.map((g) => bandOf(g.label, g.runs, m.of)),
     markers: groups.flatMap((g) => divergenceMarkers(g.label, g.runs)),
     rules: options.rules,
-    x: { label: "epoch" },
-    y: { label: m.axis, log: true },
+    x: { label: "epoch", integer: true },
+    y: { label: m.axis, log: options.log ?? true },
   }));
 }
