@@ -270,6 +270,10 @@ export interface RunInfo {
   backend: string;
   tfjs: string;
   deno: string;
+  /** Training wall time of the run when it was computed (stored result), ms: the report's compute time. */
+  computeMs?: number;
+  /** A fingerprint of the run's config, so a run shown on two pages counts once. */
+  run?: string;
 }
 
 /**
@@ -283,11 +287,9 @@ export interface RunInfo {
  * ```
  */
 export function runInfo(infos: RunInfo | RunInfo[]): Display {
-  const list = (Array.isArray(infos) ? infos : [infos]).map(({ backend, tfjs, deno }) => ({
-    backend,
-    tfjs,
-    deno,
-  }));
+  const list = (Array.isArray(infos) ? infos : [infos]).map((
+    { backend, tfjs, deno, computeMs, run },
+  ) => ({ backend, tfjs, deno, ...(computeMs === undefined ? {} : { computeMs, run }) }));
   if (list.length === 0) throw new Error("runInfo: no run information");
   const text = [
     ...new Set(list.map((i) => `${i.backend} backend · tfjs ${i.tfjs} · Deno ${i.deno}`)),

@@ -44,7 +44,17 @@ Deno.test("build_reports turns the fixture notebook into a checked, self-contain
 
   await t.step("the header carries the run's metadata", () => {
     const header = page.match(/<header class="ql-run">([\s\S]*?)<\/header>/)![1];
-    for (const key of ["commit", "built", "profile", "backend", "versions", "wall time"]) {
+    for (
+      const key of [
+        "commit",
+        "built",
+        "profile",
+        "backend",
+        "versions",
+        "compute time",
+        "build time",
+      ]
+    ) {
       assert.match(header, new RegExp(`<dt>${key}</dt>`));
     }
     assert.match(header, /<dd>quick<\/dd>/);

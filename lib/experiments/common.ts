@@ -112,19 +112,32 @@ function flatten(value: unknown, prefix = ""): [string, unknown][] {
   return [[prefix, value]];
 }
 
+/** FNV-1a of a string as 8 hex digits: tells runs apart in report metadata, not a cache key. */
+function fingerprint(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
 /**
  * The settings of an experiment's runs as a table: every config field, its value (or the values
- * it takes across the runs), and whether it is the paper's or our choice; with the backend and
- * versions the runs were computed on (the report header shows them).
+ * it takes across the runs), and whether it is the paper's or our choice, folded behind a
+ * one-line summary; with the backend and versions the runs were computed on and each run's
+ * stored compute time (the report header and index show them).
  */
 export function settingsTable(runs: RunResult[]): Display {
   const configs = runs.map((r) => r.config);
-  const infos = runs.map(({ versions: v }) => ({
+  const infos = runs.map(({ versions: v, wallMs, config }) => ({
     backend: `${v.backend}${v.patched ? " with quantlab kernels" : ""}${
       v.gemm ? ` (${v.gemm} GEMM)` : ""
     }`,
     tfjs: v.tfjs,
     deno: v.deno,
+    computeMs: wallMs,
+    run: fingerprint(JSON.stringify(config)),
   }));
   const flat = configs.map((c) => new Map(flatten(c)));
   const defaults = new Map(flatten(DEFAULTS));

@@ -167,6 +167,8 @@ figure > div, .ql-html > div { max-width: 100%; }
   padding: 0.5em 0.8em; margin: 0 0 1.5em; }
 .ql-run dl { display: grid; grid-template-columns: max-content 1fr max-content 1fr; gap: 0.1em 1em; margin: 0; }
 .ql-run dt { font-weight: 600; } .ql-run dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
+.ql-glossary { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.2em 1em; }
+.ql-glossary dt { font-weight: 600; } .ql-glossary dd { margin: 0; }
 details.ql-settings { margin: 0.6em 0; } details.ql-settings > summary { cursor: pointer; color: var(--muted); }
 @media (max-width: 40rem) {
   main { padding: 1rem 0.75rem 3rem; }
