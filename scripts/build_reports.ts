@@ -279,15 +279,20 @@ async function main(): Promise<void> {
 
   const notebooks = run.map((name) => ({ name, executed: join(executedDir, name) }));
   const wallSeconds = (performance.now() - t0) / 1000;
-  const built = await writeReports({
-    notebooks,
-    outDir: stage,
-    run: { commit, date: new Date().toISOString().replace(/\.\d+Z$/, "Z") },
-    profile,
-    wallSeconds,
-    deno: Deno.version.deno,
-    root: ROOT,
-  });
+  let built: Awaited<ReturnType<typeof writeReports>>;
+  try {
+    built = await writeReports({
+      notebooks,
+      outDir: stage,
+      run: { commit, date: new Date().toISOString().replace(/\.\d+Z$/, "Z") },
+      profile,
+      wallSeconds,
+      deno: Deno.version.deno,
+      root: ROOT,
+    });
+  } catch (err) {
+    return await abandon(`cannot render the report: ${(err as Error).stack ?? err}`);
+  }
   for (const [page, items] of Object.entries(built.removed)) {
     log(`warning: ${page}: removed ${items.length} external reference(s): ${items.join("; ")}`);
   }

@@ -474,10 +474,11 @@ export function renderIndex(pages: Page[], findings: Finding[], meta: IndexMeta)
         escapeHtml(p.summary)
       }</td><td>${counts}</td><td class="num">${compute}</td><td class="num">${build}</td></tr>`;
   }).join("\n");
+  // Findings are shown even when malformed (the checks report them): never throw here.
   const findingRows = findings.map((f) =>
-    `<tr><td>${escapeHtml(f.id)}</td><td>${escapeHtml(f.claim)}</td><td>${
-      escapeHtml(formatMeasured(f.measured))
-    }</td><td>${badge(f.verdict)}</td><td><a href="${
+    `<tr><td>${escapeHtml(String(f.id))}</td><td>${escapeHtml(String(f.claim ?? ""))}</td><td>${
+      escapeHtml(f.measured === undefined ? "—" : formatMeasured(f.measured))
+    }</td><td>${badge(String(f.verdict))}</td><td><a href="${
       escapeHtml(fileOf.get(f.notebook) ?? "index.html")
     }">${escapeHtml(f.notebook.replace(/\.ipynb$/, ""))}</a></td></tr>`
   ).join("\n");

@@ -37,7 +37,7 @@ export async function replaceable(dest: string): Promise<string | null> {
     info = await Deno.stat(dest);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return null;
-    return `cannot read ${dest}: ${(err as Error).message}`;
+    return `cannot use ${dest}: ${(err as Error).message}`;
   }
   if (!info.isDirectory) return `${dest} exists and is not a directory`;
   for await (const e of Deno.readDir(dest)) {
