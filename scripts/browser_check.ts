@@ -21,8 +21,8 @@ export const MIN_CHART_TEXT_PX = 9;
 /** What the browser saw on one page. */
 export interface BrowserPage {
   file: string;
-  /** `minTextPx`: smallest text in the chart as drawn (font size × scale), CSS px. */
-  charts: { width: number; height: number; visibleMarks: number; minTextPx: number }[];
+  /** `minTextPx`: smallest text in the chart as drawn (font size × scale), CSS px; null: none. */
+  charts: { width: number; height: number; visibleMarks: number; minTextPx: number | null }[];
   /** Viewport width and the page's scroll width (wider means it scrolls sideways). */
   viewport: number;
   scrollWidth: number;
@@ -45,7 +45,7 @@ const MEASURE = `(() => {
     const sizes = [...svg.querySelectorAll("text")]
       .filter((t) => t.textContent.trim() !== "" && t.getBoundingClientRect().width > 0)
       .map((t) => parseFloat(getComputedStyle(t).fontSize) * scale);
-    const minTextPx = sizes.length ? Math.min(...sizes) : Infinity;
+    const minTextPx = sizes.length ? Math.min(...sizes) : null;
     return { width: r.width, height: r.height, visibleMarks: marks.length, minTextPx };
   });
   const resources = performance.getEntriesByType("resource").map((e) => e.name);
@@ -213,7 +213,7 @@ export async function browserCheck(
           problems.push(`chart ${i + 1} renders at ${c.width}×${c.height}`);
         }
         if (c.visibleMarks === 0) problems.push(`chart ${i + 1} shows no data marks`);
-        if (c.minTextPx < MIN_CHART_TEXT_PX) {
+        if (c.minTextPx !== null && c.minTextPx < MIN_CHART_TEXT_PX) {
           problems.push(
             `chart ${i + 1} has text drawn at ${c.minTextPx.toFixed(1)} px ` +
               `(< ${MIN_CHART_TEXT_PX} px) in a ${width} px window`,

@@ -174,6 +174,8 @@ details.ql-settings { margin: 0.6em 0; } details.ql-settings > summary { cursor:
   main { padding: 1rem 0.75rem 3rem; }
   h1 { font-size: 1.55rem; }
   .ql-run dl { grid-template-columns: max-content minmax(0, 1fr); }
+  /* Columns keep a readable width and the table scrolls in its own box instead. */
+  th, td { min-width: 6.5em; }
 }
 .ql-nav { font-size: 0.9em; margin-bottom: 1em; }
 .ql-cell { margin: 0.8em 0; }
@@ -185,7 +187,7 @@ details.ql-code > pre { margin-top: 0.2em; }
 pre.ql-stderr { background: #fff6e5; }
 pre.ql-error { background: #fdecea; color: var(--bad); }
 .ql-ref { color: var(--muted); font-size: 0.92em; }
-.ql-verdict { border-left: 5px solid var(--unsure); background: #f6f7f9; padding: 0.6em 0.9em;
+.ql-verdict { overflow-wrap: anywhere; border-left: 5px solid var(--unsure); background: #f6f7f9; padding: 0.6em 0.9em;
   margin: 0.8em 0; border-radius: 0 4px 4px 0; }
 .ql-verdict .ql-badge { font-weight: 700; text-transform: uppercase; font-size: 0.8em; letter-spacing: 0.04em; }
 .ql-badge { display: inline-block; padding: 0.05em 0.45em; border-radius: 3px; color: #fff;
