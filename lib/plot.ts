@@ -328,6 +328,7 @@ export function lineChart(o: LineChartOptions): string {
   // A marker label in the right half of the chart runs leftwards, so it is never cut off.
   const mid = (Math.min(...xs) + Math.max(...xs)) / 2;
   const leftward = (m: MarkerSpec) => m.x > mid;
+  const rulesLeft = vertical.some(leftward);
   const marks: Plot.Markish[] = [
     banded.length > 0
       ? Plot.areaY(points, {
@@ -351,11 +352,15 @@ export function lineChart(o: LineChartOptions): string {
       ? Plot.text(rules, {
         y: "y",
         text: (r: RuleSpec) => r.label ?? "",
-        frameAnchor: "right",
-        textAnchor: "end",
+        // Rule labels go to the side the marker labels leave free.
+        frameAnchor: rulesLeft ? "left" : "right",
+        textAnchor: rulesLeft ? "start" : "end",
         dy: -6,
-        dx: -4,
+        dx: rulesLeft ? 4 : -4,
         fill: "#555",
+        stroke: "white",
+        strokeWidth: 3,
+        paintOrder: "stroke",
       })
       : null,
     vertical.length > 0
