@@ -92,7 +92,16 @@ export interface TableOptions {
 }
 
 /**
- * Show rows as a table. Numeric columns are right-aligned.
+ * Inline alignment, because Jupyter's stylesheet right-aligns every table cell: text columns
+ * read left-aligned, numeric columns right-aligned, in the notebook as in the report.
+ */
+function align(numeric: boolean): string {
+  return numeric ? ' class="num" style="text-align:right"' : ' style="text-align:left"';
+}
+
+/**
+ * Show rows as a table. Text columns are left-aligned, numeric columns right-aligned (also in
+ * Jupyter, whose own stylesheet right-aligns everything).
  *
  * @example
  * ```ts
@@ -112,11 +121,11 @@ export function table(rows: Record<string, Cell>[], opts: TableOptions = {}): Di
     rows.length > 0 && rows.every((r) => typeof r[c] === "number" || r[c] == null)
   );
   const head = columns.map((c, i) =>
-    `<th${numeric[i] ? ' class="num"' : ""}>${escapeHtml(opts.headers?.[c] ?? c)}</th>`
+    `<th${align(numeric[i])}>${escapeHtml(opts.headers?.[c] ?? c)}</th>`
   ).join("");
   const body = rows.map((r) =>
     "<tr>" + columns.map((c, i) =>
-      `<td${numeric[i] ? ' class="num"' : ""}>${escapeHtml(text(c, r[c]))}</td>`
+      `<td${align(numeric[i])}>${escapeHtml(text(c, r[c]))}</td>`
     ).join("") + "</tr>"
   ).join("\n");
   const caption = opts.caption ? `<caption>${escapeHtml(opts.caption)}</caption>` : "";
@@ -135,6 +144,25 @@ export function table(rows: Record<string, Cell>[], opts: TableOptions = {}): Di
     "text/html": `<table class="ql-table">${caption}<thead><tr>${head}</tr></thead>` +
       `<tbody>\n${body}\n</tbody></table>`,
     "text/plain": plain.join("\n"),
+  });
+}
+
+/**
+ * A display folded behind a one-line summary (`<details>`), open on a click, in the notebook and
+ * the report alike; its machine-readable entries (findings, run info) are kept.
+ *
+ * @example
+ * ```ts
+ * folded("Settings (27 fields)", table([{ field: "train.epochs", value: 10 }]))
+ * ```
+ */
+export function folded(summary: string, item: Display): Display {
+  return display({
+    ...item.bundle,
+    "text/html": `<details class="ql-settings"><summary>${
+      escapeHtml(summary)
+    }</summary>${item.html}</details>`,
+    "text/plain": `${summary}\n${item.toString()}`,
   });
 }
 
@@ -217,14 +245,16 @@ export function finding(f: FindingInput): Display {
  * findings again, so each finding is recorded once, by the notebook that computed it.
  */
 export function findingsTable(findings: (Finding | FindingInput)[]): Display {
+  const td = `<td${align(false)}>`;
+  const th = `<th${align(false)}>`;
   const rows = findings.map((f) =>
-    `<tr><td>${escapeHtml(f.id)}</td><td>${escapeHtml(f.claim)}</td><td>${
+    `<tr>${td}${escapeHtml(f.id)}</td>${td}${escapeHtml(f.claim)}</td>${td}${
       escapeHtml(formatMeasured(f.measured))
-    }</td><td>${verdictBadge(f.verdict)}</td></tr>`
+    }</td>${td}${verdictBadge(f.verdict)}</td></tr>`
   ).join("\n");
   return display({
-    "text/html": `<table class="ql-table"><thead><tr><th>finding</th><th>claim</th>` +
-      `<th>measured</th><th>verdict</th></tr></thead><tbody>\n${rows}\n</tbody></table>`,
+    "text/html": `<table class="ql-table"><thead><tr>${th}finding</th>${th}claim</th>` +
+      `${th}measured</th>${th}verdict</th></tr></thead><tbody>\n${rows}\n</tbody></table>`,
     "text/plain": findings.map((f) => `[${f.verdict}] ${f.id}: ${formatMeasured(f.measured)}`)
       .join("\n"),
   });
@@ -235,6 +265,10 @@ export interface RunInfo {
   backend: string;
   tfjs: string;
   deno: string;
+  /** Training wall time of the run when it was computed (stored result), ms: the report's compute time. */
+  computeMs?: number;
+  /** A fingerprint of the run's config, so a run shown on two pages counts once. */
+  run?: string;
 }
 
 /**
@@ -248,11 +282,9 @@ export interface RunInfo {
  * ```
  */
 export function runInfo(infos: RunInfo | RunInfo[]): Display {
-  const list = (Array.isArray(infos) ? infos : [infos]).map(({ backend, tfjs, deno }) => ({
-    backend,
-    tfjs,
-    deno,
-  }));
+  const list = (Array.isArray(infos) ? infos : [infos]).map((
+    { backend, tfjs, deno, computeMs, run },
+  ) => ({ backend, tfjs, deno, ...(computeMs === undefined ? {} : { computeMs, run }) }));
   if (list.length === 0) throw new Error("runInfo: no run information");
   const text = [
     ...new Set(list.map((i) => `${i.backend} backend · tfjs ${i.tfjs} · Deno ${i.deno}`)),

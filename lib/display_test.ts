@@ -5,6 +5,7 @@ import {
   finding,
   FINDING_MIME,
   findingsTable,
+  folded,
   group,
   html,
   JUPYTER_DISPLAY,
@@ -38,9 +39,9 @@ Deno.test("table renders escaped cells, right-aligned numbers and a plain-text f
   const t = table([{ name: "<ste>", mse: 0.01234567 }, { name: "mste", mse: null }], {
     caption: "final MSE",
   });
-  assert.match(t.html, /<td>&#60;ste&#62;<\/td>/);
-  assert.match(t.html, /<td class="num">0.01235<\/td>/);
-  assert.match(t.html, /<td class="num">—<\/td>/);
+  assert.match(t.html, /<td style="text-align:left">&#60;ste&#62;<\/td>/);
+  assert.match(t.html, /<td class="num" style="text-align:right">0.01235<\/td>/);
+  assert.match(t.html, /<td class="num" style="text-align:right">—<\/td>/);
   assert.equal(
     t.toString(),
     ["final MSE", "name       mse", "-----  -------", "<ste>  0.01235", "mste         —"].join(
@@ -103,4 +104,21 @@ Deno.test("runInfo reports the backend of out-of-kernel runs once per distinct s
   assert.equal((d.bundle[RUN_MIME] as unknown[]).length, 3);
   assert.deepEqual(group(d, html("x")).bundle[RUN_MIME], d.bundle[RUN_MIME]);
   assert.throws(() => runInfo([]), /no run information/);
+});
+
+Deno.test("table cells carry their alignment inline, so Jupyter does not right-align text", () => {
+  const t = table([{ passer: "ste", mse: 0.5 }]);
+  assert.match(t.html, /<th style="text-align:left">passer<\/th>/);
+  assert.match(t.html, /<td style="text-align:left">ste<\/td>/);
+  assert.match(t.html, /<th class="num" style="text-align:right">mse<\/th>/);
+  assert.doesNotMatch(t.html, /<t[dh]>/, "no cell left to Jupyter's default alignment");
+});
+
+Deno.test("folded puts a display behind a summary and keeps its machine-readable parts", () => {
+  const inner = group(table([{ a: 1 }]), runInfo({ backend: "wasm", tfjs: "4", deno: "2" }));
+  const f = folded("Settings: 1 field", inner);
+  assert.match(f.html, /^<details class="ql-settings"><summary>Settings: 1 field<\/summary><table/);
+  assert.match(f.html, /<\/details>$/);
+  assert.deepEqual(f.bundle[RUN_MIME], inner.bundle[RUN_MIME]);
+  assert.match(f.toString(), /^Settings: 1 field\n/);
 });

@@ -80,6 +80,9 @@ export function renderPlot(options: PlotOptions): string {
   const rename = (old: string) => `${id}-${old.replace(/^plot-/, "")}`;
   for (const el of [root, ...Array.from(root.querySelectorAll("*"))]) {
     if (el.tagName.toLowerCase() === "svg") el.setAttribute("xmlns", SVG_NS);
+    if ((el.getAttribute("class") ?? "").split(" ").includes(`${id}-swatches`)) {
+      el.setAttribute("style", LEGEND_FONT);
+    }
     const own = el.getAttribute("id");
     if (own) el.setAttribute("id", rename(own));
     for (const attr of Array.from(el.attributes)) {
@@ -129,9 +132,12 @@ export interface MarkerSpec {
 
 /** Axis options shared by the chart helpers. */
 export interface AxisSpec {
+  /** Axis label; " (log)" is appended on a log axis unless the label already says "log". */
   label?: string;
   log?: boolean;
   domain?: [number, number];
+  /** Ticks only at whole numbers (epochs, bit counts): no 0.5 ticks on a short axis. */
+  integer?: boolean;
 }
 
 /** Options common to every chart helper. */
@@ -201,13 +207,33 @@ function drawable(v: number | undefined, log: boolean | undefined): v is number 
   return v !== undefined && Number.isFinite(v) && (!log || v > 0);
 }
 
-function scale(spec: AxisSpec | undefined): Plot.ScaleOptions {
+/** An axis label that says when the axis is logarithmic. */
+export function axisLabel(spec: AxisSpec | undefined): string | undefined {
+  if (!spec?.log) return spec?.label;
+  const label = spec.label ?? "";
+  return /\blog\b/i.test(label) ? label : `${label} (log)`.trim();
+}
+
+/** Whole-number ticks over `values` (at most about 10 of them), for an integer axis. */
+export function integerTicks(values: number[]): number[] {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return [];
+  const lo = Math.ceil(Math.min(...finite));
+  const hi = Math.floor(Math.max(...finite));
+  const step = Math.max(1, Math.ceil((hi - lo + 1) / 10));
+  const out: number[] = [];
+  for (let v = lo; v <= hi; v += step) out.push(v);
+  return out;
+}
+
+function scale(spec: AxisSpec | undefined, values: number[] = []): Plot.ScaleOptions {
   return {
-    label: spec?.label,
+    label: axisLabel(spec),
     type: spec?.log ? "log" : "linear",
     domain: spec?.domain,
     grid: true,
-    tickFormat: spec?.log ? logTick : undefined,
+    tickFormat: spec?.log ? logTick : spec?.integer ? "d" : undefined,
+    ticks: spec?.integer && !spec.log ? integerTicks(spec.domain ?? values) : undefined,
   };
 }
 
@@ -224,16 +250,46 @@ export function logTick(v: number): string {
   return String(Number(v.toPrecision(3)));
 }
 
+/**
+ * Chart text size in the chart's own units. [choice] Charts are drawn 520 units wide with 15 px
+ * text and scale down with the page (`max-width: 100%` and the viewBox), so on a 390 px phone
+ * (a 366 px column) the text is still drawn at about 10 px; on a laptop it is 15 px.
+ */
+export const CHART_FONT_PX = 15;
+/** Default chart size (units of the viewBox): see {@linkcode CHART_FONT_PX}. */
+export const CHART_WIDTH = 520;
+export const CHART_HEIGHT = 340;
+/** Swatch legends are HTML beside the chart and do not scale with it: 13 px, not Plot's 10. */
+const LEGEND_FONT = "font-size: 13px";
+
 function common(o: ChartCommon): Partial<PlotOptions> {
   return {
-    marginLeft: 50,
+    marginLeft: 66,
+    marginRight: 24,
+    marginTop: 30,
+    marginBottom: 44,
+    style: { fontSize: `${CHART_FONT_PX}px` },
     title: o.title,
     subtitle: o.subtitle,
     caption: o.caption,
-    width: o.width ?? 640,
-    height: o.height ?? 360,
+    width: o.width ?? CHART_WIDTH,
+    height: o.height ?? CHART_HEIGHT,
     id: o.id,
   };
+}
+
+/**
+ * Vertical markers at the same x merged into one, their labels joined one per line: several
+ * seeds diverging in the same epoch get one line and one label, not overprinted copies.
+ */
+export function mergeMarkers(markers: MarkerSpec[]): MarkerSpec[] {
+  const byX = new Map<number, string[]>();
+  for (const m of markers) {
+    const labels = byX.get(m.x) ?? [];
+    if (m.label && !labels.includes(m.label)) labels.push(m.label);
+    byX.set(m.x, labels);
+  }
+  return [...byX].map(([x, labels]) => ({ x, label: labels.join("\n") }));
 }
 
 /**
@@ -266,8 +322,13 @@ export function lineChart(o: LineChartOptions): string {
   const banded = points.filter((p) => !Number.isNaN(p.lo) && !Number.isNaN(p.hi));
   const rules = (o.rules ?? []).filter((r) => drawable(r.y, logY));
   const dotted = (o.markers ?? []).filter((m) => drawable(m.y, logY));
-  const vertical = (o.markers ?? []).filter((m) => !drawable(m.y, logY));
+  const vertical = mergeMarkers((o.markers ?? []).filter((m) => !drawable(m.y, logY)));
   const several = o.series.length > 1;
+  const xs = o.x?.domain ?? points.map((p) => p.x);
+  // A marker label in the right half of the chart runs leftwards, so it is never cut off.
+  const mid = (Math.min(...xs) + Math.max(...xs)) / 2;
+  const leftward = (m: MarkerSpec) => m.x > mid;
+  const rulesLeft = vertical.some(leftward);
   const marks: Plot.Markish[] = [
     banded.length > 0
       ? Plot.areaY(points, {
@@ -291,27 +352,38 @@ export function lineChart(o: LineChartOptions): string {
       ? Plot.text(rules, {
         y: "y",
         text: (r: RuleSpec) => r.label ?? "",
-        frameAnchor: "right",
-        textAnchor: "end",
+        // Rule labels go to the side the marker labels leave free.
+        frameAnchor: rulesLeft ? "left" : "right",
+        textAnchor: rulesLeft ? "start" : "end",
         dy: -6,
-        dx: -4,
+        dx: rulesLeft ? 4 : -4,
         fill: "#555",
+        stroke: "white",
+        strokeWidth: 3,
+        paintOrder: "stroke",
       })
       : null,
     vertical.length > 0
       ? Plot.ruleX(vertical, { x: "x", stroke: "#c0392b", strokeDasharray: "3,3" })
       : null,
-    vertical.length > 0
-      ? Plot.text(vertical, {
-        x: "x",
-        text: (m: MarkerSpec) => m.label ?? "",
-        frameAnchor: "top",
-        textAnchor: "start",
-        dx: 4,
-        dy: 8,
-        fill: "#c0392b",
-      })
-      : null,
+    ...[false, true].map((left) => {
+      const these = vertical.filter((m) => leftward(m) === left);
+      return these.length > 0
+        ? Plot.text(these, {
+          x: "x",
+          text: (m: MarkerSpec) => m.label ?? "",
+          frameAnchor: "top",
+          textAnchor: left ? "end" : "start",
+          lineAnchor: "top",
+          dx: left ? -4 : 4,
+          dy: 4,
+          fill: "#c0392b",
+          stroke: "white",
+          strokeWidth: 3,
+          paintOrder: "stroke",
+        })
+        : null;
+    }),
     dotted.length > 0
       ? Plot.dot(dotted, { x: "x", y: "y", symbol: "times", r: 5, stroke: "#c0392b" })
       : null,
@@ -327,9 +399,10 @@ export function lineChart(o: LineChartOptions): string {
   ];
   return renderPlot({
     ...common(o),
-    x: scale(o.x),
+    x: scale(o.x, points.map((p) => p.x)),
     y: scale(o.y),
-    color: several ? { legend: true } : undefined,
+    // Legend in the order the series were given (the experiment's group order).
+    color: several ? { legend: true, domain: o.series.map((s) => s.label) } : undefined,
     marks,
   });
 }
@@ -349,21 +422,51 @@ export interface BarChartOptions extends ChartCommon {
   rules?: RuleSpec[];
 }
 
+/** Groups in order of first appearance (legend order = the order the caller chose). */
+function groupOrder(rows: BarRow[]): string[] {
+  return [...new Set(rows.flatMap((r) => (r.group === undefined ? [] : [r.group])))];
+}
+
+/** Labels longer than this many characters turn an ungrouped bar chart horizontal. */
+const LONG_LABEL = 8;
+
 /**
  * Vertical bars per label; with `group` set, bars are grouped within each label and coloured by
- * group. Bars start at zero, so a log axis is refused: use {@linkcode dotChart} for that.
+ * group. Ungrouped bars whose labels are long are drawn horizontally, labels on the left, so
+ * labels never collide with each other or with the axis label. Bars start at zero, so a log
+ * axis is refused: use {@linkcode dotChart} for that.
  */
 export function barChart(o: BarChartOptions): string {
   if (o.y?.log) throw new Error("barChart: bars cannot use a log axis; use dotChart");
   const grouped = o.rows.some((r) => r.group !== undefined);
   const rows = o.rows.filter((r) => Number.isFinite(r.value));
   const labels = [...new Set(o.rows.map((r) => r.label))];
+  const longest = Math.max(0, ...labels.map((l) => l.length));
+  if (!grouped && longest > LONG_LABEL) {
+    return renderPlot({
+      ...common(o),
+      // [choice] about 0.55 em per character of the system font, capped at half the chart.
+      marginLeft: Math.min(
+        Math.ceil(longest * CHART_FONT_PX * 0.6) + 12,
+        (o.width ?? CHART_WIDTH) / 2,
+      ),
+      height: o.height ?? Math.max(160, 74 + labels.length * 30),
+      // The category labels speak for themselves; a rotated axis label would collide with them.
+      y: { label: null, domain: labels },
+      x: { ...scale(o.y), label: axisLabel(o.y) },
+      marks: [
+        Plot.barX(rows, { y: "label", x: "value", fill: "steelblue" }),
+        Plot.ruleX([0]),
+        ...ruleMarks(o.rules, false, "x"),
+      ],
+    });
+  }
   return renderPlot({
     ...common(o),
     x: grouped ? { axis: null } : { label: o.x?.label, domain: labels },
     fx: grouped ? { label: o.x?.label, domain: labels } : undefined,
     y: scale(o.y),
-    color: grouped ? { legend: true } : undefined,
+    color: grouped ? { legend: true, domain: groupOrder(o.rows) } : undefined,
     marks: [
       Plot.barY(rows, {
         x: grouped ? "group" : "label",
@@ -385,7 +488,7 @@ export function dotChart(o: BarChartOptions): string {
     ...common(o),
     x: { label: o.x?.label, domain: [...new Set(o.rows.map((r) => r.label))] },
     y: scale(o.y),
-    color: grouped ? { legend: true } : undefined,
+    color: grouped ? { legend: true, domain: groupOrder(o.rows) } : undefined,
     marks: [
       Plot.dot(rows, {
         x: "label",
@@ -398,9 +501,26 @@ export function dotChart(o: BarChartOptions): string {
   });
 }
 
-function ruleMarks(rules: RuleSpec[] | undefined, log: boolean | undefined): Plot.Markish[] {
+function ruleMarks(
+  rules: RuleSpec[] | undefined,
+  log: boolean | undefined,
+  axis: "x" | "y" = "y",
+): Plot.Markish[] {
   const ok = (rules ?? []).filter((r) => drawable(r.y, log));
   if (ok.length === 0) return [];
+  if (axis === "x") {
+    return [
+      Plot.ruleX(ok, { x: "y", stroke: "#555", strokeDasharray: "4,3" }),
+      Plot.text(ok, {
+        x: "y",
+        text: (r: RuleSpec) => r.label ?? "",
+        frameAnchor: "top",
+        textAnchor: "start",
+        dx: 4,
+        fill: "#555",
+      }),
+    ];
+  }
   return [
     Plot.ruleY(ok, { y: "y", stroke: "#555", strokeDasharray: "4,3" }),
     Plot.text(ok, {
@@ -460,7 +580,7 @@ export function heatMap(o: HeatMapOptions): string {
   const n = thresholds.length + 1;
   return renderPlot({
     ...common(o),
-    marginLeft: 90,
+    marginLeft: 110,
     x: { label: o.x?.label, domain: xs },
     y: { label: o.y?.label, domain: ys },
     color: {

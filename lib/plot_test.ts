@@ -5,9 +5,11 @@ import {
   barChart,
   dotChart,
   heatMap,
+  integerTicks,
   intervalChart,
   lineChart,
   logTick,
+  mergeMarkers,
   renderPlot,
   seedBand,
 } from "./plot.ts";
@@ -140,33 +142,165 @@ Deno.test("barChart, dotChart and heatMap produce bars, dots and cells", () => {
   assert.match(heat, /fill="#ddd"/);
 });
 
-/** Numbers rounded to 2 decimals and the process-specific id fixed, for a stable comparison. */
+/** Numbers rounded to 2 decimals and one element per line, for a stable, readable diff. */
 function normalise(svg: string): string {
   return svg.replace(/-?\d+\.\d+/g, (n) => String(Math.round(Number(n) * 100) / 100))
     .replace(/></g, ">\n<");
 }
 
-Deno.test("lineChart matches the committed SVG snapshot", async () => {
-  const svg = lineChart({
-    id: "snapshot",
-    series: [seedBand("STE", curves)],
-    x: { label: "epoch" },
-    y: { label: "validation MSE", log: true },
-    rules: [{ y: 0.005, label: "oracle floor" }],
-    markers: [{ x: 4, label: "diverged" }],
-    width: 480,
-    height: 300,
-  });
-  const file = join(import.meta.dirname!, "testdata", "line_chart.svg.snap");
+/**
+ * Compare a chart with `testdata/<name>.svg.snap`. As in Observable Plot's tests, a mismatch
+ * writes the new rendering beside it as `testdata/<name>-changed.svg` (open both in a browser);
+ * `QUANTLAB_UPDATE_SNAPSHOTS=1` accepts it (never in CI).
+ */
+async function snapshot(
+  name: string,
+  svg: string,
+  update = Deno.env.get("QUANTLAB_UPDATE_SNAPSHOTS") === "1",
+): Promise<void> {
+  const dir = join(import.meta.dirname!, "testdata");
+  const file = join(dir, `${name}.svg.snap`);
+  const changed = join(dir, `${name}-changed.svg`);
   const actual = normalise(svg) + "\n";
-  if (Deno.env.get("QUANTLAB_UPDATE_SNAPSHOTS") === "1") {
+  if (update) {
     if (Deno.env.get("CI")) throw new Error("snapshots are never regenerated in CI");
     await Deno.writeTextFile(file, actual);
   }
-  assert.equal(
-    actual,
-    await Deno.readTextFile(file),
-    "rerun with QUANTLAB_UPDATE_SNAPSHOTS=1 after an intended change",
+  const expected = await Deno.readTextFile(file).catch(() => "");
+  if (actual === expected) {
+    await Deno.remove(changed).catch(() => {});
+    return;
+  }
+  await Deno.writeTextFile(changed, actual);
+  assert.fail(
+    `${name}: the chart differs from ${file}; the new one is in ${changed}. ` +
+      "Rerun with QUANTLAB_UPDATE_SNAPSHOTS=1 after an intended change.",
+  );
+}
+
+Deno.test("lineChart matches the committed SVG snapshot", async () => {
+  await snapshot(
+    "line_chart",
+    lineChart({
+      id: "snapshot",
+      series: [seedBand("STE", curves)],
+      x: { label: "epoch", integer: true },
+      y: { label: "validation MSE", log: true },
+      rules: [{ y: 0.005, label: "oracle floor" }],
+      markers: [{ x: 4, label: "diverged" }],
+      width: 480,
+      height: 300,
+    }),
+  );
+});
+
+Deno.test("barChart (horizontal for long labels), dotChart and heatMap match their snapshots", async () => {
+  await snapshot(
+    "bar_chart",
+    barChart({
+      id: "snapshot-bar",
+      rows: ["STE, no CL", "STE + CL (β = 0.25)", "mSTE, no CL"].map((label, i) => ({
+        label,
+        value: 10 + i,
+      })),
+      x: { label: "configuration" },
+      y: { label: "ms / step" },
+    }),
+  );
+  await snapshot(
+    "dot_chart",
+    dotChart({
+      id: "snapshot-dot",
+      rows: [
+        { label: "4", value: 0.1, group: "ste" },
+        { label: "4", value: 0.05, group: "mste" },
+        { label: "8", value: 0.01, group: "ste" },
+      ],
+      y: { label: "MSE", log: true },
+    }),
+  );
+  await snapshot(
+    "heat_map",
+    heatMap({
+      id: "snapshot-heat",
+      cells: [
+        { x: 4, y: "ste", value: -10 },
+        { x: 8, y: "ste", value: -20 },
+        { x: 4, y: "mste", value: null, text: "diverged 2/2" },
+        { x: 8, y: "mste", value: -15 },
+      ],
+      color: { label: "MSE (dB)" },
+      format: (v) => v.toFixed(1),
+    }),
+  );
+});
+
+Deno.test("a failing snapshot comparison writes <name>-changed.svg beside the snapshot", async () => {
+  const dir = join(import.meta.dirname!, "testdata");
+  const name = "_deliberately_missing";
+  await assert.rejects(() => snapshot(name, "<svg></svg>", false), /differs.*-changed\.svg/);
+  const changed = join(dir, `${name}-changed.svg`);
+  assert.equal(await Deno.readTextFile(changed), "<svg>\n</svg>\n");
+  await Deno.remove(changed);
+});
+
+Deno.test("every log axis says (log), once", () => {
+  const html = lineChart({
+    series: [{ label: "a", x: [1, 2], y: [1, 10] }],
+    y: { label: "validation MSE", log: true },
+  });
+  assert.match(html, /validation MSE \(log\)/);
+  const already = lineChart({
+    series: [{ label: "a", x: [1, 2], y: [1, 10] }],
+    y: { label: "τ (log)", log: true },
+  });
+  assert.doesNotMatch(already, /\(log\) \(log\)/);
+  assert.match(dotChart({ rows: [{ label: "a", value: 1 }], y: { log: true } }), /\(log\)/);
+});
+
+Deno.test("an integer axis has only whole-number ticks, even over three epochs", () => {
+  assert.deepEqual(integerTicks([1, 2, 3]), [1, 2, 3]);
+  assert.deepEqual(integerTicks([1, 40]), [1, 5, 9, 13, 17, 21, 25, 29, 33, 37]);
+  const html = lineChart({
+    series: [{ label: "a", x: [1, 2, 3], y: [3, 2, 1] }],
+    x: { label: "epoch", integer: true },
+  });
+  const xTicks = html.match(/aria-label="x-axis tick label"[\s\S]*?<\/g>/)![0];
+  const labels = [...xTicks.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+  assert.deepEqual(labels, ["1", "2", "3"]);
+});
+
+Deno.test("legends follow the order the series and groups were given, not the alphabet", () => {
+  const order = (html: string) =>
+    [...html.matchAll(/class="[^"]*swatch[^"]*"[\s\S]*?<\/svg>([^<]+)</g)].map((m) => m[1]);
+  const line = lineChart({
+    series: ["STE, no CL", "STE + CL", "mSTE, no CL", "a first"].map((label) => ({
+      label,
+      x: [1, 2],
+      y: [1, 2],
+    })),
+  });
+  assert.deepEqual(order(line), ["STE, no CL", "STE + CL", "mSTE, no CL", "a first"]);
+  const dots = dotChart({
+    rows: [{ label: "x", value: 1, group: "z" }, { label: "x", value: 2, group: "a" }],
+  });
+  assert.deepEqual(order(dots), ["z", "a"]);
+});
+
+Deno.test("divergence markers at one x are drawn once, labels merged and kept inside the chart", () => {
+  assert.deepEqual(
+    mergeMarkers([{ x: 3, label: "a" }, { x: 3, label: "a" }, { x: 3, label: "b" }, { x: 1 }]),
+    [{ x: 3, label: "a\nb" }, { x: 1, label: "" }],
+  );
+  const html = lineChart({
+    series: [{ label: "STE", x: [1, 2, 3], y: [1, 2, 3] }],
+    markers: [{ x: 3, label: "STE diverged" }, { x: 3, label: "STE diverged" }],
+  });
+  assert.equal(count(html, />STE diverged</g), 1, "one label");
+  assert.match(
+    html,
+    /text-anchor="end"[^>]*>[\s\S]*?STE diverged/,
+    "runs leftwards at the right edge",
   );
 });
 

@@ -1,22 +1,33 @@
 /**
  * Open report pages in a real browser (Debian's headless Chromium, driven over the DevTools
  * protocol with Deno's built-in WebSocket) and check what a reader sees: every chart
- * (`svg[data-chart]`) has a non-zero rendered size and visible data marks, and the page fetched
- * no resource at all (everything is inline).
+ * (`svg[data-chart]`) has a non-zero rendered size and visible data marks, its text is at least
+ * {@linkcode MIN_CHART_TEXT_PX} px as drawn, the page does not scroll sideways
+ * (`document.documentElement.scrollWidth ≤ innerWidth`), and it fetched no resource at all
+ * (everything is inline). Optionally takes a full-page screenshot of each page.
  *
- *   deno run -A scripts/browser_check.ts reports/*.html
+ *   deno run -A scripts/browser_check.ts [--width 390] [--screenshots DIR] reports/*.html
  *
  * @module
  */
-import { resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
+/** Smallest chart text, in CSS px as drawn after the chart is scaled to the page, that passes. */
+export const MIN_CHART_TEXT_PX = 9;
+
 /** What the browser saw on one page. */
 export interface BrowserPage {
   file: string;
-  charts: { width: number; height: number; visibleMarks: number }[];
+  /** `minTextPx`: smallest text in the chart as drawn (font size × scale), CSS px; null: none. */
+  charts: { width: number; height: number; visibleMarks: number; minTextPx: number | null }[];
+  /** Viewport width and the page's scroll width (wider means it scrolls sideways). */
+  viewport: number;
+  scrollWidth: number;
+  /** The screenshot file, when asked for. */
+  screenshot?: string;
   /** URLs the page fetched besides itself (must be none). */
   resources: string[];
   problems: string[];
@@ -29,10 +40,19 @@ const MEASURE = `(() => {
       .filter((g) => !/axis|grid|frame|tick|label/i.test(g.getAttribute("aria-label")))
       .flatMap((g) => [...g.querySelectorAll("path, circle, rect, line, polygon, polyline")])
       .filter((el) => { const b = el.getBoundingClientRect(); return b.width > 0 || b.height > 0; });
-    return { width: r.width, height: r.height, visibleMarks: marks.length };
+    const scale = svg.viewBox && svg.viewBox.baseVal && svg.viewBox.baseVal.width > 0
+      ? r.width / svg.viewBox.baseVal.width : 1;
+    const sizes = [...svg.querySelectorAll("text")]
+      .filter((t) => t.textContent.trim() !== "" && t.getBoundingClientRect().width > 0)
+      .map((t) => parseFloat(getComputedStyle(t).fontSize) * scale);
+    const minTextPx = sizes.length ? Math.min(...sizes) : null;
+    return { width: r.width, height: r.height, visibleMarks: marks.length, minTextPx };
   });
   const resources = performance.getEntriesByType("resource").map((e) => e.name);
-  return JSON.stringify({ charts, resources });
+  const scrollWidth = document.documentElement.scrollWidth;
+  // clientWidth excludes a vertical scrollbar, so it is stricter than innerWidth.
+  return JSON.stringify({
+    charts, resources, viewport: document.documentElement.clientWidth, scrollWidth });
 })()`;
 
 interface Cdp {
@@ -73,6 +93,11 @@ function connect(url: string): Promise<Cdp> {
     ws.onopen = () => ok(cdp);
     ws.onerror = (e) => err(new Error(`DevTools WebSocket: ${(e as ErrorEvent).message}`));
   });
+}
+
+function decodeBase64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -131,11 +156,23 @@ async function launch(profileDir: string): Promise<{ child: Deno.ChildProcess; w
   return { child, ws };
 }
 
+/** Options of {@linkcode browserCheck}. */
+export interface BrowserOptions {
+  /** Viewport width in CSS px (default 1100); the height is 900. */
+  width?: number;
+  /** Write a full-page PNG of each page here, named `<page>-<width>.png`. */
+  screenshots?: string;
+}
+
 /**
  * Load each page in one headless Chromium and measure its charts. A page with no chart is
  * reported with `charts: []`; judging that is the caller's business.
  */
-export async function browserCheck(files: string[]): Promise<BrowserPage[]> {
+export async function browserCheck(
+  files: string[],
+  opts: BrowserOptions = {},
+): Promise<BrowserPage[]> {
+  const width = opts.width ?? 1100;
   const profileDir = await Deno.makeTempDir({ prefix: "quantlab-chromium-" });
   const { child, ws } = await launch(profileDir);
   const results: BrowserPage[] = [];
@@ -153,6 +190,12 @@ export async function browserCheck(files: string[]): Promise<BrowserPage[]> {
         sessionId: string;
       };
       await cdp.send("Page.enable", {}, sessionId);
+      await cdp.send("Emulation.setDeviceMetricsOverride", {
+        width,
+        height: 900,
+        deviceScaleFactor: 1,
+        mobile: false,
+      }, sessionId);
       const loaded = cdp.once("Page.loadEventFired", sessionId);
       const url = pathToFileURL(resolve(file)).href;
       const nav = await cdp.send("Page.navigate", { url }, sessionId) as { errorText?: string };
@@ -170,9 +213,39 @@ export async function browserCheck(files: string[]): Promise<BrowserPage[]> {
           problems.push(`chart ${i + 1} renders at ${c.width}×${c.height}`);
         }
         if (c.visibleMarks === 0) problems.push(`chart ${i + 1} shows no data marks`);
+        if (c.minTextPx !== null && c.minTextPx < MIN_CHART_TEXT_PX) {
+          problems.push(
+            `chart ${i + 1} has text drawn at ${c.minTextPx.toFixed(1)} px ` +
+              `(< ${MIN_CHART_TEXT_PX} px) in a ${width} px window`,
+          );
+        }
       });
+      if (seen.scrollWidth > seen.viewport) {
+        problems.push(
+          `the page scrolls sideways: ${seen.scrollWidth} px wide in a ${seen.viewport} px window`,
+        );
+      }
       for (const r of seen.resources) problems.push(`fetched ${r}`);
-      results.push({ file, ...seen, problems });
+      let screenshot: string | undefined;
+      if (opts.screenshots) {
+        const { cssContentSize } = await cdp.send("Page.getLayoutMetrics", {}, sessionId) as {
+          cssContentSize: { width: number; height: number };
+        };
+        const { data } = await cdp.send("Page.captureScreenshot", {
+          format: "png",
+          captureBeyondViewport: true,
+          clip: {
+            x: 0,
+            y: 0,
+            width: Math.max(width, cssContentSize.width),
+            height: Math.min(cssContentSize.height, 16000),
+            scale: 1,
+          },
+        }, sessionId) as { data: string };
+        screenshot = join(opts.screenshots, `${basename(file, ".html")}-${width}.png`);
+        await Deno.writeFile(screenshot, decodeBase64(data));
+      }
+      results.push({ file, ...seen, problems, screenshot });
       await cdp.send("Target.closeTarget", { targetId });
     }
     await cdp.send("Browser.close").catch(() => {});
@@ -188,11 +261,24 @@ export async function browserCheck(files: string[]): Promise<BrowserPage[]> {
 }
 
 if (import.meta.main) {
-  const pages = await browserCheck(Deno.args);
+  const { parseArgs } = await import("node:util");
+  const { values, positionals } = parseArgs({
+    args: Deno.args,
+    options: { width: { type: "string" }, screenshots: { type: "string" } },
+    allowPositionals: true,
+  });
+  if (values.screenshots) await Deno.mkdir(values.screenshots, { recursive: true });
+  const pages = await browserCheck(positionals, {
+    width: values.width ? Number(values.width) : undefined,
+    screenshots: values.screenshots,
+  });
   let bad = 0;
   for (const p of pages) {
     const sizes = p.charts.map((c) => `${Math.round(c.width)}×${Math.round(c.height)}`).join(" ");
-    console.log(`${p.file}: ${p.charts.length} chart(s) ${sizes}`);
+    console.log(
+      `${p.file}: ${p.charts.length} chart(s) ${sizes}; ${p.scrollWidth}/${p.viewport} px wide` +
+        (p.screenshot ? `; ${p.screenshot}` : ""),
+    );
     for (const problem of p.problems) console.log(`  FAILED ${problem}`);
     bad += p.problems.length;
   }

@@ -1,6 +1,6 @@
 /**
- * `./quantlab reports`: execute every notebook headlessly on the Deno kernel and write the
- * static reports: `<out>/<name>.html` per notebook, `<out>/index.html`, `<out>/findings.json`.
+ * `./quantlab reports`: execute notebooks headlessly on the Deno kernel and write the static
+ * reports: `<out>/<name>.html` per notebook, `<out>/index.html`, `<out>/findings.json`.
  *
  *   deno run -A scripts/build_reports.ts [--quick] [--recompute] [--only <name>] [--out <dir>]
  *                                        [--jobs <n>] [--timeout <s>] [--notebooks <dir>]
@@ -8,25 +8,40 @@
  *
  * --quick      QUANTLAB_PROFILE=quick (default: full, the profile committed reports come from)
  * --recompute  QUANTLAB_RECOMPUTE=1: ignore the result cache
- * --only NAME  execute only this notebook (`02_ste` or `02_ste.ipynb`); the index still lists
- *              every notebook that has an executed copy
- * --out DIR    report directory (default: reports)
+ * --only NAME  execute only this notebook (`02_ste` or `02_ste.ipynb`); the report then holds
+ *              only its page
+ * --out DIR    report directory (default: `reports` for a full build of every notebook,
+ *              `.cache/reports-quick` for a quick or `--only` build)
  * --jobs N     notebooks executed at once (default 1: later notebooks may read earlier results)
  * --timeout S  per-cell timeout in seconds (default 3600)
  * --notebooks DIR, --executed DIR   where notebooks are read and executed copies written
  *              (default: notebooks, .cache/executed)
  *
- * Exits non-zero, naming the notebook, when any cell errors or misses its expected output (see
- * scripts/execute_notebook.py), when the written report fails its checks (lib/report/check.ts),
- * or when headless Chromium shows a chart without size or marks (scripts/browser_check.ts).
+ * The committed `reports/` is one consistent full-profile build of every notebook at one commit,
+ * so a quick or `--only` build never writes there: by default it goes to `.cache/reports-quick`
+ * (git-ignored), and `--out reports` with `--quick`/`--only` is refused (exit 2).
+ *
+ * The report is built aside (`.<out>.staging-<pid>` beside `<out>`, see lib/report/publish.ts)
+ * and every check runs there; only a build that passes all of them replaces `<out>`. A failed
+ * build leaves `<out>` untouched and keeps what it wrote in `.<out>.failed` for inspection.
+ *
+ * Exits 2 on a usage error (unknown flag, bad value, an `--out` that cannot be written, named
+ * before any notebook runs). Exits 1, naming the notebook, when any cell errors or misses its
+ * expected output (see scripts/execute_notebook.py), when the report fails its checks
+ * (lib/report/check.ts), or when headless Chromium, at phone (390 px) and laptop (1280 px)
+ * width, shows a chart without size or marks or a page that scrolls sideways
+ * (scripts/browser_check.ts).
  *
  * @module
  */
 import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { jupyterEnv, ROOT, writeKernelSpec } from "./kernel.ts";
-import { writeReports } from "../lib/report/mod.ts";
+import { keepFailed, publishDir, replaceable, stageDir, writeReports } from "../lib/report/mod.ts";
 import { browserCheck } from "./browser_check.ts";
+
+/** Viewport widths every page is checked at: a phone and a laptop. */
+const VIEWPORTS = [390, 1280];
 
 const PYTHON = "/usr/bin/python3";
 const EXECUTOR = join(ROOT, "scripts", "execute_notebook.py");
@@ -117,29 +132,72 @@ async function recordCommit(path: string, commit: string): Promise<void> {
   await Deno.writeTextFile(path, JSON.stringify(nb, null, 1) + "\n");
 }
 
+const USAGE = `usage: ./quantlab reports [--quick] [--recompute] [--only NAME] [--out DIR]
+                         [--jobs N] [--timeout S] [--notebooks DIR] [--executed DIR]
+  --quick      quick profile (default: full); output defaults to .cache/reports-quick
+  --recompute  ignore the result cache
+  --only NAME  execute only this notebook; output defaults to .cache/reports-quick
+  --out DIR    report directory (default: reports for a full build of every notebook)
+  --jobs N     notebooks executed at once (default 1)
+  --timeout S  per-cell timeout in seconds (default 3600)`;
+
+/** A usage error: the message, the usage text, exit 2 (nothing has run). */
+function usage(msg: string): never {
+  console.error(`[reports] ${msg}\n${USAGE}`);
+  Deno.exit(2);
+}
+
+/** The committed report directory: only a full build of every notebook may replace it. */
+const COMMITTED = join(ROOT, "reports");
+/** Where quick and `--only` builds go unless `--out` says otherwise (git-ignored). */
+const PREVIEW = join(ROOT, ".cache", "reports-quick");
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      quick: { type: "boolean", default: false },
-      recompute: { type: "boolean", default: false },
-      only: { type: "string" },
-      out: { type: "string", default: join(ROOT, "reports") },
-      jobs: { type: "string", default: "1" },
-      timeout: { type: "string", default: "3600" },
-      notebooks: { type: "string", default: join(ROOT, "notebooks") },
-      executed: { type: "string", default: join(ROOT, ".cache", "executed") },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: Deno.args,
+      options: {
+        help: { type: "boolean", short: "h", default: false },
+        quick: { type: "boolean", default: false },
+        recompute: { type: "boolean", default: false },
+        only: { type: "string" },
+        out: { type: "string" },
+        jobs: { type: "string", default: "1" },
+        timeout: { type: "string", default: "3600" },
+        notebooks: { type: "string", default: join(ROOT, "notebooks") },
+        executed: { type: "string", default: join(ROOT, ".cache", "executed") },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    usage((err as Error).message);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const jobs = Number(values.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1) fail(`--jobs ${values.jobs}: expected an integer ≥ 1`);
+  if (!Number.isInteger(jobs) || jobs < 1) usage(`--jobs ${values.jobs}: expected an integer ≥ 1`);
   const timeout = Number(values.timeout);
-  if (!(timeout > 0)) fail(`--timeout ${values.timeout}: expected seconds > 0`);
+  if (!(timeout > 0)) usage(`--timeout ${values.timeout}: expected seconds > 0`);
+  if (values.out === "") usage(`--out is empty: expected a directory`);
+  const profile = values.quick ? "quick" : Deno.env.get("QUANTLAB_PROFILE") || "full";
+  if (profile !== "quick" && profile !== "full") {
+    usage(`QUANTLAB_PROFILE=${profile}: expected quick or full`);
+  }
+  const partial = profile !== "full" || values.only !== undefined;
   const nbDir = resolve(values.notebooks!);
-  const outDir = resolve(values.out!);
+  const outDir = resolve(values.out ?? (partial ? PREVIEW : COMMITTED));
   const executedDir = resolve(values.executed!);
+  if (partial && outDir === COMMITTED) {
+    usage(
+      `refusing to write a ${profile !== "full" ? "quick-profile" : "partial (--only)"} build ` +
+        `into ${COMMITTED}: it holds the committed full-profile reports of every notebook. ` +
+        `Leave out --out (the build goes to ${PREVIEW}) or choose another directory.`,
+    );
+  }
   try {
     await Deno.stat(PYTHON);
   } catch {
@@ -152,30 +210,44 @@ async function main(): Promise<void> {
       if (e.isFile && e.name.endsWith(".ipynb")) all.push(e.name);
     }
   } catch (err) {
-    fail(`cannot read ${nbDir}: ${err}`);
+    usage(`--notebooks ${nbDir}: cannot read: ${(err as Error).message}`);
   }
   all.sort();
-  if (all.length === 0) fail(`no notebooks in ${nbDir}`);
+  if (all.length === 0) usage(`no notebooks in ${nbDir}`);
   let run = all;
   if (values.only) {
     const want = values.only.endsWith(".ipynb") ? values.only : `${values.only}.ipynb`;
-    if (!all.includes(want)) fail(`--only ${values.only}: not one of ${all.join(", ")}`);
+    if (!all.includes(want)) usage(`--only ${values.only}: not one of ${all.join(", ")}`);
     run = [want];
   }
 
-  const profile = values.quick ? "quick" : Deno.env.get("QUANTLAB_PROFILE") || "full";
-  if (profile !== "quick" && profile !== "full") {
-    fail(`QUANTLAB_PROFILE=${profile}: expected quick or full`);
+  // Before any notebook runs: the destination must be ours to replace and its place writable.
+  const why = await replaceable(outDir);
+  if (why) usage(`--out ${outDir}: ${why}`);
+  let stage: string;
+  try {
+    stage = await stageDir(outDir);
+  } catch (err) {
+    usage(`--out ${outDir}: ${(err as Error).message}`);
   }
+  try {
+    await Deno.mkdir(executedDir, { recursive: true });
+  } catch (err) {
+    usage(`--executed ${executedDir}: cannot create: ${(err as Error).message}`);
+  }
+  const abandon = async (msg: string): Promise<never> => {
+    const kept = await keepFailed(stage, outDir).catch(() => stage);
+    fail(`${msg}\n  ${outDir} was left untouched; this build's files are in ${kept}`);
+  };
+
   const loc = await writeKernelSpec();
   const env = jupyterEnv(loc);
   env.QUANTLAB_PROFILE = profile;
   if (values.recompute) env.QUANTLAB_RECOMPUTE = "1";
-  await Deno.mkdir(executedDir, { recursive: true });
 
   log(
     `executing ${run.length} notebook(s) from ${nbDir}, profile ${profile}` +
-      `${values.recompute ? ", recompute" : ""}, ${jobs} at a time`,
+      `${values.recompute ? ", recompute" : ""}, ${jobs} at a time, report to ${outDir}`,
   );
   const t0 = performance.now();
   const commit = await commitId();
@@ -199,52 +271,60 @@ async function main(): Promise<void> {
   );
   const failed = outcomes.filter((o) => !o.ok);
   if (failed.length > 0) {
-    fail(
+    await abandon(
       `${failed.map((o) => o.name).join(", ")} did not execute cleanly (see the FAILED lines ` +
         `above; partial outputs in ${executedDir})`,
     );
   }
 
-  const notebooks: { name: string; executed: string }[] = [];
-  for (const name of all) {
-    const executed = join(executedDir, name);
-    try {
-      await Deno.stat(executed);
-      notebooks.push({ name, executed });
-    } catch {
-      log(`warning: ${name} has no executed copy; the index leaves it out (run without --only)`);
-    }
-  }
+  const notebooks = run.map((name) => ({ name, executed: join(executedDir, name) }));
   const wallSeconds = (performance.now() - t0) / 1000;
-  const built = await writeReports({
-    notebooks,
-    outDir,
-    run: { commit, date: new Date().toISOString().replace(/\.\d+Z$/, "Z") },
-    profile,
-    wallSeconds,
-    deno: Deno.version.deno,
-    root: ROOT,
-  });
+  let built: Awaited<ReturnType<typeof writeReports>>;
+  try {
+    built = await writeReports({
+      notebooks,
+      outDir: stage,
+      run: { commit, date: new Date().toISOString().replace(/\.\d+Z$/, "Z") },
+      profile,
+      wallSeconds,
+      deno: Deno.version.deno,
+      root: ROOT,
+    });
+  } catch (err) {
+    return await abandon(`cannot render the report: ${(err as Error).stack ?? err}`);
+  }
   for (const [page, items] of Object.entries(built.removed)) {
     log(`warning: ${page}: removed ${items.length} external reference(s): ${items.join("; ")}`);
   }
   if (built.problems.length > 0) {
-    fail(`the report in ${outDir} fails its checks:\n  ${built.problems.join("\n  ")}`);
+    await abandon(`the report fails its checks:\n  ${built.problems.join("\n  ")}`);
   }
   const files = [...built.pages.map((p) => p.file), "index.html"];
-  const seen = await browserCheck(files.map((f) => join(outDir, f)));
-  const browserProblems = seen.flatMap((p, i) => {
-    const expected = built.pages[i]?.charts ?? 0;
-    const extra = p.charts.length === expected
-      ? []
-      : [`Chromium shows ${p.charts.length} chart(s), the notebook has ${expected}`];
-    return [...p.problems, ...extra].map((problem) => `${files[i]}: ${problem}`);
-  });
-  if (browserProblems.length > 0) {
-    fail(`headless Chromium sees broken pages:\n  ${browserProblems.join("\n  ")}`);
+  const browserProblems: string[] = [];
+  let charts = 0;
+  for (const width of VIEWPORTS) {
+    const seen = await browserCheck(files.map((f) => join(stage, f)), { width });
+    browserProblems.push(...seen.flatMap((p, i) => {
+      const expected = built.pages[i]?.charts ?? 0;
+      const extra = p.charts.length === expected
+        ? []
+        : [`Chromium shows ${p.charts.length} chart(s), the notebook has ${expected}`];
+      return [...p.problems, ...extra].map((problem) => `${files[i]} at ${width} px: ${problem}`);
+    }));
+    charts = seen.reduce((n, p) => n + p.charts.length, 0);
   }
-  const charts = seen.reduce((n, p) => n + p.charts.length, 0);
-  log(`Chromium rendered ${charts} chart(s) on ${files.length} page(s), all with a size and marks`);
+  if (browserProblems.length > 0) {
+    await abandon(`headless Chromium sees broken pages:\n  ${browserProblems.join("\n  ")}`);
+  }
+  log(
+    `Chromium rendered ${charts} chart(s) on ${files.length} page(s) at ` +
+      `${VIEWPORTS.join(" and ")} px, all with a size and marks, none scrolling sideways`,
+  );
+  try {
+    await publishDir(stage, outDir);
+  } catch (err) {
+    await abandon(`cannot replace ${outDir}: ${(err as Error).message}`);
+  }
   const verdicts = new Map<string, number>();
   for (const f of built.findings) verdicts.set(f.verdict, (verdicts.get(f.verdict) ?? 0) + 1);
   log(

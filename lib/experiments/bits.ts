@@ -131,7 +131,7 @@ export function kneeChart(x: BitsExperiment): Display {
       },
     ],
     markers: [{ x: B, label: `B_q = B = ${B}` }],
-    x: { label: "quantizer bits B_q" },
+    x: { label: "quantizer bits B_q", integer: true },
     y: { label: "validation MSE (floor of 0 drawn at 1e-4)", log: true },
   }));
 }

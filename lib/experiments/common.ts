@@ -6,7 +6,7 @@
  * @module
  */
 import { type ConfigInput, DEFAULTS } from "../config.ts";
-import { chart, type Display, finding, group, runInfo, table } from "../display.ts";
+import { chart, type Display, finding, folded, group, runInfo, table } from "../display.ts";
 import type { FindingInput, Scalar } from "../report/findings.ts";
 import { formatProgress, runGrid } from "../grid/mod.ts";
 import {
@@ -169,19 +169,32 @@ function flatten(value: unknown, prefix = ""): [string, unknown][] {
   return [[prefix, value]];
 }
 
+/** FNV-1a of a string as 8 hex digits: tells runs apart in report metadata, not a cache key. */
+function fingerprint(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
 /**
  * The settings of an experiment's runs as a table: every config field, its value (or the values
- * it takes across the runs), and whether it is the paper's or our choice; with the backend and
- * versions the runs were computed on (the report header shows them).
+ * it takes across the runs), and whether it is the paper's or our choice, folded behind a
+ * one-line summary; with the backend and versions the runs were computed on and each run's
+ * stored compute time (the report header and index show them).
  */
 export function settingsTable(runs: RunResult[]): Display {
   const configs = runs.map((r) => r.config);
-  const infos = runs.map(({ versions: v }) => ({
+  const infos = runs.map(({ versions: v, wallMs, config }) => ({
     backend: `${v.backend}${v.patched ? " with quantlab kernels" : ""}${
       v.gemm ? ` (${v.gemm} GEMM)` : ""
     }`,
     tfjs: v.tfjs,
     deno: v.deno,
+    computeMs: wallMs,
+    run: fingerprint(JSON.stringify(config)),
   }));
   const flat = configs.map((c) => new Map(flatten(c)));
   const defaults = new Map(flatten(DEFAULTS));
@@ -196,7 +209,10 @@ export function settingsTable(runs: RunResult[]): Display {
   });
   return group(
     runInfo(infos),
-    table(rows, { caption: "Settings of this notebook's runs: [paper] or [choice]" }),
+    folded(
+      `Settings of this notebook's runs: ${rows.length} fields, each [paper] or [choice]`,
+      table(rows),
+    ),
   );
 }
 
@@ -215,12 +231,24 @@ export function bandOf(
   );
 }
 
-/** A marker at the epoch where each diverged run stopped. */
+/**
+ * One marker per epoch at which runs of the group diverged, with how many and at which steps
+ * (several seeds diverging in one epoch share one label instead of overprinting it).
+ */
 export function divergenceMarkers(label: string, runs: RunResult[]): MarkerSpec[] {
-  return runs.filter((r) => r.diverged).map((r) => ({
-    x: r.diverged!.epoch,
-    label: `${label} diverged (step ${r.diverged!.step})`,
-  }));
+  const byEpoch = new Map<number, number[]>();
+  for (const r of runs) {
+    if (r.diverged) {
+      byEpoch.set(r.diverged.epoch, [...(byEpoch.get(r.diverged.epoch) ?? []), r.diverged.step]);
+    }
+  }
+  return [...byEpoch].map(([x, steps]) => {
+    const lo = Math.min(...steps);
+    const hi = Math.max(...steps);
+    const where = lo === hi ? `step ${lo}` : `steps ${lo}–${hi}`;
+    const n = steps.length > 1 ? `${steps.length}/${runs.length} ` : "";
+    return { x, label: `${label}: ${n}diverged (${where})` };
+  });
 }
 
 /** Mean of finite values (NaN when there are none). */
@@ -337,19 +365,19 @@ export const EPOCH_METRICS = {
   },
   maE: {
     title: "MA-E: max |encoder output| over the validation set",
-    axis: "MA-E (log)",
+    axis: "MA-E",
     of: (h: EpochRecord) => h.maE,
   },
 } as const;
 
 /**
- * One metric against epoch on a log axis, one band over seeds per group, with the epoch where
- * any run diverged marked.
+ * One metric against epoch on a log axis (linear with `log: false`), one band over seeds per
+ * group, with the epoch where any run diverged marked.
  */
 export function epochChart(
   groups: GroupRuns[],
   metric: keyof typeof EPOCH_METRICS,
-  options: { title?: string; rules?: RuleSpec[] } = {},
+  options: { title?: string; rules?: RuleSpec[]; log?: boolean } = {},
 ): Display {
   const m = EPOCH_METRICS[metric];
   return chart(lineChart({
@@ -357,8 +385,8 @@ export function epochChart(
     series: groups.map((g) => bandOf(g.label, g.runs, m.of)),
     markers: groups.flatMap((g) => divergenceMarkers(g.label, g.runs)),
     rules: options.rules,
-    x: { label: "epoch" },
-    y: { label: m.axis, log: true },
+    x: { label: "epoch", integer: true },
+    y: { label: m.axis, log: options.log ?? true },
   }));
 }
 

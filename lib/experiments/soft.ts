@@ -60,7 +60,7 @@ export function softHardChart(x: SoftExperiment): Display {
       bandOf("soft quantizer at current τ", soft.runs, (h) => h.softValMse),
       bandOf("hard quantizer", soft.runs, (h) => h.valMse),
     ],
-    x: { label: "epoch" },
+    x: { label: "epoch", integer: true },
     y: { label: "validation MSE", log: true },
   }));
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Display } from "../display.ts";
+import { type Display, group } from "../display.ts";
 import type { FindingInput } from "../report/findings.ts";
 import {
   currentProfile,
@@ -44,10 +44,26 @@ export function mseChart(x: SteExperiment): Display {
   return epochChart(x.groups, "mse");
 }
 
-/** MA-E (max |e| on validation) against epoch on a log axis: the unbounded-growth signal. */
+/**
+ * MA-E (max |e| on validation) against epoch on a log axis: the unbounded-growth signal. When
+ * some groups grow without bound, a second panel shows only the groups whose every run stays
+ * bounded ({@linkcode isBounded}), on a linear axis, so their comparison is not flattened by the
+ * other group's decades.
+ */
 export function maeChart(x: SteExperiment): Display {
   const threshold = x.groups[0].runs[0].config.train.divergenceThreshold;
-  return epochChart(x.groups, "maE", { rules: [{ y: threshold, label: "divergence threshold" }] });
+  const all = epochChart(x.groups, "maE", {
+    rules: [{ y: threshold, label: "divergence threshold" }],
+  });
+  const bounded = x.groups.filter((g) => g.runs.every((r) => isBounded(r)));
+  if (bounded.length === 0 || bounded.length === x.groups.length) return all;
+  return group(
+    all,
+    epochChart(bounded, "maE", {
+      title: "MA-E of the configurations that stay bounded (linear axis)",
+      log: false,
+    }),
+  );
 }
 
 /** The findings, each with a verdict computed from the runs. */

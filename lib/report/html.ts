@@ -155,7 +155,9 @@ code, pre, kbd { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "
 :not(pre) > code { background: var(--bg-code); padding: 0.1em 0.3em; border-radius: 3px; }
 pre { background: var(--bg-code); padding: 0.6em 0.8em; overflow-x: auto; border-radius: 4px;
   line-height: 1.4; margin: 0.4em 0; white-space: pre-wrap; word-break: break-word; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; font-variant-numeric: tabular-nums; }
+p, li, dd, figcaption, caption { overflow-wrap: anywhere; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; font-variant-numeric: tabular-nums;
+  display: block; max-width: 100%; overflow-x: auto; }
 th, td { border-bottom: 1px solid var(--rule); padding: 0.3em 0.7em; text-align: left; vertical-align: top; }
 th { border-bottom: 2px solid var(--fg); }
 td.num, th.num { text-align: right; }
@@ -164,10 +166,21 @@ figure { margin: 0.8em 0; }
 figcaption { color: var(--muted); font-size: 0.9em; }
 figure h2, figure h3 { font-size: 1rem; border: 0; margin: 0.2em 0; padding: 0; }
 svg { max-width: 100%; height: auto; }
+figure > div, .ql-html > div { max-width: 100%; }
 .ql-run { font-size: 0.85em; color: var(--muted); border: 1px solid var(--rule); border-radius: 4px;
   padding: 0.5em 0.8em; margin: 0 0 1.5em; }
 .ql-run dl { display: grid; grid-template-columns: max-content 1fr max-content 1fr; gap: 0.1em 1em; margin: 0; }
-.ql-run dt { font-weight: 600; } .ql-run dd { margin: 0; }
+.ql-run dt { font-weight: 600; } .ql-run dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
+.ql-glossary { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.2em 1em; }
+.ql-glossary dt { font-weight: 600; } .ql-glossary dd { margin: 0; }
+details.ql-settings { margin: 0.6em 0; } details.ql-settings > summary { cursor: pointer; color: var(--muted); }
+@media (max-width: 40rem) {
+  main { padding: 1rem 0.75rem 3rem; }
+  h1 { font-size: 1.55rem; }
+  .ql-run dl { grid-template-columns: max-content minmax(0, 1fr); }
+  /* Columns keep a readable width and the table scrolls in its own box instead. */
+  th, td { min-width: 6.5em; }
+}
 .ql-nav { font-size: 0.9em; margin-bottom: 1em; }
 .ql-cell { margin: 0.8em 0; }
 details.ql-code > summary { cursor: pointer; color: var(--muted); font-size: 0.85em;
@@ -178,7 +191,7 @@ details.ql-code > pre { margin-top: 0.2em; }
 pre.ql-stderr { background: #fff6e5; }
 pre.ql-error { background: #fdecea; color: var(--bad); }
 .ql-ref { color: var(--muted); font-size: 0.92em; }
-.ql-verdict { border-left: 5px solid var(--unsure); background: #f6f7f9; padding: 0.6em 0.9em;
+.ql-verdict { overflow-wrap: anywhere; border-left: 5px solid var(--unsure); background: #f6f7f9; padding: 0.6em 0.9em;
   margin: 0.8em 0; border-radius: 0 4px 4px 0; }
 .ql-verdict .ql-badge { font-weight: 700; text-transform: uppercase; font-size: 0.8em; letter-spacing: 0.04em; }
 .ql-badge { display: inline-block; padding: 0.05em 0.45em; border-radius: 3px; color: #fff;

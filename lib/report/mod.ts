@@ -29,6 +29,7 @@ export * from "./check.ts";
 export * from "./findings.ts";
 export * from "./html.ts";
 export * from "./notebook.ts";
+export * from "./publish.ts";
 
 /** Input of {@linkcode writeReports}. */
 export interface ReportInput {

@@ -75,11 +75,51 @@ export interface Notebook {
  */
 export const RUN_MIME = "application/vnd.quantlab.run+json";
 
-/** Backend and versions as a report header shows them. */
+/** Backend and versions as a report header shows them; per run, its stored compute time. */
 export interface RunInfo {
   backend?: string | null;
   tfjs?: string | null;
   deno?: string | null;
+  /** Training wall time of the run when it was computed (from the stored result), ms. */
+  computeMs?: number | null;
+  /** A fingerprint of the run's config, so a run shown by two pages is counted once. */
+  run?: string | null;
+}
+
+/**
+ * Stored compute time per distinct run a notebook reports ({@linkcode RUN_MIME} entries with
+ * `computeMs`): fingerprint → ms. Entries without a fingerprint count separately.
+ */
+export function computeRuns(infos: RunInfo[], page: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  infos.forEach((info, i) => {
+    if (typeof info.computeMs !== "number" || !Number.isFinite(info.computeMs)) return;
+    out[info.run ?? `${page}#${i}`] = info.computeMs;
+  });
+  return out;
+}
+
+/**
+ * A duration as a researcher reads it: "42 s", "3.5 min", "2.1 h" ("—" when unknown).
+ */
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return "—";
+  if (seconds < 100) return `${formatNumber(Number(seconds.toFixed(1)))} s`;
+  if (seconds < 6000) return `${formatNumber(Number((seconds / 60).toFixed(1)))} min`;
+  return `${formatNumber(Number((seconds / 3600).toFixed(1)))} h`;
+}
+
+/** Sum of stored compute time of some runs, seconds, and how many runs. */
+function computeTotal(runs: Record<string, number>): { seconds: number; runs: number } {
+  const v = Object.values(runs);
+  return { seconds: v.reduce((a, b) => a + b, 0) / 1000, runs: v.length };
+}
+
+function computeText(runs: Record<string, number>): string {
+  const { seconds, runs: n } = computeTotal(runs);
+  return n === 0
+    ? "none reported"
+    : `${formatDuration(seconds)} of training in ${n} run(s), from the stored results`;
 }
 
 /** Every {@linkcode RUN_MIME} entry in the notebook's outputs. */
@@ -116,6 +156,8 @@ export interface Page {
   /** What the sanitizer removed (external URLs, scripts …), with the cell index. */
   removed: string[];
   execution?: ExecutionInfo;
+  /** Stored compute time per distinct run the page reports (see {@linkcode computeRuns}). */
+  compute: Record<string, number>;
 }
 
 /** nbformat stores multi-line strings either whole or as a list of lines. */
@@ -236,7 +278,11 @@ function distinct(values: (string | null | undefined)[]): string | undefined {
   return set.length ? set.join(", ") : undefined;
 }
 
-function executionRows(ex: ExecutionInfo | undefined, reported: RunInfo[]): [string, string][] {
+function executionRows(
+  ex: ExecutionInfo | undefined,
+  reported: RunInfo[],
+  compute: Record<string, number>,
+): [string, string][] {
   if (!ex) return [["execution", "not recorded (notebook was not run by execute_notebook.py)"]];
   const probe: RunInfo = typeof ex.epilogue === "object" && ex.epilogue !== null ? ex.epilogue : {};
   const infos = reported.length > 0 ? reported : [probe];
@@ -249,7 +295,8 @@ function executionRows(ex: ExecutionInfo | undefined, reported: RunInfo[]): [str
     ["backend", backend],
     ["versions", `Deno ${deno} · tfjs ${distinct(infos.map((i) => i.tfjs)) ?? "—"}`],
     ["executed", ex.started],
-    ["wall time", `${formatNumber(Number(ex.wall_seconds.toFixed(1)))} s`],
+    ["compute time", computeText(compute)],
+    ["build time", `${formatDuration(ex.wall_seconds)} executing the notebook (cached runs read)`],
   ];
 }
 
@@ -325,11 +372,13 @@ export function renderNotebookPage(nb: Notebook, opts: PageOptions): Page {
     return `<section class="ql-cell">${clean(code + outs, `cell #${i}`)}</section>`;
   });
   const ex = nb.metadata.quantlab?.execution;
+  const reported = collectRunInfo(nb);
+  const compute = computeRuns(reported, opts.notebook);
   const header = runHeader([
     ["notebook", opts.notebook],
     ["commit", ex?.commit ?? opts.run.commit],
     ["built", opts.run.date],
-    ...executionRows(ex, collectRunInfo(nb)),
+    ...executionRows(ex, reported, compute),
   ]);
   const body = `<nav class="ql-nav"><a href="index.html">← all reports</a></nav>\n${header}\n` +
     parts.filter(Boolean).join("\n");
@@ -343,6 +392,7 @@ export function renderNotebookPage(nb: Notebook, opts: PageOptions): Page {
     charts,
     removed,
     execution: ex,
+    compute,
   };
 }
 
@@ -358,50 +408,118 @@ function badge(v: string): string {
   return `<span class="ql-badge ql-${v.replace(/ /g, "-")}">${escapeHtml(v)}</span>`;
 }
 
-/** The index page: every page with its one-line summary and verdicts, then all findings. */
+/** What quantlab is, for a researcher arriving at the index. */
+const INTRO = `<p>quantlab is a test bed for one question about neural audio codecs: what does the
+quantizer between encoder and decoder do to training? It trains small encoder → quantizer →
+decoder models on simulated signals whose information content is known exactly, so an error
+floor that is reached or missed can be read off directly, and it checks claims of two papers
+against those runs: [paper A] Mack et al., <em>Efficient Evaluation of Quantization-Effects in
+Neural Codecs</em> (2025), and [paper B] Lahrichi et al., <em>Challenging Common Practices in
+Vector Quantized Neural Audio Compression</em>.</p>
+<p>Each page below is one notebook, executed as it stands; every verdict is computed from its
+runs. Settings marked [choice] are ours where the papers say nothing.</p>`;
+
+/** The abbreviations every page uses. */
+const GLOSSARY: [string, string][] = [
+  [
+    "STE",
+    "straight-through estimator: the forward pass uses the quantized value Q(e), the backward " +
+    "pass treats the quantizer as the identity.",
+  ],
+  [
+    "mSTE",
+    "modified STE [paper A]: the quantization noise is scaled by σ_E, the standard deviation " +
+    "of the encoder output, so the gradient also acts on that scale.",
+  ],
+  [
+    "CL",
+    "commitment loss β‖e − sg(Q(e))‖², which pulls the encoder output e towards its code " +
+    "(β = 0.25, as in DAC; sg = stop-gradient).",
+  ],
+  [
+    "MA-E",
+    "the largest absolute encoder output over the validation set; when it grows without bound, " +
+    "training diverges.",
+  ],
+  [
+    "B, B_q",
+    "the bits per frame the simulated source carries (B) and the bits the quantizer can send " +
+    "(B_q); with B_q < B an error floor is unavoidable.",
+  ],
+  [
+    "NA",
+    "noise approximation: during training the quantizer is replaced by additive uniform noise " +
+    "of the same power; attached NA ties the noise scale to σ_E in the graph, detached NA " +
+    "does not.",
+  ],
+  [
+    "verdicts",
+    "reproduced (the claim holds in every seed), partially reproduced (in some), not " +
+    "reproduced (in none), inconclusive (the data cannot decide).",
+  ],
+];
+
+/** The index page: what quantlab is, a glossary, every page with its verdicts, all findings. */
 export function renderIndex(pages: Page[], findings: Finding[], meta: IndexMeta): string {
   const fileOf = new Map(pages.map((p) => [p.notebook, p.file]));
   const pageRows = pages.map((p) => {
     const counts = VERDICTS.map((v) => [v, p.findings.filter((f) => f.verdict === v).length])
       .filter(([, n]) => n)
       .map(([v, n]) => `${badge(v as string)}${(n as number) > 1 ? ` ×${n}` : ""}`).join(" ");
-    const wall = p.execution
-      ? `${formatNumber(Number(p.execution.wall_seconds.toFixed(0)))} s`
-      : "";
+    const { seconds, runs } = computeTotal(p.compute);
+    const compute = runs > 0 ? formatDuration(seconds) : "—";
+    const build = p.execution ? formatDuration(p.execution.wall_seconds) : "—";
     return `<tr><td><a href="${escapeHtml(p.file)}">${escapeHtml(p.title)}</a><br>` +
       `<span class="ql-ref">${escapeHtml(p.notebook)}</span></td><td>${
         escapeHtml(p.summary)
-      }</td><td>${counts}</td><td class="num">${wall}</td></tr>`;
+      }</td><td>${counts}</td><td class="num">${compute}</td><td class="num">${build}</td></tr>`;
   }).join("\n");
+  // Findings are shown even when malformed (the checks report them): never throw here.
   const findingRows = findings.map((f) =>
-    `<tr><td>${escapeHtml(f.id)}</td><td>${escapeHtml(f.claim)}</td><td>${
-      escapeHtml(formatMeasured(f.measured))
-    }</td><td>${badge(f.verdict)}</td><td><a href="${
+    `<tr><td>${escapeHtml(String(f.id))}</td><td>${escapeHtml(String(f.claim ?? ""))}</td><td>${
+      escapeHtml(f.measured === undefined ? "—" : formatMeasured(f.measured))
+    }</td><td>${badge(String(f.verdict))}</td><td><a href="${
       escapeHtml(fileOf.get(f.notebook) ?? "index.html")
     }">${escapeHtml(f.notebook.replace(/\.ipynb$/, ""))}</a></td></tr>`
   ).join("\n");
+  const allRuns: Record<string, number> = Object.assign({}, ...pages.map((p) => p.compute));
   const header = runHeader([
     ["commit", meta.commit],
     ["built", meta.date],
     ["profile", meta.profile],
     ["Deno", meta.deno],
-    ["wall time", `${formatNumber(Number(meta.wallSeconds.toFixed(0)))} s for all notebooks`],
+    ["compute time", computeText(allRuns) + " (a run shown on two pages counts once)"],
+    [
+      "build time",
+      `${formatDuration(meta.wallSeconds)} executing the notebooks for this build (cached runs ` +
+      "are read, not recomputed)",
+    ],
   ]);
-  const body = `<h1>quantlab reports</h1>\n${header}
-<p>Every page is generated by executing a notebook of <code>notebooks/</code> on the Deno kernel
-(<code>./quantlab reports</code>); do not edit them by hand. Machine-readable verdicts:
-<code>findings.json</code>.</p>
+  const glossary = `<dl class="ql-glossary">${
+    GLOSSARY.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("")
+  }</dl>`;
+  const body = `<!-- Generated by ./quantlab reports from the notebooks in notebooks/; ` +
+    `rebuild rather than edit. -->
+<h1>quantlab reports</h1>
+${INTRO}
+${header}
+<h2>Terms</h2>
+${glossary}
 <h2>Notebooks</h2>
-<table><thead><tr><th>page</th><th>summary</th><th>verdicts</th><th class="num">wall time</th></tr></thead>
+<table><thead><tr><th>page</th><th>summary</th><th>verdicts</th><th class="num">compute</th>` +
+    `<th class="num">build</th></tr></thead>
 <tbody>
 ${pageRows}
 </tbody></table>
+<p class="ql-ref">compute: training time of the page's runs when they were computed (stored
+results); build: time to execute the notebook for this build, mostly reading cached runs.</p>
 <h2>Findings</h2>
+<p>The same verdicts, machine-readable: <a href="findings.json">findings.json</a>.</p>
 ${
-    findings.length === 0 ? "<p>No findings were emitted.</p>" : `<table><thead><tr><th>id</th>` +
-      `<th>claim</th><th>measured</th><th>verdict</th><th>notebook</th></tr></thead><tbody>
+      findings.length === 0 ? "<p>No findings were emitted.</p>" : `<table><thead><tr><th>id</th>` +
+        `<th>claim</th><th>measured</th><th>verdict</th><th>notebook</th></tr></thead><tbody>
 ${findingRows}
 </tbody></table>`
-  }`;
+    }`;
   return document("quantlab reports", body);
 }
