@@ -54,8 +54,25 @@ interface FmtChunk {
   blockAlign: number;
 }
 
-/** Walk the RIFF chunks: check the container and that the data chunk is complete. */
-function _checkRiff(bytes: Uint8Array, file: string): void {
+/** What a WAV header says, read without decoding the samples. */
+export interface WavInfo {
+  /** 1 = PCM, 3 = IEEE float, 7 = µ-law, 0xFFFE = extensible, … */
+  audioFormat: number;
+  channels: number;
+  sampleRate: number;
+  bitsPerSample: number;
+  /** Frames (samples per channel) in the data chunk. */
+  frames: number;
+  /** Byte offset of the data chunk's payload. */
+  dataOffset: number;
+  dataBytes: number;
+}
+
+/**
+ * Walk the RIFF chunks: check the container, read the fmt chunk, check that the data chunk is
+ * complete. Throws a {@linkcode WavError} naming `file`.
+ */
+export function wavInfo(bytes: Uint8Array, file = "<bytes>"): WavInfo {
   if (bytes.length === 0) throw new WavError(file, "empty file (0 bytes)");
   if (bytes.length < 12) {
     throw new WavError(file, `too short for a RIFF header (${bytes.length} bytes)`);
@@ -67,33 +84,51 @@ function _checkRiff(bytes: Uint8Array, file: string): void {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 12;
-  let sawFmt = false;
+  let fmt: Omit<WavInfo, "frames" | "dataOffset" | "dataBytes"> | null = null;
+  let blockAlign = 0;
   while (pos + 8 <= bytes.length) {
     const id = String.fromCharCode(...bytes.subarray(pos, pos + 4));
     const size = view.getUint32(pos + 4, true);
     const present = bytes.length - (pos + 8);
-    if (id === "fmt ") sawFmt = true;
+    if (id === "fmt " && size >= 16 && present >= 16) {
+      fmt = {
+        audioFormat: view.getUint16(pos + 8, true),
+        channels: view.getUint16(pos + 10, true),
+        sampleRate: view.getUint32(pos + 12, true),
+        bitsPerSample: view.getUint16(pos + 22, true),
+      };
+      blockAlign = view.getUint16(pos + 20, true);
+    }
     if (id === "data") {
-      if (!sawFmt) throw new WavError(file, "data chunk before the fmt chunk");
+      if (!fmt) throw new WavError(file, "data chunk before the fmt chunk");
       if (size > present) {
         throw new WavError(
           file,
           `truncated: the data chunk declares ${size} bytes but ${present} are present`,
         );
       }
-      return;
+      if (fmt.channels < 1) throw new WavError(file, `bad channel count ${fmt.channels}`);
+      if (!(fmt.sampleRate > 0)) throw new WavError(file, `bad sample rate ${fmt.sampleRate}`);
+      if (!(blockAlign > 0) || size % blockAlign !== 0) {
+        throw new WavError(
+          file,
+          `data chunk of ${size} bytes is not a whole number of ${blockAlign}-byte frames`,
+        );
+      }
+      return { ...fmt, frames: size / blockAlign, dataOffset: pos + 8, dataBytes: size };
     }
     if (size > present) {
       throw new WavError(file, `truncated inside the ${JSON.stringify(id)} chunk`);
     }
     pos += 8 + size + (size % 2);
   }
-  throw new WavError(file, sawFmt ? "no data chunk" : "no fmt chunk");
+  throw new WavError(file, fmt ? "no data chunk" : "no fmt chunk");
 }
 
 /** Decode WAV bytes; `file` names the source in errors. */
 export function decodeWav(bytes: Uint8Array, file = "<bytes>"): WavAudio {
-  _checkRiff(bytes, file);
+  const info = wavInfo(bytes, file);
+  if (info.audioFormat === 1 && info.bitsPerSample === 16) return _decodePcm16(bytes, info);
   let wav: InstanceType<typeof WaveFile>;
   try {
     wav = new WaveFile(bytes);
@@ -101,16 +136,7 @@ export function decodeWav(bytes: Uint8Array, file = "<bytes>"): WavAudio {
     throw new WavError(file, `wavefile could not parse it: ${(err as Error).message}`);
   }
   const fmt = wav.fmt as FmtChunk;
-  if (!(fmt.numChannels >= 1)) throw new WavError(file, `bad channel count ${fmt.numChannels}`);
-  if (!(fmt.sampleRate > 0)) throw new WavError(file, `bad sample rate ${fmt.sampleRate}`);
   const sampleRate = fmt.sampleRate;
-  const dataSize = (wav.data as { chunkSize: number }).chunkSize;
-  if (fmt.blockAlign > 0 && dataSize % fmt.blockAlign !== 0) {
-    throw new WavError(
-      file,
-      `data chunk of ${dataSize} bytes is not a whole number of ${fmt.blockAlign}-byte frames`,
-    );
-  }
   const bitDepth = wav.bitDepth;
   try {
     if (bitDepth === "8m") wav.fromMuLaw(); // → PCM16
@@ -148,6 +174,19 @@ export function decodeWav(bytes: Uint8Array, file = "<bytes>"): WavAudio {
     if (!Number.isFinite(samples[i])) throw new WavError(file, `non-finite sample at ${i}`);
   }
   return { samples, sampleRate, channels: channelCount, bitDepth };
+}
+
+/** PCM16 without wavefile (its per-sample unpacking is ~50× slower): same scaling, same downmix. */
+function _decodePcm16(bytes: Uint8Array, info: WavInfo): WavAudio {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + info.dataOffset, info.dataBytes);
+  const { channels, frames } = info;
+  const samples = new Float32Array(frames);
+  for (let i = 0; i < frames; i++) {
+    let s = 0;
+    for (let c = 0; c < channels; c++) s += view.getInt16(2 * (i * channels + c), true);
+    samples[i] = s / 32768 / channels;
+  }
+  return { samples, sampleRate: info.sampleRate, channels, bitDepth: "16" };
 }
 
 /** Read and decode a WAV file; errors name the path. */
