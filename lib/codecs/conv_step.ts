@@ -1,14 +1,15 @@
 /**
  * The conv reference training step of issue 8, built from {@linkcode convCodec}: audio
- * [batch, samples] → encode → rounding STE → decode; loss = mean |y − x| plus, for each Hann
- * window w (64, 256, 1024; hop w/4), mean |log(|STFT y| + ε) − log(|STFT x| + ε)|; Adam 1e-3.
+ * [batch, samples] → encode → rounding STE → decode; loss = mean |y − x| plus the multi-scale
+ * log-magnitude STFT L1 of `lib/audio/stft.ts` (Σ over Hann windows 64, 256, 1024, hop w/4, of
+ * mean |log10 max(|Y|, c) − log10 max(|X|, c)|, c = 1e-5, torch.stft's center = true); Adam 1e-3.
  * With {@linkcode CONV_REFERENCE_CONFIG}, batch 8 and 4096 samples it is the bench's step; tests
  * run it at small sizes.
  *
  * @module
  */
 import { tf } from "../backend.ts";
-import { stftMagnitude } from "../audio/stft.ts";
+import { logMagnitudeStftLoss } from "../audio/stft.ts";
 import { roundSte } from "../kernels/reference.ts";
 import { rngFor } from "../random.ts";
 import { type Codec, type ConvCodecConfig, convCodec, CONV_REFERENCE_CONFIG } from "./conv.ts";
@@ -23,8 +24,8 @@ export interface ConvStepOptions {
   samples?: number;
   /** Hann window lengths of the spectral loss, hop = window/4 (default 64, 256, 1024). */
   windows?: number[];
-  /** Floor ε inside log(|STFT| + ε). [choice: 1e-5] */
-  logEpsilon?: number;
+  /** Magnitudes are clamped below at this before the log (default 1e-5, as DAC). */
+  clamp?: number;
   learningRate?: number;
   seed?: number;
 }
@@ -37,22 +38,6 @@ export interface ConvStep {
   readonly batch: number;
   readonly samples: number;
   dispose(): void;
-}
-
-/** L1 between log-magnitude STFTs of `y` and `x`, summed over windows (hop window/4). */
-export function logStftL1(
-  y: tf.Tensor2D,
-  x: tf.Tensor2D,
-  windows: number[],
-  epsilon: number,
-): tf.Scalar {
-  return tf.tidy(() =>
-    tf.addN(windows.map((w) => {
-      const logY = tf.log(tf.add(stftMagnitude(y, w, w / 4), epsilon));
-      const logX = tf.log(tf.add(stftMagnitude(x, w, w / 4), epsilon));
-      return tf.mean(tf.abs(tf.sub(logY, logX)));
-    })) as tf.Scalar
-  );
 }
 
 /**
@@ -77,7 +62,7 @@ export function createConvStep(options: ConvStepOptions = {}): ConvStep {
   const batch = options.batch ?? 8;
   const samples = options.samples ?? 4096;
   const windows = options.windows ?? [64, 256, 1024];
-  const epsilon = options.logEpsilon ?? 1e-5;
+  const clamp = options.clamp ?? 1e-5;
   const seed = options.seed ?? 0;
   for (const w of windows) {
     if (!(Number.isInteger(w) && w >= 4 && w % 4 === 0 && w <= samples)) {
@@ -98,7 +83,10 @@ export function createConvStep(options: ConvStepOptions = {}): ConvStep {
       const loss = optimizer.minimize(
         () => {
           const y = codec.decode(roundSte(codec.encode(x))) as tf.Tensor2D;
-          return tf.add(tf.mean(tf.abs(tf.sub(y, x))), logStftL1(y, x, windows, epsilon));
+          return tf.add(
+            tf.mean(tf.abs(tf.sub(y, x))),
+            logMagnitudeStftLoss(y, x, { windows, hopDivisor: 4, clamp }),
+          );
         },
         true,
         codec.variables,
