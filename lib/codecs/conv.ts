@@ -293,8 +293,7 @@ class Builder {
     const init = initConv(this.rng, this.config.init, [k, cin, cout], cout * k);
     const w = this.#variable(init.w);
     const b = this.#variable(init.b);
-    return (x) =>
-      tf.add(convTranspose1d(x, w as tf.Tensor3D, { stride, padding: stride / 2 }), b);
+    return (x) => tf.add(convTranspose1d(x, w as tf.Tensor3D, { stride, padding: stride / 2 }), b);
   }
 
   act(channels: number): (x: tf.Tensor3D) => tf.Tensor3D {
@@ -327,9 +326,9 @@ function chain(layers: ((x: tf.Tensor3D) => tf.Tensor3D)[]): (x: tf.Tensor3D) =>
   return (x) => layers.reduce((h, layer) => layer(h), x);
 }
 
-/** l2-normalise each frame along the last axis: z / √(Σz² + 1e-12) (finite gradient at 0). */
+/** l2-normalise each frame along the last axis: z / √(Σz² + 1e-24) ≈ torch's z / max(‖z‖, 1e-12), with a finite gradient at 0. */
 function l2Normalize(z: tf.Tensor3D): tf.Tensor3D {
-  return tf.div(z, tf.sqrt(tf.add(tf.sum(tf.square(z), -1, true), 1e-12)));
+  return tf.div(z, tf.sqrt(tf.add(tf.sum(tf.square(z), -1, true), 1e-24)));
 }
 
 /**

@@ -12,7 +12,7 @@ import { tf } from "../backend.ts";
 import { logMagnitudeStftLoss } from "../audio/stft.ts";
 import { roundSte } from "../kernels/reference.ts";
 import { rngFor } from "../random.ts";
-import { type Codec, type ConvCodecConfig, convCodec, CONV_REFERENCE_CONFIG } from "./conv.ts";
+import { type Codec, CONV_REFERENCE_CONFIG, convCodec, type ConvCodecConfig } from "./conv.ts";
 
 /** Sizes of {@linkcode createConvStep}; every field has the reference step's value as default. */
 export interface ConvStepOptions {
