@@ -32,6 +32,12 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import {
+  CONV1D_FILTER_GRAD_KERNEL,
+  CONV1D_INPUT_GRAD_KERNEL,
+  CONV1D_KERNEL,
+  type Conv1dAttrs,
+} from "../kernels/conv.ts";
 
 /** Options of {@linkcode conv1d}. */
 export interface Conv1dOptions {
@@ -199,7 +205,63 @@ export function convTranspose1dReference(
  * @returns `[batch, floor((T + 2p − d(K−1) − 1)/s) + 1, outChannels]`
  */
 export function conv1d(x: tf.Tensor3D, w: tf.Tensor3D, opts: Conv1dOptions = {}): tf.Tensor3D {
-  return conv1dReference(x, w, opts);
+  if (!_nativeKernels() || x.size === 0 || w.size === 0) return conv1dReference(x, w, opts);
+  _checkShapes("conv1d", x, w);
+  const attrs: Conv1dAttrs = {
+    stride: _positiveInt(opts.stride ?? 1, "stride", 1),
+    dilation: _positiveInt(opts.dilation ?? 1, "dilation", 1),
+    padding: _positiveInt(opts.padding ?? 0, "padding", 0),
+    transposed: false,
+  };
+  const [, length] = x.shape;
+  const kernel = w.shape[0];
+  if (conv1dLength(length, kernel, attrs.stride, attrs.dilation, attrs.padding) < 1) {
+    return conv1dReference(x, w, opts); // throws the shape error
+  }
+  return _nativeConv(x, w, attrs, false);
+}
+
+/** Whether the native conv kernels are usable: wasm backend with quantlab's OpenBLAS kernels. */
+function _nativeKernels(): boolean {
+  return tf.getBackend() === "wasm" && tf.getKernel(CONV1D_KERNEL, "wasm") != null;
+}
+
+const _run = (name: string, inputs: tf.NamedTensorMap, attrs: object) =>
+  tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor3D;
+
+/**
+ * The conv `x → y` of `attrs` (`upward = false`: `conv1d(a, w)`), or its adjoint
+ * (`upward = true`: `convTranspose1d(a, w)` with `w` in the conv's transposed layout `[K, Co, Ci]`),
+ * with gradients from the input- and filter-gradient kernels.
+ */
+function _nativeConv(a: tf.Tensor3D, w: tf.Tensor3D, attrs: Conv1dAttrs, upward: boolean) {
+  const kernel = w.shape[0];
+  const op = tf.customGrad(
+    ((a: tf.Tensor3D, w: tf.Tensor3D, save: tf.GradSaveFunc) => {
+      save([a, w]);
+      if (!upward) {
+        return {
+          value: _run(CONV1D_KERNEL, { x: a, w }, attrs),
+          gradFunc: (dy: tf.Tensor3D, [x, w]: tf.Tensor[]) => [
+            _run(CONV1D_INPUT_GRAD_KERNEL, { dy, w }, { ...attrs, length: x.shape[1] }),
+            _run(CONV1D_FILTER_GRAD_KERNEL, { x, dy }, { ...attrs, kernel }),
+          ],
+        };
+      }
+      // Upward, `a` plays the conv's dy and the output its dx; the output's gradient `dy` is the
+      // conv's input.
+      const length = convTranspose1dLength(a.shape[1], kernel, attrs.stride, attrs.padding);
+      return {
+        value: _run(CONV1D_INPUT_GRAD_KERNEL, { dy: a, w }, { ...attrs, length }),
+        gradFunc: (dy: tf.Tensor3D, [x, w]: tf.Tensor[]) => [
+          _run(CONV1D_KERNEL, { x: dy, w }, attrs),
+          _run(CONV1D_FILTER_GRAD_KERNEL, { x: dy, dy: x }, { ...attrs, kernel }),
+        ],
+      };
+      // deno-lint-ignore no-explicit-any
+    }) as any,
+  ) as unknown as (a: tf.Tensor3D, w: tf.Tensor3D) => tf.Tensor3D;
+  return op(a, w);
 }
 
 /**
@@ -216,5 +278,18 @@ export function convTranspose1d(
   w: tf.Tensor3D,
   opts: ConvTranspose1dOptions = {},
 ): tf.Tensor3D {
-  return convTranspose1dReference(x, w, opts);
+  if (!_nativeKernels() || x.size === 0 || w.size === 0) {
+    return convTranspose1dReference(x, w, opts);
+  }
+  _checkShapes("convTranspose1d", x, w);
+  const attrs: Conv1dAttrs = {
+    stride: _positiveInt(opts.stride ?? 1, "stride", 1),
+    dilation: 1,
+    padding: _positiveInt(opts.padding ?? 0, "padding", 0),
+    transposed: true,
+  };
+  if (convTranspose1dLength(x.shape[1], w.shape[0], attrs.stride, attrs.padding) < 1) {
+    return convTranspose1dReference(x, w, opts); // throws the shape error
+  }
+  return _nativeConv(x, w, attrs, true);
 }

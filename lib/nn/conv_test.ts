@@ -1,8 +1,18 @@
 import assert from "node:assert/strict";
-import { type BackendName, initBackend, tf } from "../backend.ts";
+import { initBackend, tf } from "../backend.ts";
+import { CONV1D_KERNEL, loadOpenBlas } from "../kernels/mod.ts";
 import { conv1d, conv1dLength, convTranspose1d, convTranspose1dLength } from "./conv.ts";
 
 await initBackend("wasm");
+const HAVE_OPENBLAS = loadOpenBlas() != null;
+
+/** Each way the ops can run: tfjs's cpu backend, tf ops on stock and patched wasm, native kernels. */
+const SETUPS: Record<string, () => Promise<unknown>> = {
+  cpu: () => initBackend("cpu"),
+  "wasm stock": () => initBackend("wasm", { patched: false }),
+  "wasm tf ops": () => initBackend("wasm", { gemm: "wasm" }),
+  ...(HAVE_OPENBLAS ? { "wasm native": () => initBackend("wasm", { gemm: "openblas" }) } : {}),
+};
 
 /** A geometry to test: input `[b, t, cin]`, weight `[k, cin, cout]`. */
 interface Case {
@@ -135,8 +145,6 @@ function run(op: Op, c: Case, x: Float32Array, w: Float32Array, g: Float32Array,
 
 const TOL = 1e-5; // float32 sums of at most K·C ≤ 40 products, against float64 loops
 
-const BACKENDS: BackendName[] = ["cpu", "wasm"];
-
 async function checkAll(
   label: string,
   cases: Case[],
@@ -145,8 +153,10 @@ async function checkAll(
   outLength: (c: Case) => number,
 ): Promise<void> {
   try {
-    for (const backend of BACKENDS) {
-      await initBackend(backend);
+    for (const [backend, setup] of Object.entries(SETUPS)) {
+      await setup();
+      const native = tf.getBackend() === "wasm" && tf.getKernel(CONV1D_KERNEL, "wasm") != null;
+      assert.equal(native, backend === "wasm native", `${backend}: native kernels registered`);
       for (const [n, c] of cases.entries()) {
         const x = data(c.b * c.t * c.cin, 3 * n + 1);
         const w = data(c.k * c.cin * c.cout, 3 * n + 2);
