@@ -29,7 +29,7 @@
  */
 import { tf } from "../backend.ts";
 import { ConfigError } from "../config.ts";
-import { conv1d, convTranspose1d } from "../nn/conv.ts";
+import * as nnConv from "../nn/conv.ts";
 import { type Rng, rngFor } from "../random.ts";
 
 /**
@@ -254,10 +254,34 @@ function initConv(
   return { w: tf.tensor3d(w, shape), b: tf.zeros([cout]) };
 }
 
+/**
+ * The convolution ops a codec runs on, with `lib/nn/conv.ts`'s signatures and PyTorch semantics.
+ * Defaults to quantlab's ({@linkcode QUANTLAB_CONV_OPS}); the bench swaps in tfjs's own to
+ * time (or see fail) the stock path on the same network.
+ */
+export interface ConvOps {
+  conv1d(
+    x: tf.Tensor3D,
+    w: tf.Tensor3D,
+    opts: { stride?: number; dilation?: number; padding?: number },
+  ): tf.Tensor3D;
+  convTranspose1d(
+    x: tf.Tensor3D,
+    w: tf.Tensor3D,
+    opts: { stride: number; padding: number },
+  ): tf.Tensor3D;
+}
+
+/** `lib/nn/conv.ts`: differentiable everywhere, native GEMM kernels on quantlab's wasm. */
+export const QUANTLAB_CONV_OPS: ConvOps = {
+  conv1d: nnConv.conv1d,
+  convTranspose1d: nnConv.convTranspose1d,
+};
+
 /** Builds layers from one seeded stream and collects their variables in creation order. */
 class Builder {
   readonly variables: tf.Variable[] = [];
-  constructor(readonly config: ConvCodecConfig, readonly rng: Rng) {}
+  constructor(readonly config: ConvCodecConfig, readonly rng: Rng, readonly ops: ConvOps) {}
 
   #variable(t: tf.Tensor): tf.Variable {
     const v = tf.variable(t, true);
@@ -283,7 +307,7 @@ class Builder {
         return tf.reshape(tf.add(y, b), [batch, t, cout]);
       };
     }
-    return (x) => tf.add(conv1d(x, w as tf.Tensor3D, opts), b);
+    return (x) => tf.add(this.ops.conv1d(x, w as tf.Tensor3D, opts), b);
   }
 
   /** ConvTranspose1d(cin → cout, k = 2s, stride s, padding s/2). */
@@ -293,7 +317,8 @@ class Builder {
     const init = initConv(this.rng, this.config.init, [k, cin, cout], cout * k);
     const w = this.#variable(init.w);
     const b = this.#variable(init.b);
-    return (x) => tf.add(convTranspose1d(x, w as tf.Tensor3D, { stride, padding: stride / 2 }), b);
+    return (x) =>
+      tf.add(this.ops.convTranspose1d(x, w as tf.Tensor3D, { stride, padding: stride / 2 }), b);
   }
 
   act(channels: number): (x: tf.Tensor3D) => tf.Tensor3D {
@@ -350,13 +375,17 @@ function l2Normalize(z: tf.Tensor3D): tf.Tensor3D {
  * codec.dispose();
  * ```
  */
-export function convCodec(config: ConvCodecConfig, seed: number): Codec {
+export function convCodec(
+  config: ConvCodecConfig,
+  seed: number,
+  ops: ConvOps = QUANTLAB_CONV_OPS,
+): Codec {
   validateConvCodecConfig(config);
   const c = config;
   const n = c.strides.length;
   const hop = convHopSamples(c);
 
-  const enc = new Builder(c, rngFor(seed, "codec.conv.encoder"));
+  const enc = new Builder(c, rngFor(seed, "codec.conv.encoder"), ops);
   const pad = (k: number) => (k - 1) / 2;
   const encoderLayers = [enc.conv(c.kernel, 1, c.channels, { padding: pad(c.kernel) })];
   c.strides.forEach((s, i) => {
@@ -372,7 +401,7 @@ export function convCodec(config: ConvCodecConfig, seed: number): Codec {
   if (c.codeDim !== null) encoderLayers.push(enc.conv(1, c.latentDim, c.codeDim), l2Normalize);
   const encoder = chain(encoderLayers);
 
-  const dec = new Builder(c, rngFor(seed, "codec.conv.decoder"));
+  const dec = new Builder(c, rngFor(seed, "codec.conv.decoder"), ops);
   const decoderLayers: ((x: tf.Tensor3D) => tf.Tensor3D)[] = [];
   if (c.codeDim !== null) decoderLayers.push(dec.conv(1, c.codeDim, c.latentDim));
   const dc = c.decoderChannels ?? c.channels;

@@ -12,7 +12,13 @@ import { tf } from "../backend.ts";
 import { logMagnitudeStftLoss } from "../audio/stft.ts";
 import { roundSte } from "../kernels/reference.ts";
 import { rngFor } from "../random.ts";
-import { type Codec, CONV_REFERENCE_CONFIG, convCodec, type ConvCodecConfig } from "./conv.ts";
+import {
+  type Codec,
+  CONV_REFERENCE_CONFIG,
+  convCodec,
+  type ConvCodecConfig,
+  type ConvOps,
+} from "./conv.ts";
 
 /** Sizes of {@linkcode createConvStep}; every field has the reference step's value as default. */
 export interface ConvStepOptions {
@@ -28,6 +34,8 @@ export interface ConvStepOptions {
   clamp?: number;
   learningRate?: number;
   seed?: number;
+  /** Convolution ops (default quantlab's `lib/nn/conv.ts`). */
+  ops?: ConvOps;
 }
 
 /** One training step of the conv codec on a fixed batch, and its bookkeeping. */
@@ -71,7 +79,7 @@ export function createConvStep(options: ConvStepOptions = {}): ConvStep {
       );
     }
   }
-  const codec = convCodec(config, seed);
+  const codec = convCodec(config, seed, options.ops);
   const audio = rngFor(seed, "convStep.audio").normals(batch * samples, 0.1);
   const x = tf.tensor2d(audio, [batch, samples]);
   const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
