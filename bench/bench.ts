@@ -5,11 +5,20 @@
  *   MSE, Adam, batch 512) on tfjs's `cpu` backend, on stock `wasm`, and on quantlab's wasm
  *   (patched kernels; the pure-wasm GEMM is shown too for comparison).
  * - One training step of the default proxy config for every gradient passer, on quantlab's wasm.
+ * - The conv reference step of issue 8 (lib/codecs/conv_step.ts: the conv codec at
+ *   CONV_REFERENCE_CONFIG, batch 8 × 4096 samples at 8 kHz, rounding STE, L1 + multi-scale
+ *   log-magnitude STFT loss, Adam 1e-3) on stock wasm with tfjs's own conv ops, on stock wasm with
+ *   quantlab's tf-op convolutions, and on quantlab's wasm. A case that throws is reported with the
+ *   missing kernel's name. The conv step's own peak RSS is sampled separately.
  *
  * Each case warms up, then reports the median of timed steps. GFLOP/s is nominal: the reference
  * net's GEMM work (3 × forward) over the step time. Peak RSS is sampled after every step. The last line printed is one JSON object:
- * `{"reference_fps": {"cpu", "wasm_stock", "quantlab"}, "proxy_fps": {passer: fps}, "peak_rss_mb"}`.
- * Set `QUANTLAB_BENCH_QUICK=1` for fewer steps (a smoke run).
+ * `{"reference_fps": {"cpu", "wasm_stock", "quantlab"}, "proxy_fps": {passer: fps}, "conv_sps":
+ * {"quantlab", "wasm_stock", "wasm_stock_tfjs"}, "conv_ms": {…}, "conv_throws": {case: kernel},
+ * "conv_peak_rss_mb": {…}, "peak_rss_mb"}` (samples/s; null where a case threw). Conv rows also
+ * show process CPU ms per step, less sensitive than wall time to other processes on the machine.
+ * Set `QUANTLAB_BENCH_QUICK=1` for fewer steps (a smoke run), `QUANTLAB_BENCH_ONLY=conv` (or a
+ * comma list of reference, proxy, conv) to run only some sections.
  *
  * @module
  */
@@ -18,24 +27,50 @@ import { createReferenceStep } from "../lib/kernels/reference.ts";
 import { kernelStatus } from "../lib/kernels/mod.ts";
 import { PASSER_KINDS, resolveConfig } from "../lib/config.ts";
 import { createSession } from "../lib/train.ts";
+import process from "node:process";
+import { tf } from "../lib/backend.ts";
+import { type ConvOps, QUANTLAB_CONV_OPS } from "../lib/codecs/conv.ts";
+import { createConvStep } from "../lib/codecs/conv_step.ts";
 
 const QUICK = Deno.env.get("QUANTLAB_BENCH_QUICK") === "1";
+const SECTIONS = ["reference", "proxy", "conv"] as const;
+const ONLY = Deno.env.get("QUANTLAB_BENCH_ONLY");
+const RUN = new Set(ONLY ? ONLY.split(",").map((s) => s.trim()) : SECTIONS);
+for (const s of RUN) {
+  if (!(SECTIONS as readonly string[]).includes(s)) {
+    throw new Error(`QUANTLAB_BENCH_ONLY: unknown section "${s}"; expected ${SECTIONS.join(", ")}`);
+  }
+}
 
 let peakRss = Deno.memoryUsage().rss;
+/**
+ * Peak RSS while the current conv case runs: the process's RSS, including what earlier cases left
+ * (wasm memory never shrinks), so the quantlab case runs first.
+ */
+let convPeakRss = 0;
+let inConvStep = false;
 function sampleRss(): void {
-  peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+  const rss = Deno.memoryUsage().rss;
+  peakRss = Math.max(peakRss, rss);
+  if (inConvStep) convPeakRss = Math.max(convPeakRss, rss);
 }
+
+/** Mean process CPU ms per timed step of the last {@linkcode timeSteps} call (user + system). */
+let lastCpuMs = NaN;
 
 /** Median ms of `steps` calls after `warmup` untimed ones. */
 function timeSteps(step: () => unknown, warmup: number, steps: number): number {
   for (let i = 0; i < warmup; i++) step(), sampleRss();
   const ms: number[] = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
     step();
     ms.push(performance.now() - t0);
     sampleRss();
   }
+  const cpu = process.cpuUsage(cpu0);
+  lastCpuMs = (cpu.user + cpu.system) / 1000 / steps;
   ms.sort((a, b) => a - b);
   const mid = ms.length >> 1;
   return ms.length % 2 ? ms[mid] : (ms[mid - 1] + ms[mid]) / 2;
@@ -121,6 +156,101 @@ async function benchProxy(): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * tfjs's own convolutions with the same semantics as `lib/nn/conv.ts`: `tf.conv1d` after explicit
+ * zero padding, and `tf.conv2dTranspose` over a height-1 image cropped by `padding` each side.
+ */
+const TFJS_CONV_OPS: ConvOps = {
+  conv1d(x, w, { stride = 1, dilation = 1, padding = 0 }) {
+    const xp = padding ? tf.pad(x, [[0, 0], [padding, padding], [0, 0]]) : x;
+    return tf.conv1d(xp, w, stride, "valid", "NWC", dilation);
+  },
+  convTranspose1d(x, w, { stride, padding }) {
+    const [b, t, cin] = x.shape;
+    const [k, , cout] = w.shape;
+    const full = (t - 1) * stride + k;
+    const filter = tf.reshape(tf.transpose(w, [0, 2, 1]), [1, k, cout, cin]) as tf.Tensor4D;
+    const y = tf.conv2dTranspose(
+      tf.reshape(x, [b, 1, t, cin]) as tf.Tensor4D,
+      filter,
+      [b, 1, full, cout],
+      [1, stride],
+      "valid",
+    );
+    return tf.reshape(
+      tf.slice(y, [0, 0, padding, 0], [b, 1, full - 2 * padding, cout]),
+      [b, full - 2 * padding, cout],
+    );
+  },
+};
+
+interface ConvCase {
+  key: "wasm_stock_tfjs" | "wasm_stock" | "quantlab";
+  patched: boolean;
+  ops: ConvOps;
+  label: string;
+  warmup: number;
+  steps: number;
+}
+
+const CONV_CASES: ConvCase[] = [
+  {
+    key: "quantlab",
+    patched: true,
+    ops: QUANTLAB_CONV_OPS,
+    label: "lib/nn/conv",
+    warmup: 2,
+    steps: QUICK ? 3 : 20,
+  },
+  {
+    key: "wasm_stock",
+    patched: false,
+    ops: QUANTLAB_CONV_OPS,
+    label: "lib/nn/conv tf-op path",
+    warmup: QUICK ? 0 : 1,
+    steps: QUICK ? 1 : 3,
+  },
+  {
+    key: "wasm_stock_tfjs",
+    patched: false,
+    ops: TFJS_CONV_OPS,
+    label: "tfjs conv1d/conv2dTranspose",
+    warmup: 0,
+    steps: QUICK ? 1 : 3,
+  },
+];
+
+/** The conv reference step, or the kernel it needs and the backend lacks. */
+async function benchConv(
+  c: ConvCase,
+): Promise<(Row & { peakRssMb: number }) | { name: string; throws: string }> {
+  const info = await initBackend("wasm", { patched: c.patched });
+  const step = createConvStep({ ops: c.ops });
+  convPeakRss = 0;
+  inConvStep = true;
+  try {
+    const ms = timeSteps(() => step.step(), c.warmup, c.steps);
+    const samples = step.batch * step.samples;
+    return {
+      name: `conv ${c.key}`,
+      ms,
+      fps: samples / (ms / 1000),
+      gflops: null,
+      note: `${describe(info)}, ${c.label}, samples/s, batch ${step.batch} × ${step.samples}, ` +
+        `median of ${c.steps}, CPU ${lastCpuMs.toFixed(0)} ms/step, ` +
+        `peak RSS ${(convPeakRss / 2 ** 20).toFixed(0)} MB`,
+      peakRssMb: Math.round(convPeakRss / 2 ** 20),
+    };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const kernel = /Kernel '(\w+)' not registered/.exec(message)?.[1];
+    return { name: `conv ${c.key}`, throws: kernel ?? message.split("\n")[0] };
+  } finally {
+    inConvStep = false;
+    step.dispose();
+  }
+}
+
 function printTable(rows: Row[]): void {
   const header = ["case", "ms/step", "frames/s", "GFLOP/s", "setup"];
   const lines = rows.map((r) => [
@@ -141,22 +271,70 @@ function printTable(rows: Row[]): void {
 
 if (import.meta.main) {
   const reference = new Map<string, Row>();
-  for (const c of REFERENCE_CASES) reference.set(c.key, await benchReference(c));
-  const proxy = await benchProxy();
+  if (RUN.has("reference")) {
+    for (const c of REFERENCE_CASES) reference.set(c.key, await benchReference(c));
+  }
+  const proxy = RUN.has("proxy") ? await benchProxy() : [];
+  const conv = new Map<string, Row & { peakRssMb: number }>();
+  const convThrows: Record<string, string> = {};
+  if (RUN.has("conv")) {
+    for (const c of CONV_CASES) {
+      const r = await benchConv(c);
+      if ("throws" in r) convThrows[c.key] = r.throws;
+      else conv.set(c.key, r);
+    }
+  }
   const blas = kernelStatus().blas;
   console.log(`quantlab gemm: ${blas ? `openblas (${blas})` : "wasm (OpenBLAS not loadable)"}`);
-  const rows = [...reference.values(), ...proxy];
-  printTable(rows);
-  const stock = reference.get("wasm_stock")!.ms;
-  const ours = reference.get("quantlab")!.ms;
-  console.log(`quantlab vs stock wasm: ${(stock / ours).toFixed(1)}× faster`);
+  printTable([...reference.values(), ...proxy, ...conv.values()]);
+  for (const [key, kernel] of Object.entries(convThrows)) {
+    console.log(`conv ${key}: throws (${kernel})`);
+  }
+  if (reference.size) {
+    const stock = reference.get("wasm_stock")!.ms;
+    const ours = reference.get("quantlab")!.ms;
+    console.log(`quantlab vs stock wasm: ${(stock / ours).toFixed(1)}× faster`);
+  }
+  if (conv.has("quantlab") && conv.has("wasm_stock")) {
+    const ratio = conv.get("wasm_stock")!.ms / conv.get("quantlab")!.ms;
+    console.log(`conv step, quantlab vs stock wasm: ${ratio.toFixed(1)}× faster`);
+  }
   console.log(`peak RSS: ${(peakRss / 2 ** 20).toFixed(0)} MB`);
   const fps = (key: string) => Math.round(reference.get(key)!.fps);
+  const convValue = (key: string, f: (r: Row & { peakRssMb: number }) => number) =>
+    conv.has(key) ? f(conv.get(key)!) : null;
+  const convKeys = CONV_CASES.map((c) => c.key);
   console.log(JSON.stringify({
-    reference_fps: { cpu: fps("cpu"), wasm_stock: fps("wasm_stock"), quantlab: fps("quantlab") },
-    proxy_fps: Object.fromEntries(
-      proxy.map((r) => [r.name.replace("proxy ", ""), Math.round(r.fps)]),
-    ),
+    ...(reference.size
+      ? {
+        reference_fps: {
+          cpu: fps("cpu"),
+          wasm_stock: fps("wasm_stock"),
+          quantlab: fps("quantlab"),
+        },
+      }
+      : {}),
+    ...(RUN.has("proxy")
+      ? {
+        proxy_fps: Object.fromEntries(
+          proxy.map((r) => [r.name.replace("proxy ", ""), Math.round(r.fps)]),
+        ),
+      }
+      : {}),
+    ...(RUN.has("conv")
+      ? {
+        conv_sps: Object.fromEntries(
+          convKeys.map((k) => [k, convValue(k, (r) => Math.round(r.fps))]),
+        ),
+        conv_ms: Object.fromEntries(
+          convKeys.map((k) => [k, convValue(k, (r) => Math.round(r.ms))]),
+        ),
+        conv_throws: convThrows,
+        conv_peak_rss_mb: Object.fromEntries(
+          convKeys.map((k) => [k, convValue(k, (r) => r.peakRssMb)]),
+        ),
+      }
+      : {}),
     peak_rss_mb: Math.round(peakRss / 2 ** 20),
   }));
 }

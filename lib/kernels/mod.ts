@@ -8,6 +8,7 @@
  * | `QuantlabAdam` (new), `AdamOptimizer.applyGradients` | one SIMD pass per variable, bit-identical | thirteen kernel calls per variable |
  * | `Greater`, `Select` (`tf.where`) | plain loops over the heap | stock ones are 5–10× slower than arithmetic; PReLU's gradient uses both |
  * | `Sum` over leading axes | `Xᵀ·1` by OpenBLAS `sgemv`, else row accumulation; no transpose | the bias gradient of every dense layer |
+ * | `QuantlabConv1d`, `…BackpropInput`, `…BackpropFilter` (new, OpenBLAS only) | im2col/col2im + native GEMM; used by `lib/nn/conv.ts` | stock wasm has no filter gradient and a naive-loop input gradient |
  *
  * Installation swaps entries in tfjs's global kernel registry (and Adam's update method), so it
  * can be undone: the stock configs are kept and {@linkcode uninstallKernels} puts them back.
@@ -41,8 +42,20 @@ import { castKernel, identityKernel } from "./identity.ts";
 import { greaterKernel, selectKernel } from "./select.ts";
 import { ADAM_KERNEL, adamKernel, patchAdam } from "./adam.ts";
 import { sumKernel } from "./sum.ts";
+import {
+  CONV1D_FILTER_GRAD_KERNEL,
+  CONV1D_INPUT_GRAD_KERNEL,
+  CONV1D_KERNEL,
+  conv1dKernels,
+} from "./conv.ts";
 
 export type { GemmName } from "./matmul.ts";
+export {
+  CONV1D_FILTER_GRAD_KERNEL,
+  CONV1D_INPUT_GRAD_KERNEL,
+  CONV1D_KERNEL,
+  type Conv1dAttrs,
+} from "./conv.ts";
 export { loadOpenBlas, type OpenBlas } from "./blas.ts";
 
 /** How to install: `gemm: "auto"` takes OpenBLAS when it loads, else wasm. */
@@ -72,6 +85,13 @@ function _swap(name: string, make: (stock: KernelConfig) => KernelConfig): void 
   registerKernel(make(original));
 }
 
+/** Remove the conv kernels (they exist only with OpenBLAS; `lib/nn/conv.ts` then uses tf ops). */
+function _unregisterConv(): void {
+  for (const name of [CONV1D_KERNEL, CONV1D_INPUT_GRAD_KERNEL, CONV1D_FILTER_GRAD_KERNEL]) {
+    if (getKernel(name, BACKEND) != null) unregisterKernel(name, BACKEND);
+  }
+}
+
 /**
  * Replace the wasm backend's kernels with quantlab's. Idempotent; calling again with another
  * `gemm` switches GEMMs. Throws when `gemm: "openblas"` is asked for and cannot be loaded.
@@ -98,6 +118,8 @@ export function installKernels(options: KernelOptions = {}): KernelStatus {
   _swap(Select, selectKernel);
   _swap(Sum, (s) => sumKernel(s, blas?.sgemv ?? null));
   if (getKernel(ADAM_KERNEL, BACKEND) == null) registerKernel(adamKernel());
+  _unregisterConv();
+  if (blas != null) { for (const config of conv1dKernels(blas.sgemm)) registerKernel(config); }
   restoreAdam ??= patchAdam();
   status = { patched: true, gemm: blas ? "openblas" : "wasm", blas: blas?.config ?? null };
   return kernelStatus();
@@ -111,6 +133,7 @@ export function uninstallKernels(): KernelStatus {
   }
   stock.clear();
   if (getKernel(ADAM_KERNEL, BACKEND) != null) unregisterKernel(ADAM_KERNEL, BACKEND);
+  _unregisterConv();
   restoreAdam?.();
   restoreAdam = null;
   status = { patched: false, gemm: null, blas: null };
