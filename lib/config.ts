@@ -62,13 +62,20 @@ export interface FsqConfig {
 export type QuantizerConfig = VqConfig | RvqConfig | FsqConfig;
 
 /** Gradient passers through the quantizer (method §4). */
-export type PasserKind = "ste" | "mste" | "na-detached" | "na-attached" | "soft-to-hard";
+export type PasserKind =
+  | "ste"
+  | "mste"
+  | "na-detached"
+  | "na-attached"
+  | "soft-to-hard"
+  | "rotation";
 export const PASSER_KINDS: readonly PasserKind[] = [
   "ste",
   "mste",
   "na-detached",
   "na-attached",
   "soft-to-hard",
+  "rotation",
 ];
 
 export interface PasserConfig {
