@@ -24,6 +24,8 @@
  */
 import { escapeHtml, formatNumber, renderMarkdown } from "./report/html.ts";
 import { RUN_MIME } from "./report/notebook.ts";
+import { VERDICT_COLOURS, verdictClass } from "./report/verdicts.ts";
+import { formatInterval } from "./stats.ts";
 import {
   type Finding,
   FINDING_MIME,
@@ -151,17 +153,6 @@ export function chart(svg: string, caption?: string): Display {
   });
 }
 
-const VERDICT_COLOURS: Record<Verdict, string> = {
-  "reproduced": "#1e7d32",
-  "partially reproduced": "#a15c00",
-  "not reproduced": "#b3261e",
-  "inconclusive": "#4a5568",
-};
-
-function verdictClass(v: Verdict): string {
-  return `ql-${v.replace(/ /g, "-")}`;
-}
-
 /** A coloured badge for a verdict (inline styles, so it looks the same in Jupyter). */
 export function verdictBadge(v: Verdict): string {
   return `<span class="ql-badge ${verdictClass(v)}" style="background:${
@@ -207,12 +198,16 @@ export function finding(f: FindingInput): Display {
   const inner = `${verdictBadge(f.verdict)} <strong>${escapeHtml(f.claim)}</strong> ` +
     `<span style="color:#5c6166">[paper ${escapeHtml(f.paper)} · ${escapeHtml(f.id)}]</span>` +
     `<div><em>Metric:</em> ${escapeHtml(f.metric)}</div>` +
-    `<div><em>Measured:</em> ${escapeHtml(formatMeasured(f.measured))}</div>${detail}`;
+    `<div><em>Measured:</em> ${escapeHtml(formatMeasured(f.measured))}</div>` +
+    (f.stats
+      ? `<div><em>Paired difference:</em> ${escapeHtml(formatInterval(f.stats))}</div>`
+      : "") +
+    detail;
   return display({
     "text/html": box(f.verdict, inner),
     "text/plain": `[${f.verdict}] ${f.id}: ${f.claim}\n  metric: ${f.metric}\n  measured: ${
       formatMeasured(f.measured)
-    }`,
+    }${f.stats ? `\n  paired difference: ${formatInterval(f.stats)}` : ""}`,
     [FINDING_MIME]: data,
   });
 }

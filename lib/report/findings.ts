@@ -10,18 +10,13 @@
  * @module
  */
 import { formatNumber } from "./html.ts";
+import type { PairedStats } from "../stats.ts";
+import { type Verdict, VERDICTS } from "./verdicts.ts";
 
 /** MIME type of a finding inside a notebook output's data bundle. */
 export const FINDING_MIME = "application/vnd.quantlab.finding+json";
 
-/** The four verdicts, in the order reports list them. */
-export const VERDICTS = [
-  "reproduced",
-  "partially reproduced",
-  "not reproduced",
-  "inconclusive",
-] as const;
-export type Verdict = typeof VERDICTS[number];
+export { type Verdict, VERDICTS } from "./verdicts.ts";
 
 /** A value in a measured record. `null` stands for "not measurable" (e.g. a diverged run). */
 export type Scalar = number | string | boolean | null;
@@ -43,6 +38,11 @@ export interface Finding {
   notebook: string;
   /** Optional: how the verdict follows from the numbers. */
   detail?: string;
+  /**
+   * Optional, for comparison findings: the paired statistics the verdict was computed from
+   * (`comparePaired` in `lib/stats.ts`); the verdict then equals `stats.outcome`.
+   */
+  stats?: PairedStats;
 }
 
 /** What a notebook passes to `finding()`: `notebook` is filled in by the report builder. */
@@ -58,7 +58,57 @@ const KEYS = new Set([
   "verdict",
   "notebook",
   "detail",
+  "stats",
 ]);
+
+const STATS_KEYS: Record<keyof PairedStats, (v: unknown) => boolean> = {
+  n: (v) => Number.isInteger(v) && (v as number) >= 1,
+  statistic: (v) => typeof v === "string" && v !== "",
+  unit: (v) => typeof v === "string" && v !== "",
+  claim: (v) => v === "lower" || v === "higher",
+  method: (v) => v === "paired t" || v === "sign test",
+  level: (v) => typeof v === "number" && v > 0 && v < 1,
+  mean: numberOrNull,
+  ci: (v) => Array.isArray(v) && v.length === 2 && v.every(numberOrNull),
+  baselineMean: numberOrNull,
+  treatmentMean: numberOrNull,
+  effect: (v) =>
+    v !== null && typeof v === "object" && !Array.isArray(v) &&
+    Object.keys(v).every((k) => k === "relative" || k === "dz") &&
+    numberOrNull((v as Record<string, unknown>).relative) &&
+    numberOrNull((v as Record<string, unknown>).dz),
+  favourable: (v) => Number.isInteger(v) && (v as number) >= 0,
+  unfavourable: (v) => Number.isInteger(v) && (v as number) >= 0,
+  p: (v) => typeof v === "number" && v >= 0 && v <= 1,
+  outcome: (v) => v === "reproduced" || v === "not reproduced" || v === "inconclusive",
+};
+
+function numberOrNull(v: unknown): boolean {
+  return v === null || (typeof v === "number" && Number.isFinite(v));
+}
+
+function validateStats(value: unknown, verdict: unknown, at: string): string[] {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return [`${at}: expected an object, got ${JSON.stringify(value)}`];
+  }
+  const s = value as Record<string, unknown>;
+  const errors: string[] = [];
+  for (const key of Object.keys(s)) {
+    if (!(key in STATS_KEYS)) errors.push(`${at}.${key}: unknown field`);
+  }
+  for (const [key, ok] of Object.entries(STATS_KEYS)) {
+    if (s[key] === undefined) errors.push(`${at}.${key}: missing`);
+    else if (!ok(s[key])) errors.push(`${at}.${key}: invalid value ${JSON.stringify(s[key])}`);
+  }
+  if (s.outcome !== undefined && verdict !== s.outcome) {
+    errors.push(
+      `${at}.outcome: ${JSON.stringify(s.outcome)} differs from the verdict ${
+        JSON.stringify(verdict)
+      }: a comparison's verdict is its outcome`,
+    );
+  }
+  return errors;
+}
 
 function isScalar(v: unknown): boolean {
   return v === null || typeof v === "string" || typeof v === "boolean" ||
@@ -100,6 +150,7 @@ export function validateFinding(value: unknown, requireNotebook = true, at = "fi
   if (f.detail !== undefined && typeof f.detail !== "string") {
     errors.push(`${at}.detail: expected a string`);
   }
+  if (f.stats !== undefined) errors.push(...validateStats(f.stats, f.verdict, `${at}.stats`));
   if (!VERDICTS.includes(f.verdict as Verdict)) {
     errors.push(
       `${at}.verdict: ${JSON.stringify(f.verdict)} is not one of ${

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { comparePaired } from "../stats.ts";
 import { assertFindings, validateFinding, validateFindings, VERDICTS } from "./findings.ts";
 
 const good = {
@@ -67,4 +68,37 @@ Deno.test("the JSON schema and the validator agree on fields and verdicts", asyn
       `${key} is known to the validator`,
     );
   }
+});
+
+Deno.test("a comparison finding carries its paired stats, and its verdict is their outcome", async () => {
+  const stats = comparePaired([0.1, 0.12, 0.09], [0.2, 0.21, 0.19], {
+    claim: "lower",
+    statistic: "validation MSE, mean of the last 3 epochs",
+  });
+  const f = { ...good, verdict: stats.outcome, stats };
+  assert.deepEqual(validateFinding(JSON.parse(JSON.stringify(f))), []);
+  assert.ok(
+    validateFinding({ ...f, verdict: "not reproduced" }).some((e) =>
+      /stats\.outcome: "reproduced" differs from the verdict "not reproduced"/.test(e)
+    ),
+  );
+  const broken: [Record<string, unknown>, RegExp][] = [
+    [{ ...stats, ci: [1] }, /stats\.ci: invalid value/],
+    [{ ...stats, level: 95 }, /stats\.level: invalid value 95/],
+    [{ ...stats, n: undefined }, /stats\.n: missing/],
+    [{ ...stats, extra: 1 }, /stats\.extra: unknown field/],
+    [{ ...stats, effect: { relative: 1 } }, /stats\.effect: invalid value/],
+  ];
+  for (const [s, re] of broken) {
+    const errors = validateFinding({ ...f, stats: s });
+    assert.ok(errors.some((e) => re.test(e)), `${JSON.stringify(s)} → ${errors}`);
+  }
+  const schema = JSON.parse(
+    await Deno.readTextFile(join(import.meta.dirname!, "findings.schema.json")),
+  );
+  assert.deepEqual([...schema.$defs.stats.required].sort(), Object.keys(stats).sort());
+  assert.deepEqual(
+    Object.keys(schema.$defs.stats.properties).sort(),
+    Object.keys(stats).sort(),
+  );
 });

@@ -5,6 +5,7 @@
  * @module
  */
 import { Marked, type Tokens } from "marked";
+import { VERDICT_COLOURS, verdictCss } from "./verdicts.ts";
 
 /** Escape text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(text: string): string {
@@ -133,7 +134,10 @@ export function sanitizeHtml(fragment: string, root?: string): Sanitized {
 /** The inline stylesheet of every report page: system fonts only, readable measure. */
 export const STYLESHEET = `
 :root { color-scheme: light; --fg: #1d1f21; --muted: #5c6166; --rule: #d9dcdf; --bg-code: #f5f6f7;
-  --ok: #1e7d32; --bad: #b3261e; --partial: #a15c00; --unsure: #4a5568; }
+  --ok: ${VERDICT_COLOURS.reproduced}; --bad: ${VERDICT_COLOURS["not reproduced"]};
+  --partial: ${
+  VERDICT_COLOURS["partially reproduced"]
+}; --unsure: ${VERDICT_COLOURS.inconclusive}; }
 * { box-sizing: border-box; }
 html { font-size: 16px; }
 body { margin: 0; color: var(--fg); background: #fff;
@@ -179,9 +183,5 @@ pre.ql-error { background: #fdecea; color: var(--bad); }
 .ql-verdict .ql-badge { font-weight: 700; text-transform: uppercase; font-size: 0.8em; letter-spacing: 0.04em; }
 .ql-badge { display: inline-block; padding: 0.05em 0.45em; border-radius: 3px; color: #fff;
   background: var(--unsure); font-size: 0.8em; font-weight: 600; white-space: nowrap; }
-.ql-reproduced { border-color: var(--ok); } .ql-badge.ql-reproduced { background: var(--ok); }
-.ql-not-reproduced { border-color: var(--bad); } .ql-badge.ql-not-reproduced { background: var(--bad); }
-.ql-partially-reproduced { border-color: var(--partial); }
-.ql-badge.ql-partially-reproduced { background: var(--partial); }
-.ql-inconclusive { border-color: var(--unsure); }
+${verdictCss()}
 `.trim();

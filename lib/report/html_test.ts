@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { escapeHtml, formatNumber, renderMarkdown, sanitizeHtml, stripAnsi } from "./html.ts";
+import {
+  escapeHtml,
+  formatNumber,
+  renderMarkdown,
+  sanitizeHtml,
+  stripAnsi,
+  STYLESHEET,
+} from "./html.ts";
+import { VERDICT_COLOURS, verdictClass, VERDICTS } from "./verdicts.ts";
 
 Deno.test("escapeHtml escapes markup and quotes", () => {
   assert.equal(
@@ -46,4 +54,17 @@ Deno.test("sanitizeHtml removes scripts and external references but keeps xmlns 
 
 Deno.test("stripAnsi removes colour codes", () => {
   assert.equal(stripAnsi("\x1b[31mError\x1b[0m: x"), "Error: x");
+});
+
+Deno.test("the stylesheet colours every verdict with the one shared colour table", () => {
+  for (const v of VERDICTS) {
+    assert.ok(
+      STYLESHEET.includes(`.${verdictClass(v)} { border-color: ${VERDICT_COLOURS[v]}; }`),
+      `${v} border`,
+    );
+    assert.ok(
+      STYLESHEET.includes(`.ql-badge.${verdictClass(v)} { background: ${VERDICT_COLOURS[v]}; }`),
+      `${v} badge`,
+    );
+  }
 });
