@@ -68,7 +68,8 @@ export type PasserKind =
   | "na-detached"
   | "na-attached"
   | "soft-to-hard"
-  | "rotation";
+  | "rotation"
+  | "custom";
 export const PASSER_KINDS: readonly PasserKind[] = [
   "ste",
   "mste",
@@ -76,6 +77,7 @@ export const PASSER_KINDS: readonly PasserKind[] = [
   "na-attached",
   "soft-to-hard",
   "rotation",
+  "custom",
 ];
 
 export interface PasserConfig {
@@ -86,6 +88,13 @@ export interface PasserConfig {
   tauStart: number;
   /** Soft-to-hard: final temperature, reached exponentially at the last step. [choice] */
   tauEnd: number;
+  /**
+   * kind "custom" only: the passer's module as `file:///abs/path.ts#exportName` (see
+   * `lib/battery/candidate.ts`). Absent for the built-in passers, so their cache keys stay.
+   */
+  module?: string;
+  /** kind "custom" only: SHA-256 of the module's source, so an edited module is a new run. */
+  moduleSha256?: string;
 }
 
 export interface TrainConfig {
@@ -197,7 +206,7 @@ export function resolveConfig(input: ConfigInput = {}): RunConfig {
       QUANTIZER_DEFAULTS[qKind as keyof typeof QUANTIZER_DEFAULTS],
       input.quantizer,
     ),
-    passer: merge("passer", DEFAULTS.passer, input.passer),
+    passer: merge("passer", DEFAULTS.passer, input.passer, ["module", "moduleSha256"]),
     train: merge("train", DEFAULTS.train, input.train),
   } as RunConfig;
   validate(cfg);
@@ -225,17 +234,22 @@ function section(names: string[]): string {
   return `one of ${names.map((n) => JSON.stringify(n)).join(", ")}`;
 }
 
-function merge<T extends object>(name: string, base: T, over: object | undefined): T {
+function merge<T extends object>(
+  name: string,
+  base: T,
+  over: object | undefined,
+  optional: string[] = [],
+): T {
   if (over === undefined) return structuredClone(base);
   if (over === null || typeof over !== "object" || Array.isArray(over)) {
     throw new ConfigError(name, over, "an object");
   }
   for (const key of Object.keys(over)) {
-    if (!(key in base)) {
+    if (!(key in base) && !optional.includes(key)) {
       throw new ConfigError(
         `${name}.${key}`,
         (over as Record<string, unknown>)[key],
-        `a field of ${name}: ${section(Object.keys(base))}`,
+        `a field of ${name}: ${section([...Object.keys(base), ...optional])}`,
       );
     }
   }
@@ -304,6 +318,42 @@ function validate(c: RunConfig): void {
   oneOf("passer.sigma", c.passer.sigma, ["tensor", "channel"]);
   num("passer.tauStart", c.passer.tauStart, 0, 1e6, true);
   num("passer.tauEnd", c.passer.tauEnd, 0, c.passer.tauStart, true);
+  const custom = c.passer.kind === "custom";
+  if (custom !== (c.passer.module !== undefined)) {
+    throw new ConfigError(
+      "passer.module",
+      c.passer.module,
+      custom
+        ? 'a module reference "file:///path/module.ts#exportName" (passer.kind = "custom")'
+        : 'no module: passer.module is only for passer.kind = "custom"',
+    );
+  }
+  if (custom) {
+    if (
+      typeof c.passer.module !== "string" || !/^file:\/\/.+#[A-Za-z_$][\w$]*$/.test(c.passer.module)
+    ) {
+      throw new ConfigError(
+        "passer.module",
+        c.passer.module,
+        '"file:///path/module.ts#exportName"',
+      );
+    }
+    if (
+      typeof c.passer.moduleSha256 !== "string" || !/^[0-9a-f]{64}$/.test(c.passer.moduleSha256)
+    ) {
+      throw new ConfigError(
+        "passer.moduleSha256",
+        c.passer.moduleSha256,
+        "the module's SHA-256 (64 hex digits)",
+      );
+    }
+  } else if (c.passer.moduleSha256 !== undefined) {
+    throw new ConfigError(
+      "passer.moduleSha256",
+      c.passer.moduleSha256,
+      'no value: it is only for passer.kind = "custom"',
+    );
+  }
   if (c.passer.kind === "soft-to-hard" && q.kind !== "vq") {
     throw new ConfigError(
       "passer.kind",

@@ -198,6 +198,18 @@ export function temperature(config: PasserConfig, step: number, total: number): 
   return config.tauStart * (config.tauEnd / config.tauStart) ** t;
 }
 
+/**
+ * Passers of kind "custom", by module reference (`file:///…#export`). The battery's job
+ * (`lib/battery/job.ts`) loads and checks a user's module, then registers it here before
+ * training; {@linkcode buildPasser} refuses a custom passer nobody registered.
+ */
+const customPassers = new Map<string, Passer>();
+
+/** Make a user's passer available to {@linkcode buildPasser} under its module reference. */
+export function registerCustomPasser(module: string, passer: Passer): void {
+  customPassers.set(module, passer);
+}
+
 /** The passer a config names. */
 export function buildPasser(config: PasserConfig): Passer {
   const builders: Record<PasserKind, () => Passer> = {
@@ -207,6 +219,16 @@ export function buildPasser(config: PasserConfig): Passer {
     "na-attached": () => naAttached(config.sigma),
     "soft-to-hard": () => softToHard,
     "rotation": () => rotationTrick,
+    "custom": () => {
+      const passer = customPassers.get(config.module ?? "");
+      if (!passer) {
+        throw new Error(
+          `passer.kind = "custom": ${config.module} is not loaded in this process; ` +
+            "run it through the battery (lib/battery/job.ts#batteryJob loads it)",
+        );
+      }
+      return passer;
+    },
   };
   return builders[config.kind]();
 }
