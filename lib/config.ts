@@ -68,13 +68,22 @@ export interface FsqConfig {
 export type QuantizerConfig = VqConfig | RvqConfig | FsqConfig;
 
 /** Gradient passers through the quantizer (method §4). */
-export type PasserKind = "ste" | "mste" | "na-detached" | "na-attached" | "soft-to-hard";
+export type PasserKind =
+  | "ste"
+  | "mste"
+  | "na-detached"
+  | "na-attached"
+  | "soft-to-hard"
+  | "rotation"
+  | "custom";
 export const PASSER_KINDS: readonly PasserKind[] = [
   "ste",
   "mste",
   "na-detached",
   "na-attached",
   "soft-to-hard",
+  "rotation",
+  "custom",
 ];
 
 export interface PasserConfig {
@@ -85,6 +94,13 @@ export interface PasserConfig {
   tauStart: number;
   /** Soft-to-hard: final temperature, reached exponentially at the last step. [choice] */
   tauEnd: number;
+  /**
+   * kind "custom" only: the passer's module as `file:///abs/path.ts#exportName` (see
+   * `lib/battery/candidate.ts`). Absent for the built-in passers, so their cache keys stay.
+   */
+  module?: string;
+  /** kind "custom" only: SHA-256 of the module's source, so an edited module is a new run. */
+  moduleSha256?: string;
 }
 
 export interface TrainConfig {
@@ -206,7 +222,7 @@ export function resolveConfig(input: ConfigInput = {}): RunConfig {
       kindDefaults("quantizer", QUANTIZER_DEFAULTS, input.quantizer),
       input.quantizer,
     ),
-    passer: merge("passer", DEFAULTS.passer, input.passer),
+    passer: merge("passer", DEFAULTS.passer, input.passer, ["module", "moduleSha256"]),
     train: merge("train", DEFAULTS.train, input.train),
   } as RunConfig;
   validate(cfg);
@@ -264,17 +280,22 @@ function kindDefaults<T extends object>(
   return table[kind];
 }
 
-function merge<T extends object>(name: string, base: T, over: object | undefined): T {
+function merge<T extends object>(
+  name: string,
+  base: T,
+  over: object | undefined,
+  optional: string[] = [],
+): T {
   if (over === undefined) return structuredClone(base);
   if (over === null || typeof over !== "object" || Array.isArray(over)) {
     throw new ConfigError(name, over, "an object");
   }
   for (const key of Object.keys(over)) {
-    if (!Object.hasOwn(base, key)) {
+    if (!Object.hasOwn(base, key) && !optional.includes(key)) {
       throw new ConfigError(
         `${name}.${key}`,
         (over as Record<string, unknown>)[key],
-        `a field of ${name}: ${section(Object.keys(base))}`,
+        `a field of ${name}: ${section([...Object.keys(base), ...optional])}`,
       );
     }
   }
@@ -339,6 +360,42 @@ function validate(c: RunConfig): void {
   oneOf("passer.sigma", c.passer.sigma, ["tensor", "channel"]);
   num("passer.tauStart", c.passer.tauStart, 0, 1e6, true);
   num("passer.tauEnd", c.passer.tauEnd, 0, c.passer.tauStart, true);
+  const custom = c.passer.kind === "custom";
+  if (custom !== (c.passer.module !== undefined)) {
+    throw new ConfigError(
+      "passer.module",
+      c.passer.module,
+      custom
+        ? 'a module reference "file:///path/module.ts#exportName" (passer.kind = "custom")'
+        : 'no module: passer.module is only for passer.kind = "custom"',
+    );
+  }
+  if (custom) {
+    if (
+      typeof c.passer.module !== "string" || !/^file:\/\/.+#[A-Za-z_$][\w$]*$/.test(c.passer.module)
+    ) {
+      throw new ConfigError(
+        "passer.module",
+        c.passer.module,
+        '"file:///path/module.ts#exportName"',
+      );
+    }
+    if (
+      typeof c.passer.moduleSha256 !== "string" || !/^[0-9a-f]{64}$/.test(c.passer.moduleSha256)
+    ) {
+      throw new ConfigError(
+        "passer.moduleSha256",
+        c.passer.moduleSha256,
+        "the module's SHA-256 (64 hex digits)",
+      );
+    }
+  } else if (c.passer.moduleSha256 !== undefined) {
+    throw new ConfigError(
+      "passer.moduleSha256",
+      c.passer.moduleSha256,
+      'no value: it is only for passer.kind = "custom"',
+    );
+  }
   if (c.passer.kind === "soft-to-hard" && q.kind !== "vq") {
     throw new ConfigError(
       "passer.kind",

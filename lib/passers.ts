@@ -15,8 +15,11 @@
  * | na-detached  | z + sg(s)·u               | g                        | choice   |
  * | na-attached  | z + sg(s/σ)·σ·u           | g + ⟨g,s·u⟩(z−z̄)/(Nσ²)   | choice   |
  * | soft-to-hard | Σ_k softmax(−‖z−c_k‖²/τ)c_k | autodiff               | paper A names it; schedule choice |
+ * | rotation     | sg(λR)·z = Q(z)           | λ(g − 2r⟨r,g⟩ + 2ẑ⟨q̂,g⟩) | Fifty et al. 2024 |
  *
  * with u ~ U(−½, ½) and s = √12·rms(n), so the noise power matches the real quantizer's.
+ * For the rotation trick, per frame: ẑ = z/‖z‖, q̂ = Q(z)/‖Q(z)‖, r = (ẑ + q̂)/‖ẑ + q̂‖,
+ * λ = ‖Q(z)‖/‖z‖ and R = I − 2rrᵀ + 2q̂ẑᵀ, the rotation taking ẑ to q̂ (beyond the papers).
  *
  * @module
  */
@@ -52,6 +55,9 @@ export interface Passer {
    */
   softEvaluation?(z: tf.Tensor2D, ctx: PassContext): tf.Tensor2D;
 }
+
+/** A passer's training forward alone: what a researcher's module exports to the battery. */
+export type PassForward = Passer["forward"];
 
 /** σ_E over the whole tensor or per channel. [choice: per tensor by default] */
 export type SigmaMode = PasserConfig["sigma"];
@@ -165,6 +171,59 @@ export function softToHard(config: Pick<PasserConfig, "tauStart" | "tauEnd">): P
   };
 }
 
+/** Norms below this count as zero in the rotation trick (no rotation, unit scale). */
+const ROTATION_EPS = 1e-12;
+
+/** Per-row unit vectors of `x` ([N, L]) and their norms ([N, 1]); zero rows stay zero. */
+function unitRows(x: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
+  const norm = tf.sqrt(tf.sum(tf.square(x), 1, true)) as tf.Tensor2D;
+  return [tf.div(x, tf.maximum(norm, ROTATION_EPS)) as tf.Tensor2D, norm];
+}
+
+/**
+ * The rotation trick's backward: per frame, (λR)ᵀg = λ(g − 2r⟨r,g⟩ + 2ẑ⟨q̂,g⟩), where R rotates
+ * ẑ onto q̂ and λ = ‖q‖/‖z‖ rescales (Fifty et al. 2024, "Restructuring Vector Quantization with
+ * the Rotation Trick", §4.2; lucidrains' `rotate_to`). A frame with ‖z‖ = 0 passes g unchanged.
+ */
+export function rotationGradient(g: tf.Tensor2D, z: tf.Tensor2D, q: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [zHat, zNorm] = unitRows(z);
+    const [qHat, qNorm] = unitRows(q);
+    const [r] = unitRows(tf.add(zHat, qHat) as tf.Tensor2D);
+    const lambda = tf.where(
+      tf.greater(zNorm, ROTATION_EPS),
+      tf.div(qNorm, tf.maximum(zNorm, ROTATION_EPS)),
+      tf.onesLike(zNorm),
+    );
+    const rg = tf.sum(tf.mul(r, g), 1, true);
+    const qg = tf.sum(tf.mul(qHat, g), 1, true);
+    const rotated = tf.add(tf.sub(g, tf.mul(tf.mul(r, rg), 2)), tf.mul(tf.mul(zHat, qg), 2));
+    const grad = tf.mul(rotated, lambda) as tf.Tensor2D;
+    // ‖z‖ = 0: no direction to rotate from; STE's identity.
+    return tf.where(tf.greater(zNorm, ROTATION_EPS), grad, g) as tf.Tensor2D;
+  });
+}
+
+const rotated = customGrad(
+  (z: tf.Tensor2D, value: tf.Tensor2D, save: tf.GradSaveFunc) => {
+    save([z, value]);
+    return {
+      value: tf.clone(value),
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => [
+        rotationGradient(dy, saved[0] as tf.Tensor2D, saved[1] as tf.Tensor2D),
+        tf.zerosLike(value),
+      ],
+    };
+  },
+);
+
+/**
+ * The rotation trick (Fifty et al. 2024): q = sg(λR)·z, so the forward is Q(z) (returned
+ * exactly) and the gradient reaching z is rotated and rescaled the way z was moved onto its
+ * codeword, instead of copied as STE does. Per frame over the latent vector. [beyond the papers]
+ */
+export const rotationTrick: Passer = { kind: "rotation", forward: (z, hard) => rotated(z, hard.q) };
+
 /**
  * Temperature of soft-to-hard annealing at `step` of `total`: exponential from τ_start to τ_end,
  * τ_t = τ_start·(τ_end/τ_start)^(t/(total−1)). [choice]
@@ -178,6 +237,18 @@ export function temperature(
   return config.tauStart * (config.tauEnd / config.tauStart) ** t;
 }
 
+/**
+ * Passers of kind "custom", by module reference (`file:///…#export`). The battery's job
+ * (`lib/battery/job.ts`) loads and checks a user's module, then registers it here before
+ * training; {@linkcode buildPasser} refuses a custom passer nobody registered.
+ */
+const customPassers = new Map<string, Passer>();
+
+/** Make a user's passer available to {@linkcode buildPasser} under its module reference. */
+export function registerCustomPasser(module: string, passer: Passer): void {
+  customPassers.set(module, passer);
+}
+
 /** The passer a config names. */
 export function buildPasser(config: PasserConfig): Passer {
   const builders: Record<PasserKind, () => Passer> = {
@@ -186,6 +257,17 @@ export function buildPasser(config: PasserConfig): Passer {
     "na-detached": () => naDetached,
     "na-attached": () => naAttached(config.sigma),
     "soft-to-hard": () => softToHard(config),
+    "rotation": () => rotationTrick,
+    "custom": () => {
+      const passer = customPassers.get(config.module ?? "");
+      if (!passer) {
+        throw new Error(
+          `passer.kind = "custom": ${config.module} is not loaded in this process; ` +
+            "run it through the battery (lib/battery/job.ts#batteryJob loads it)",
+        );
+      }
+      return passer;
+    },
   };
   return builders[config.kind]();
 }

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "./backend.ts";
-import { attachedGradient, mste, naAttached, naDetached, ste, temperature } from "./passers.ts";
+import {
+  attachedGradient,
+  mste,
+  naAttached,
+  naDetached,
+  rotationTrick,
+  ste,
+  temperature,
+} from "./passers.ts";
 import type { HardQuantization, Quantizer } from "./quantizers/mod.ts";
 import { Rng } from "./random.ts";
 import { resolveConfig } from "./config.ts";
@@ -124,4 +132,72 @@ Deno.test("soft-to-hard temperature anneals exponentially from τ_start to τ_en
   assert.equal(temperature(cfg, 0, 101), 1);
   assert.ok(Math.abs(temperature(cfg, 50, 101) - 0.1) < 1e-12);
   assert.ok(Math.abs(temperature(cfg, 100, 101) - 0.01) < 1e-12);
+});
+
+Deno.test("rotation trick: forward is Q(z) exactly; gradient is λRᵀg in closed form and by finite differences", () => {
+  assert.deepEqual(rotationTrick.forward(z, hard, ctx(0)).dataSync(), q.dataSync());
+  const got = gradOf((zz) => rotationTrick.forward(zz, hard, ctx(0)));
+  const [rows, cols] = z.shape;
+  const zData = z.dataSync(), qData = q.dataSync(), gData = g.dataSync();
+  // Per frame, in plain JS: the matrix M = λR = λ(I − 2rrᵀ + 2q̂ẑᵀ), so that M ẑ‖z‖ = q.
+  const frameMatrix = (row: number) => {
+    const zr = Array.from({ length: cols }, (_, j) => zData[row * cols + j]);
+    const qr = Array.from({ length: cols }, (_, j) => qData[row * cols + j]);
+    const norm = (v: number[]) => Math.hypot(...v);
+    const zh = zr.map((v) => v / norm(zr)), qh = qr.map((v) => v / norm(qr));
+    const s = zh.map((v, j) => v + qh[j]);
+    const r = s.map((v) => v / norm(s));
+    const lambda = norm(qr) / norm(zr);
+    return Array.from(
+      { length: cols },
+      (_, i) =>
+        Array.from(
+          { length: cols },
+          (_, j) => lambda * ((i === j ? 1 : 0) - 2 * r[i] * r[j] + 2 * qh[i] * zh[j]),
+        ),
+    );
+  };
+  const closed = new Float64Array(zData.length);
+  const numeric = new Float64Array(zData.length);
+  for (let row = 0; row < rows; row++) {
+    const m = frameMatrix(row);
+    const zr = Array.from({ length: cols }, (_, j) => zData[row * cols + j]);
+    // The surrogate maps z's frame onto its codeword.
+    for (let i = 0; i < cols; i++) {
+      const mz = m[i].reduce((acc, v, j) => acc + v * zr[j], 0);
+      assert.ok(Math.abs(mz - qData[row * cols + i]) < 1e-5, `λR z = q at frame ${row}`);
+    }
+    // Closed form Mᵀg, and finite differences of h(v) = ⟨g, M v⟩ with M frozen at z.
+    const h = (v: number[]) =>
+      m.reduce(
+        (acc, mi, i) => acc + gData[row * cols + i] * mi.reduce((a, x, j) => a + x * v[j], 0),
+        0,
+      );
+    for (let j = 0; j < cols; j++) {
+      closed[row * cols + j] = m.reduce((acc, mi, i) => acc + mi[j] * gData[row * cols + i], 0);
+      const eps = 1e-6;
+      const up = [...zr], down = [...zr];
+      up[j] += eps;
+      down[j] -= eps;
+      numeric[row * cols + j] = (h(up) - h(down)) / (2 * eps);
+    }
+  }
+  close(got, closed, 1e-4, "closed form");
+  close(got, numeric, 1e-3, "finite differences");
+  // Unlike STE, the gradient is not g: the trick rotates it.
+  assert.ok(got.some((v, i) => Math.abs(v - gData[i]) > 1e-3), "differs from STE");
+});
+
+Deno.test("rotation trick: a gradient along q̂ arrives along ẑ scaled by ‖q‖/‖z‖; a zero frame passes g", () => {
+  const zz = tf.tensor2d([[3, 0], [0, 0]]);
+  const qq = tf.tensor2d([[0, 2], [1, 1]]);
+  const gg = tf.tensor2d([[0, 1], [0.5, -2]]);
+  const h2: HardQuantization = { q: qq, codes: tf.zeros([2, 1], "int32"), losses: {} };
+  const got = tf.grad((v: tf.Tensor) =>
+    tf.sum(tf.mul(rotationTrick.forward(v as tf.Tensor2D, h2, ctx(0)), gg))
+  )(zz).dataSync();
+  // Frame 0: ẑ = (1,0), q̂ = (0,1), λ = 2/3; g = q̂ → λẑ = (2/3, 0).
+  close(Array.from(got.slice(0, 2)), [2 / 3, 0], 1e-6, "frame 0");
+  // Frame 1: z = 0, nothing to rotate from: g unchanged.
+  close(Array.from(got.slice(2)), [0.5, -2], 0, "zero frame");
 });

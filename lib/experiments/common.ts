@@ -124,12 +124,18 @@ export function overSeeds(profile: Profile, input: ConfigInput): ConfigInput[] {
  * Run configs through the grid runner: results come from the cache when the config is
  * unchanged (`QUANTLAB_RECOMPUTE=1` recomputes), missing ones are computed over one worker
  * process per core. Progress goes to the notebook and the terminal. Throws if any run failed
- * (a diverged run is a result, not a failure).
+ * (a diverged run is a result, not a failure). `job` names another grid job than training
+ * (the battery's, for a researcher's own passer).
  */
-export async function runConfigs(label: string, inputs: ConfigInput[]): Promise<RunResult[]> {
+export async function runConfigs(
+  label: string,
+  inputs: ConfigInput[],
+  options: { job?: string } = {},
+): Promise<RunResult[]> {
   const recompute = Deno.env.get("QUANTLAB_RECOMPUTE") === "1";
   let lastShown = 0;
   const report = await runGrid(inputs, {
+    job: options.job,
     recompute,
     log: () => {},
     onProgress: (p) => {

@@ -45,8 +45,13 @@ export interface SweepExperiment {
   cells: SweepCell[];
 }
 
+/** The sweep's share of a profile: its first two seeds, to bound the cost. [choice] */
+export function sweepProfile(profile: Profile): Profile {
+  return { ...profile, seeds: profile.seeds.slice(0, 2) };
+}
+
 export async function run(profile: Profile = currentProfile()): Promise<SweepExperiment> {
-  const seeds = { ...profile, seeds: profile.seeds.slice(0, 2) };
+  const seeds = sweepProfile(profile);
   const specs = PASSERS.flatMap((p) =>
     BUDGETS.map((bits) => ({ passer: p.label, bits, input: p.input }))
   );

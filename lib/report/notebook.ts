@@ -333,6 +333,8 @@ export interface PageOptions {
   run: RunMeta;
   /** Repository root: `file://<root>/` prefixes in outputs become relative paths. */
   root?: string;
+  /** Link back to `index.html` (default true; false for a page that stands alone). */
+  indexLink?: boolean;
 }
 
 /**
@@ -380,7 +382,10 @@ export function renderNotebookPage(nb: Notebook, opts: PageOptions): Page {
     ["built", opts.run.date],
     ...executionRows(ex, reported, compute),
   ]);
-  const body = `<nav class="ql-nav"><a href="index.html">← all reports</a></nav>\n${header}\n` +
+  const nav = opts.indexLink === false
+    ? ""
+    : `<nav class="ql-nav"><a href="index.html">← all reports</a></nav>\n`;
+  const body = `${nav}${header}\n` +
     parts.filter(Boolean).join("\n");
   return {
     file: `${base}.html`,

@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { join, resolve } from "node:path";
+import { resolveConfig } from "../config.ts";
+import { type Profile, PROFILES } from "../experiments/common.ts";
+import { battery } from "./mod.ts";
+import { CandidateError, loadCandidate } from "./candidate.ts";
+import { renderBatteryPage } from "./page.ts";
+import { preflight } from "./preflight.ts";
+
+const FIXTURES = resolve(import.meta.dirname!, "../../tests/fixtures/passers.ts");
+const ref = (name: string) => `${FIXTURES}#${name}`;
+
+async function rejects(p: Promise<unknown>, pattern: RegExp): Promise<void> {
+  await assert.rejects(p, (e: Error) => {
+    assert.ok(e instanceof CandidateError, `a CandidateError, got ${e.name}: ${e.message}`);
+    assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+Deno.test("battery: a broken module is rejected with a message naming it and what is wrong", async () => {
+  await rejects(
+    loadCandidate("tests/fixtures/passers.ts"),
+    /passers\.ts: expected path\/to\/module\.ts#exportName/,
+  );
+  await rejects(loadCandidate("/nowhere/mine.ts#x"), /mine\.ts#x: cannot read \/nowhere\/mine\.ts/);
+  await rejects(
+    loadCandidate(ref("missing")),
+    /passers\.ts#missing: the module has no export "missing" \(it exports .*"halfSte"/,
+  );
+  await rejects(
+    loadCandidate(ref("notAPasser")),
+    /#notAPasser: "notAPasser" is a number, expected a passer/,
+  );
+  await rejects(
+    preflight(await loadCandidate(ref("throwing"))),
+    /#throwing: the passer threw: boom/,
+  );
+  await rejects(
+    preflight(await loadCandidate(ref("nanPasser"))),
+    /#nanPasser: the passer returned non-finite values/,
+  );
+  await rejects(
+    preflight(await loadCandidate(ref("wrongShape"))),
+    /#wrongShape: the passer returned a tensor of shape \[64,1\], expected \[64,8\]/,
+  );
+  const good = await loadCandidate(ref("halfSte"));
+  assert.equal(good.name, "half STE");
+  assert.match(good.sha256, /^[0-9a-f]{64}$/);
+  await preflight(good);
+});
+
+Deno.test("battery: a custom passer config needs its module and checksum, a built-in one refuses them", () => {
+  assert.throws(
+    () => resolveConfig({ passer: { kind: "custom" } }),
+    /config\.passer\.module = undefined/,
+  );
+  assert.throws(
+    () => resolveConfig({ passer: { kind: "ste", module: "file:///x.ts#y" } }),
+    /config\.passer\.module = "file:\/\/\/x\.ts#y" is invalid: expected no module/,
+  );
+  assert.throws(
+    () =>
+      resolveConfig({ passer: { kind: "custom", module: "file:///x.ts#y", moduleSha256: "abc" } }),
+    /config\.passer\.moduleSha256/,
+  );
+  // Built-in passers' resolved configs carry no module fields: their cache keys are unchanged.
+  assert.deepEqual(Object.keys(resolveConfig().passer).sort(), [
+    "kind",
+    "sigma",
+    "tauEnd",
+    "tauStart",
+  ]);
+});
+
+Deno.test({
+  name:
+    "battery: a quick card has every section and computed verdicts; baselines come from the cache",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const store = await Deno.makeTempDir({ prefix: "quantlab-battery-" });
+    const before = Deno.env.get("QUANTLAB_CACHE");
+    Deno.env.set("QUANTLAB_CACHE", store);
+    try {
+      const profile: Profile = {
+        ...PROFILES.quick,
+        epochs: 2,
+        stepsPerEpoch: 10,
+        seeds: [0, 1],
+        validationFrames: 256,
+      };
+      const options = { profile, budgets: [4, 8] };
+      const card = await battery(ref("halfSte"), options);
+      assert.equal(card.cells.length, 7 * 2, "six baselines and the candidate at two budgets");
+      assert.equal(card.comparisons.length, 6);
+      assert.deepEqual(card.findings.map((f) => f.id), [
+        "battery-half-ste-stable-without-cl",
+        "battery-half-ste-mse-vs-ste",
+        "battery-half-ste-mse-vs-ste-cl",
+        "battery-half-ste-mse-vs-mste",
+        "battery-half-ste-mse-vs-na-detached",
+        "battery-half-ste-mse-vs-na-attached",
+        "battery-half-ste-mse-vs-soft-to-hard",
+      ]);
+      for (const f of card.findings) {
+        assert.ok(
+          ["reproduced", "partially reproduced", "not reproduced", "inconclusive"].includes(
+            f.verdict,
+          ),
+        );
+      }
+      // Each comparison's numbers are those of the runs it names.
+      const mine = card.focus.at(-1)!.runs.map((r) => r.final!.valMse);
+      assert.deepEqual(
+        card.comparisons[0].stats.treatmentMean,
+        mine.reduce((a, b) => a + b) / mine.length,
+      );
+      const { page, problems } = renderBatteryPage(card, { commit: "test", date: "today" });
+      assert.deepEqual(problems, []);
+      for (
+        const section of [
+          "MA-E at B_q = 8",
+          "Validation MSE at B_q = 8",
+          "oracle floor",
+          "bounded MA-E",
+          "code entropy",
+          "trains stably without commitment loss",
+        ]
+      ) {
+        assert.ok(page.html.includes(section), `the page has "${section}"`);
+      }
+      assert.equal(page.findings.length, 7);
+      assert.ok(page.charts >= 4, `charts: ${page.charts}`);
+
+      // A second candidate computes only its own runs: every baseline is read from the store.
+      const files = async () => {
+        const names: string[] = [];
+        for await (const e of Deno.readDir(store)) {
+          if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
+        }
+        return names;
+      };
+      const first = await files();
+      const second = await battery("rotation", options);
+      const added = (await files()).filter((n) => !first.includes(n));
+      assert.equal(
+        added.length,
+        2 * 2,
+        "only the rotation trick's runs (2 budgets × 2 seeds) are new",
+      );
+      assert.equal(second.candidate.name, "rotation");
+      // And the same candidate again computes nothing.
+      const again = await files();
+      await battery(ref("halfSte"), options);
+      assert.deepEqual((await files()).sort(), again.sort());
+    } finally {
+      if (before === undefined) Deno.env.delete("QUANTLAB_CACHE");
+      else Deno.env.set("QUANTLAB_CACHE", before);
+      await Deno.remove(store, { recursive: true });
+    }
+  },
+});

@@ -1,0 +1,154 @@
+/**
+ * A researcher's own gradient passer, loaded from their module and checked before it goes near
+ * the worker pool or the result cache.
+ *
+ * A candidate module exports a passer under some name, either as a bare function with the
+ * built-in passers' `forward` contract (`(z, hard, ctx) => q`, see `Passer` in
+ * `lib/passers.ts`) or, better, as an object with a name and a short doc for the report card:
+ *
+ * ```ts ignore
+ * import type { PassForward } from "quantlab/lib/passers.ts";
+ * export const halfSte = {
+ *   name: "half STE",
+ *   doc: "STE with the gradient halved.",
+ *   forward: ((z, hard) => …) as PassForward,
+ * };
+ * ```
+ *
+ * The reference is `path/to/module.ts#exportName`, resolved against the caller's directory.
+ * The module's SHA-256 goes into every run's config, so editing the module makes new runs
+ * instead of reusing stale ones.
+ *
+ * @module
+ */
+import { isAbsolute, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { PassForward, Passer } from "../passers.ts";
+
+/** A loaded, shape-checked candidate passer. */
+export interface Candidate {
+  /** `file:///abs/path.ts#exportName`, what `passer.module` holds. */
+  module: string;
+  /** The module file's absolute path. */
+  path: string;
+  exportName: string;
+  /** Display name: the export's `name`, else the export name. */
+  name: string;
+  /** The export's `doc` ("" when it has none). */
+  doc: string;
+  /** SHA-256 (hex) of the module's source. */
+  sha256: string;
+  passer: Passer;
+}
+
+/** A candidate module that cannot be used; the message names the module and what is wrong. */
+export class CandidateError extends Error {
+  constructor(readonly ref: string, reason: string) {
+    super(`${ref}: ${reason}`);
+    this.name = "CandidateError";
+  }
+}
+
+/** Split `path#export` (or `file:///path#export`) into an absolute path and an export name. */
+export function parseReference(
+  ref: string,
+  cwd = Deno.cwd(),
+): { path: string; exportName: string } {
+  const hash = ref.lastIndexOf("#");
+  if (hash <= 0 || hash === ref.length - 1) {
+    throw new CandidateError(ref, "expected path/to/module.ts#exportName");
+  }
+  const exportName = ref.slice(hash + 1);
+  if (!/^[A-Za-z_$][\w$]*$/.test(exportName)) {
+    throw new CandidateError(ref, `"${exportName}" is not an export name`);
+  }
+  const where = ref.slice(0, hash);
+  const path = where.startsWith("file://")
+    ? fileURLToPath(where)
+    : isAbsolute(where)
+    ? where
+    : resolve(cwd, where);
+  return { path, exportName };
+}
+
+/** SHA-256 of bytes as hex. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Load `path#export`, check that the export is a passer, and return it with its identity.
+ * Every failure is a {@linkcode CandidateError} naming the module: a missing file, an import
+ * that throws, a missing export (the module's exports are listed), a value of the wrong shape.
+ */
+export async function loadCandidate(ref: string, cwd = Deno.cwd()): Promise<Candidate> {
+  const { path, exportName } = parseReference(ref, cwd);
+  let source: Uint8Array;
+  try {
+    source = await Deno.readFile(path);
+  } catch (e) {
+    throw new CandidateError(ref, `cannot read ${path}: ${(e as Error).message}`);
+  }
+  const url = pathToFileURL(path).href;
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(url);
+  } catch (e) {
+    throw new CandidateError(ref, `importing ${path} failed: ${(e as Error).message}`);
+  }
+  if (!(exportName in mod)) {
+    const names = Object.keys(mod);
+    throw new CandidateError(
+      ref,
+      `the module has no export "${exportName}" (it exports ${
+        names.length ? names.map((n) => `"${n}"`).join(", ") : "nothing"
+      })`,
+    );
+  }
+  const value = mod[exportName];
+  let forward: PassForward, name = exportName, doc = "";
+  if (typeof value === "function") {
+    forward = value as PassForward;
+  } else if (
+    value && typeof value === "object" &&
+    typeof (value as { forward?: unknown }).forward === "function"
+  ) {
+    const v = value as { forward: PassForward; name?: unknown; doc?: unknown };
+    forward = v.forward.bind(v);
+    if (v.name !== undefined) {
+      if (typeof v.name !== "string" || !v.name.trim()) {
+        throw new CandidateError(ref, "its `name` must be a non-empty string");
+      }
+      name = v.name;
+    }
+    if (v.doc !== undefined) {
+      if (typeof v.doc !== "string") throw new CandidateError(ref, "its `doc` must be a string");
+      doc = v.doc;
+    }
+  } else {
+    throw new CandidateError(
+      ref,
+      `"${exportName}" is ${describe(value)}, expected a passer: a function (z, hard, ctx) => q ` +
+        "or an object { name, doc, forward(z, hard, ctx) }",
+    );
+  }
+  return {
+    module: `${url}#${exportName}`,
+    path,
+    exportName,
+    name,
+    doc,
+    sha256: await sha256Hex(source),
+    passer: { kind: "custom", forward },
+  };
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "object") {
+    return `an object with keys ${Object.keys(v as object).join(", ") || "(none)"}`;
+  }
+  return `a ${typeof v}`;
+}

@@ -1,0 +1,389 @@
+/**
+ * The battery: a gradient passer judged against every baseline on the proxy, with a report card.
+ *
+ * `battery("path/to/mine.ts#myPasser")` (or a built-in passer kind such as `"rotation"`) runs
+ * the candidate at every bit budget of the sweep (notebook 05) and compares it with STE,
+ * STE + CL, mSTE, NA detached/attached and soft-to-hard, whose runs come from the result cache
+ * when the paper-A notebooks have run (the configs are theirs, so the keys match). Only the
+ * candidate's runs are computed, over the worker pool, resumable like any grid.
+ *
+ * What is compared [choice, shown on the card]:
+ * - at every budget B_q of the sweep, over the sweep's seeds: final MSE against the oracle floor
+ *   of each seed's own source, stability (bounded MA-E, no divergence), code usage;
+ * - at the focus budget (default B_q = B, the source's bits), over all of the profile's seeds:
+ *   MA-E curves, and a paired comparison of validation MSE with every baseline under the
+ *   verdict rule of `lib/stats.ts`.
+ *
+ * Every verdict is computed from the runs.
+ *
+ * @example
+ * ```ts ignore
+ * import { battery, batteryReport } from "./lib/battery/mod.ts";
+ * const card = await battery("rotation");
+ * batteryReport(card); // the report card as notebook output
+ * ```
+ *
+ * @module
+ */
+import { type ConfigInput, resolveConfig, sourceBits } from "../config.ts";
+import { oracleFloor, SimulatedSource } from "../data.ts";
+import { chart, type Display, group, markdown, table } from "../display.ts";
+import { BUDGETS as SWEEP_BUDGETS, PASSERS, sweepProfile } from "../experiments/sweep.ts";
+import {
+  currentProfile,
+  epochChart,
+  finalMse,
+  type GroupRuns,
+  isBounded,
+  mean,
+  overSeeds,
+  type Profile,
+  runConfigs,
+  runsOf,
+  settingsTable,
+  showFindings,
+  sig,
+  verdictOf,
+} from "../experiments/common.ts";
+import { PASSER_KINDS, type PasserKind } from "../config.ts";
+import { heatMap, lineChart } from "../plot.ts";
+import type { FindingInput } from "../report/findings.ts";
+import type { RunResult } from "../result.ts";
+import { comparePaired, type PairedStats } from "../stats.ts";
+import { type Candidate, loadCandidate } from "./candidate.ts";
+import { BATTERY_JOB } from "./job.ts";
+import { preflight } from "./preflight.ts";
+
+/** Options of {@linkcode battery}. */
+export interface BatteryOptions {
+  /** Profile (default: `QUANTLAB_PROFILE`, else full). */
+  profile?: Profile;
+  /** Bit budgets B_q. Default: the sweep's. */
+  budgets?: number[];
+  /** The budget of the MA-E curves and paired MSE comparisons. Default: the source's B. [choice] */
+  focusBits?: number;
+  /** Directory relative module references resolve against. Default: `Deno.cwd()`. */
+  cwd?: string;
+}
+
+/** What is judged. */
+export interface BatteryCandidate {
+  name: string;
+  doc: string;
+  /** Built-in passer kind, or the module reference `file:///…#export`. */
+  ref: string;
+  builtin: boolean;
+  sha256?: string;
+}
+
+/** One passer at one budget, over seeds. */
+export interface BatteryCell extends GroupRuns {
+  passer: string;
+  bits: number;
+  candidate: boolean;
+}
+
+/** A paired comparison at the focus budget. */
+export interface BatteryComparison {
+  baseline: string;
+  stats: PairedStats;
+}
+
+/** Everything the report card shows. */
+export interface BatteryResult {
+  candidate: BatteryCandidate;
+  profile: Profile;
+  budgets: number[];
+  focusBits: number;
+  /** Sweep cells (sweep seeds), baselines first, the candidate last per budget. */
+  cells: BatteryCell[];
+  /** Focus-budget groups over all the profile's seeds: baselines then the candidate. */
+  focus: GroupRuns[];
+  /** Oracle floor per budget, per sweep seed (each seed's own source). */
+  floors: Map<number, number[]>;
+  comparisons: BatteryComparison[];
+  findings: FindingInput[];
+}
+
+/** The built-in passers the battery compares against: the sweep's rows. */
+export const BASELINES = PASSERS;
+
+/** Label of the candidate in charts and tables. */
+function candidateLabel(c: BatteryCandidate): string {
+  return `${c.name} (candidate)`;
+}
+
+/** Resolve what `target` names: a built-in passer kind or a module reference. */
+async function candidateOf(
+  target: string,
+  cwd: string,
+): Promise<{ info: BatteryCandidate; input: ConfigInput; job?: string; loaded?: Candidate }> {
+  if ((PASSER_KINDS as readonly string[]).includes(target) && target !== "custom") {
+    const kind = target as PasserKind;
+    return {
+      info: {
+        name: kind,
+        doc: `built-in passer "${kind}" (lib/passers.ts)`,
+        ref: kind,
+        builtin: true,
+      },
+      input: { passer: { kind } },
+    };
+  }
+  const loaded = await loadCandidate(target, cwd);
+  return {
+    info: {
+      name: loaded.name,
+      doc: loaded.doc,
+      ref: loaded.module,
+      builtin: false,
+      sha256: loaded.sha256,
+    },
+    input: { passer: { kind: "custom", module: loaded.module, moduleSha256: loaded.sha256 } },
+    job: BATTERY_JOB,
+    loaded,
+  };
+}
+
+/** Validation MSE statistic of a run for the paired comparisons: its final value (∞ if it diverged). */
+function statistic(r: RunResult): number {
+  return finalMse(r);
+}
+
+/**
+ * Run the battery for `target` (`"path.ts#export"` or a built-in passer kind) and return its
+ * results and computed verdicts. A module that cannot be loaded, has the wrong shape, throws or
+ * returns non-finite values fails here, before any run, with a message naming it.
+ */
+export async function battery(
+  target: string,
+  options: BatteryOptions = {},
+): Promise<BatteryResult> {
+  const profile = options.profile ?? currentProfile();
+  const budgets = options.budgets ?? SWEEP_BUDGETS;
+  const focusBits = options.focusBits ?? sourceBits(resolveConfig().data);
+  const { info, input, job, loaded } = await candidateOf(target, options.cwd ?? Deno.cwd());
+  if (loaded) await preflight(loaded);
+
+  const sweep = sweepProfile(profile);
+  const specs = [
+    ...BASELINES.map((b) => ({ passer: b.label, input: b.input, candidate: false })),
+    { passer: candidateLabel(info), input, candidate: true },
+  ];
+  const atBudget = (s: typeof specs[number], bits: number) => ({
+    ...s.input,
+    quantizer: { kind: "vq" as const, bits },
+  });
+  // Baselines: the sweep's configs (cached by notebook 05) and, at the focus budget, the
+  // paper-A notebooks' (02–04) over all seeds. The candidate: the same with its passer.
+  const baseInputs = [
+    ...specs.filter((s) => !s.candidate).flatMap((s) =>
+      budgets.map((bits) => overSeeds(sweep, atBudget(s, bits)))
+    ),
+    ...specs.filter((s) => !s.candidate).map((s) => overSeeds(profile, s.input)),
+  ];
+  const candInputs = [
+    ...budgets.map((bits) => overSeeds(sweep, atBudget(specs.at(-1)!, bits))),
+    overSeeds(profile, focusInput(input, focusBits)),
+  ];
+  const baseRuns = await runConfigs("battery baselines", baseInputs.flat());
+  const candRuns = await runConfigs(`battery ${info.name}`, candInputs.flat(), { job });
+
+  const perSweep = sweep.seeds.length, perFull = profile.seeds.length;
+  const baselines = specs.filter((s) => !s.candidate);
+  const cells: BatteryCell[] = [];
+  for (const [bi, bits] of budgets.entries()) {
+    baselines.forEach((s, si) => {
+      const at = (si * budgets.length + bi) * perSweep;
+      cells.push({
+        label: `${s.passer} @ ${bits}`,
+        input: atBudget(s, bits),
+        passer: s.passer,
+        bits,
+        candidate: false,
+        runs: baseRuns.slice(at, at + perSweep),
+      });
+    });
+    cells.push({
+      label: `${candidateLabel(info)} @ ${bits}`,
+      input: atBudget(specs.at(-1)!, bits),
+      passer: candidateLabel(info),
+      bits,
+      candidate: true,
+      runs: candRuns.slice(bi * perSweep, (bi + 1) * perSweep),
+    });
+  }
+  const sweepCount = baselines.length * budgets.length * perSweep;
+  const focus: GroupRuns[] = [
+    ...baselines.map((s, si) => ({
+      label: s.passer,
+      input: s.input,
+      runs: baseRuns.slice(sweepCount + si * perFull, sweepCount + (si + 1) * perFull),
+    })),
+    { label: candidateLabel(info), input, runs: candRuns.slice(budgets.length * perSweep) },
+  ];
+  const floors = new Map(budgets.map((bits) => [
+    bits,
+    sweep.seeds.map((seed) => {
+      const cfg = resolveConfig({ train: { seed } });
+      return oracleFloor(new SimulatedSource(cfg.data, seed), bits, { distribution: "validation" });
+    }),
+  ]));
+  const cand = focus.at(-1)!;
+  const comparisons = focus.slice(0, -1).map((b) => ({
+    baseline: b.label,
+    stats: comparePaired(cand.runs.map(statistic), b.runs.map(statistic), {
+      claim: "lower",
+      statistic: "final validation MSE (∞ when the run diverged)",
+    }),
+  }));
+  const result: BatteryResult = {
+    candidate: info,
+    profile,
+    budgets,
+    focusBits,
+    cells,
+    focus,
+    floors,
+    comparisons,
+    findings: [],
+  };
+  result.findings = batteryFindings(result);
+  return result;
+}
+
+function focusInput(input: ConfigInput, bits: number): ConfigInput {
+  return bits === sourceBits(resolveConfig().data)
+    ? input
+    : { ...input, quantizer: { kind: "vq", bits } };
+}
+
+/** A short, stable id fragment for findings. */
+function slug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "candidate";
+}
+
+/** The card's verdicts, computed from the runs. */
+export function batteryFindings(x: BatteryResult): FindingInput[] {
+  const id = `battery-${slug(x.candidate.name)}`;
+  const mine = x.cells.filter((c) => c.candidate);
+  const stable = mine.map((c) => c.runs.every((r) => isBounded(r)));
+  const findings: FindingInput[] = [{
+    id: `${id}-stable-without-cl`,
+    paper: "battery",
+    claim: `${x.candidate.name} trains stably without commitment loss at every bit budget.`,
+    metric: "per B_q: every seed bounded (no divergence, MA-E within 10× of epoch 1)",
+    measured: Object.fromEntries(
+      mine.map((
+        c,
+        i,
+      ) => [
+        `B_q = ${c.bits}`,
+        `${c.runs.filter((r) => isBounded(r)).length}/${c.runs.length} bounded${
+          stable[i] ? "" : ""
+        }`,
+      ]),
+    ),
+    verdict: verdictOf(stable),
+  }];
+  for (const c of x.comparisons) {
+    findings.push({
+      id: `${id}-mse-vs-${slug(c.baseline)}`,
+      paper: "battery",
+      claim:
+        `${x.candidate.name} reaches lower validation MSE than ${c.baseline} at B_q = ${x.focusBits}.`,
+      metric: `paired over ${c.stats.n} seeds: ${c.stats.statistic}`,
+      measured: {
+        [`${x.candidate.name} (mean)`]: sig(c.stats.treatmentMean ?? Infinity),
+        [`${c.baseline} (mean)`]: sig(c.stats.baselineMean ?? Infinity),
+        "difference (mean)": c.stats.mean === null ? null : sig(c.stats.mean),
+        "interval": c.stats.ci.every((v) => v !== null)
+          ? `[${sig(c.stats.ci[0]!)}, ${sig(c.stats.ci[1]!)}]`
+          : c.stats.method,
+        "lower in": `${c.stats.favourable}/${c.stats.n} seeds`,
+      },
+      verdict: c.stats.outcome,
+      stats: c.stats,
+    });
+  }
+  return findings;
+}
+
+/** The report card: what was judged, settings, MA-E curves, MSE against the floor, stability, code usage, verdicts. */
+export function batteryReport(x: BatteryResult): Display {
+  const c = x.candidate;
+  const label = candidateLabel(c);
+  const passers = [...new Set(x.cells.map((cell) => cell.passer))];
+  const floorMean = (bits: number) => mean(x.floors.get(bits) ?? []);
+  return group(
+    markdown(
+      [
+        `## Battery: ${c.name}`,
+        c.doc ? `> ${c.doc}` : "",
+        `- candidate: \`${c.builtin ? c.ref : c.ref.replace(/^file:\/\//, "")}\`${
+          c.sha256 ? ` (SHA-256 ${c.sha256.slice(0, 12)}…)` : ""
+        }`,
+        `- profile: ${x.profile.name} (${x.profile.epochs} epochs × ${x.profile.stepsPerEpoch} steps)`,
+        `- budgets B_q: ${x.budgets.join(", ")} over ${
+          x.cells[0]?.runs.length ?? 0
+        } seeds; focus B_q = ${x.focusBits} over ${x.profile.seeds.length} seeds [choice]`,
+        `- baselines: ${
+          passers.filter((p) => p !== label).join(", ")
+        } (from the result cache when the paper-A notebooks ran)`,
+      ].filter(Boolean).join("\n"),
+    ),
+    settingsTable([...x.focus.at(-1)!.runs, ...runsOf(x.cells.filter((cell) => cell.candidate))]),
+    epochChart(x.focus, "maE", {
+      title: `MA-E at B_q = ${x.focusBits}: the candidate against every baseline`,
+    }),
+    epochChart(x.focus, "mse", { title: `Validation MSE at B_q = ${x.focusBits}` }),
+    chart(lineChart({
+      title:
+        "Final validation MSE against B_q (mean over seeds; diverged runs left out), with the oracle floor",
+      series: [
+        ...passers.map((p) => {
+          const cells = x.cells.filter((cell) => cell.passer === p);
+          return {
+            label: p,
+            x: cells.map((cell) => cell.bits),
+            y: cells.map((cell) => mean(cell.runs.map((r) => (r.diverged ? NaN : finalMse(r))))),
+          };
+        }),
+        { label: "oracle floor", x: x.budgets, y: x.budgets.map(floorMean) },
+      ],
+      x: { label: "quantizer bits B_q" },
+      y: { label: "validation MSE (log)", log: true },
+    })),
+    chart(heatMap({
+      title: "Share of seeds with bounded MA-E per passer × B_q",
+      cells: x.cells.map((cell) => ({
+        x: cell.bits,
+        y: cell.passer,
+        value: cell.runs.filter((r) => isBounded(r)).length / cell.runs.length,
+      })),
+      x: { label: "quantizer bits B_q" },
+      y: { label: "gradient passer" },
+      color: { label: "bounded share", thresholds: [0.25, 0.5, 0.75, 0.99], scheme: "rdylbu" },
+      format: (v) => v.toFixed(2),
+    })),
+    table(
+      x.cells.map((cell) => ({
+        passer: cell.passer,
+        "B_q": cell.bits,
+        "val MSE (mean)": sig(mean(cell.runs.map(finalMse))),
+        "oracle floor (mean)": sig(floorMean(cell.bits)),
+        "MSE / floor": floorMean(cell.bits) > 0
+          ? sig(mean(cell.runs.map(finalMse)) / floorMean(cell.bits))
+          : "floor 0",
+        "code entropy bits (mean)": sig(mean(cell.runs.map((r) => r.final?.codeEntropy ?? NaN))),
+        "final MA-E (max)": sig(Math.max(...cell.runs.map((r) => r.final?.maE ?? NaN))),
+        diverged: `${cell.runs.filter((r) => r.diverged).length}/${cell.runs.length}`,
+      })),
+      {
+        caption:
+          "Every passer at every budget: MSE, oracle floor (each seed's own source), code usage, stability",
+      },
+    ),
+    showFindings(x.findings),
+  );
+}
