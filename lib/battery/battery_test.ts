@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { resolveConfig } from "../config.ts";
-import { type Profile, PROFILES } from "../experiments/common.ts";
+import { type Profile, PROFILES, smoothedMse } from "../experiments/common.ts";
 import { battery } from "./mod.ts";
 import { CandidateError, loadCandidate } from "./candidate.ts";
 import { renderBatteryPage } from "./page.ts";
@@ -88,6 +88,7 @@ Deno.test({
         epochs: 2,
         stepsPerEpoch: 10,
         seeds: [0, 1],
+        comparisonSeeds: [0, 1, 2],
         validationFrames: 256,
       };
       const options = { profile, budgets: [4, 8] };
@@ -110,12 +111,10 @@ Deno.test({
           ),
         );
       }
-      // Each comparison's numbers are those of the runs it names.
-      const mine = card.focus.at(-1)!.runs.map((r) => r.final!.valMse);
-      assert.deepEqual(
-        card.comparisons[0].stats.treatmentMean,
-        mine.reduce((a, b) => a + b) / mine.length,
-      );
+      // Each comparison's numbers are those of the runs it names: the last epochs' mean MSE.
+      const mine = card.focus.at(-1)!.runs.map((r) => smoothedMse(r, profile.lastEpochs));
+      assert.equal(mine.length, 3, "the comparison seeds");
+      assert.equal(card.comparisons[0].stats.treatmentMean, mine.reduce((a, b) => a + b) / 3);
       const { page, problems } = renderBatteryPage(card, { commit: "test", date: "today" });
       assert.deepEqual(problems, []);
       for (
@@ -146,8 +145,8 @@ Deno.test({
       const added = (await files()).filter((n) => !first.includes(n));
       assert.equal(
         added.length,
-        2 * 2,
-        "only the rotation trick's runs (2 budgets × 2 seeds) are new",
+        2 * 2 + 1,
+        "only the rotation trick's runs are new (2 budgets × 2 sweep seeds, and comparison seed 2)",
       );
       assert.equal(second.candidate.name, "rotation");
       // And the same candidate again computes nothing.

@@ -23,7 +23,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { PassForward, Passer } from "../passers.ts";
+import type { Passer, PassForward } from "../passers.ts";
 
 /** A loaded, shape-checked candidate passer. */
 export interface Candidate {

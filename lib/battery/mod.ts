@@ -10,9 +10,9 @@
  * What is compared [choice, shown on the card]:
  * - at every budget B_q of the sweep, over the sweep's seeds: final MSE against the oracle floor
  *   of each seed's own source, stability (bounded MA-E, no divergence), code usage;
- * - at the focus budget (default B_q = B, the source's bits), over all of the profile's seeds:
- *   MA-E curves, and a paired comparison of validation MSE with every baseline under the
- *   verdict rule of `lib/stats.ts`.
+ * - at the focus budget (default B_q = B, the source's bits), over the profile's comparison
+ *   seeds (those of notebooks 02–03): MA-E curves, and a paired comparison of validation MSE
+ *   (mean of the last epochs, `compareMse`) with every baseline under the rule of `lib/stats.ts`.
  *
  * Every verdict is computed from the runs.
  *
@@ -30,9 +30,11 @@ import { oracleFloor, SimulatedSource } from "../data.ts";
 import { chart, type Display, group, markdown, table } from "../display.ts";
 import { BUDGETS as SWEEP_BUDGETS, PASSERS, sweepProfile } from "../experiments/sweep.ts";
 import {
+  compareMse,
   currentProfile,
   epochChart,
   finalMse,
+  forComparison,
   type GroupRuns,
   isBounded,
   mean,
@@ -48,8 +50,7 @@ import {
 import { PASSER_KINDS, type PasserKind } from "../config.ts";
 import { heatMap, lineChart } from "../plot.ts";
 import type { FindingInput } from "../report/findings.ts";
-import type { RunResult } from "../result.ts";
-import { comparePaired, type PairedStats } from "../stats.ts";
+import type { PairedStats } from "../stats.ts";
 import { type Candidate, loadCandidate } from "./candidate.ts";
 import { BATTERY_JOB } from "./job.ts";
 import { preflight } from "./preflight.ts";
@@ -97,7 +98,7 @@ export interface BatteryResult {
   focusBits: number;
   /** Sweep cells (sweep seeds), baselines first, the candidate last per budget. */
   cells: BatteryCell[];
-  /** Focus-budget groups over all the profile's seeds: baselines then the candidate. */
+  /** Focus-budget groups over the profile's comparison seeds: baselines then the candidate. */
   focus: GroupRuns[];
   /** Oracle floor per budget, per sweep seed (each seed's own source). */
   floors: Map<number, number[]>;
@@ -145,11 +146,6 @@ async function candidateOf(
   };
 }
 
-/** Validation MSE statistic of a run for the paired comparisons: its final value (∞ if it diverged). */
-function statistic(r: RunResult): number {
-  return finalMse(r);
-}
-
 /**
  * Run the battery for `target` (`"path.ts#export"` or a built-in passer kind) and return its
  * results and computed verdicts. A module that cannot be loaded, has the wrong shape, throws or
@@ -166,6 +162,7 @@ export async function battery(
   if (loaded) await preflight(loaded);
 
   const sweep = sweepProfile(profile);
+  const compared = forComparison(profile);
   const specs = [
     ...BASELINES.map((b) => ({ passer: b.label, input: b.input, candidate: false })),
     { passer: candidateLabel(info), input, candidate: true },
@@ -180,16 +177,16 @@ export async function battery(
     ...specs.filter((s) => !s.candidate).flatMap((s) =>
       budgets.map((bits) => overSeeds(sweep, atBudget(s, bits)))
     ),
-    ...specs.filter((s) => !s.candidate).map((s) => overSeeds(profile, s.input)),
+    ...specs.filter((s) => !s.candidate).map((s) => overSeeds(compared, s.input)),
   ];
   const candInputs = [
     ...budgets.map((bits) => overSeeds(sweep, atBudget(specs.at(-1)!, bits))),
-    overSeeds(profile, focusInput(input, focusBits)),
+    overSeeds(compared, focusInput(input, focusBits)),
   ];
   const baseRuns = await runConfigs("battery baselines", baseInputs.flat());
   const candRuns = await runConfigs(`battery ${info.name}`, candInputs.flat(), { job });
 
-  const perSweep = sweep.seeds.length, perFull = profile.seeds.length;
+  const perSweep = sweep.seeds.length, perFull = compared.seeds.length;
   const baselines = specs.filter((s) => !s.candidate);
   const cells: BatteryCell[] = [];
   for (const [bi, bits] of budgets.entries()) {
@@ -232,10 +229,7 @@ export async function battery(
   const cand = focus.at(-1)!;
   const comparisons = focus.slice(0, -1).map((b) => ({
     baseline: b.label,
-    stats: comparePaired(cand.runs.map(statistic), b.runs.map(statistic), {
-      claim: "lower",
-      statistic: "final validation MSE (∞ when the run diverged)",
-    }),
+    stats: compareMse(cand, b, "lower", profile),
   }));
   const result: BatteryResult = {
     candidate: info,
@@ -326,7 +320,7 @@ export function batteryReport(x: BatteryResult): Display {
         `- profile: ${x.profile.name} (${x.profile.epochs} epochs × ${x.profile.stepsPerEpoch} steps)`,
         `- budgets B_q: ${x.budgets.join(", ")} over ${
           x.cells[0]?.runs.length ?? 0
-        } seeds; focus B_q = ${x.focusBits} over ${x.profile.seeds.length} seeds [choice]`,
+        } seeds; focus B_q = ${x.focusBits} over ${x.profile.comparisonSeeds.length} seeds [choice]`,
         `- baselines: ${
           passers.filter((p) => p !== label).join(", ")
         } (from the result cache when the paper-A notebooks ran)`,

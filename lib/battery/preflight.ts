@@ -85,7 +85,12 @@ export async function preflight(c: Candidate): Promise<void> {
       7,
     ) as tf.Tensor2D;
     const hard = session.quantizer.quantize(z);
-    const ctx = { quantizer: session.quantizer, rng: rngFor(0, "preflight"), step: 0, totalSteps: 1 };
+    const ctx = {
+      quantizer: session.quantizer,
+      rng: rngFor(0, "preflight"),
+      step: 0,
+      totalSteps: 1,
+    };
     const g = tf.grad((zz: tf.Tensor) => tf.sum(c.passer.forward(zz as tf.Tensor2D, hard, ctx)))(z);
     const finite = tf.tidy(() => tf.all(tf.isFinite(g)).dataSync()[0]);
     tf.dispose([z, g, hard.q, hard.codes, ...Object.values(hard.losses)]);
