@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { expandGrid, runGrid } from "../lib/grid/mod.ts";
+ * import { expandGrid, runGrid } from "./mod.ts";
  * const configs = expandGrid({
  *   base: { train: { epochs: 4 } },
  *   vary: { "passer.kind": ["ste", "mste", "na-attached"], "train.seed": [0, 1, 2] },
