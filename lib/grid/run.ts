@@ -84,8 +84,14 @@ const POLL_MS = 250;
  *
  * @example
  * ```ts
+ * import { expandGrid } from "./expand.ts";
+ * import { formatProgress } from "./progress.ts";
  * const configs = expandGrid({ vary: { "passer.kind": ["ste", "mste"], "train.seed": [0, 1] } });
- * const { results, failures } = await runGrid(configs, { onProgress: (p) => show(p) });
+ * const stop = new AbortController(); // stop.abort() interrupts; a re-run resumes
+ * const { results, failures } = await runGrid(configs, {
+ *   signal: stop.signal,
+ *   onProgress: (p) => p.event === "job" && console.log(formatProgress(p)),
+ * });
  * ```
  */
 export async function runGrid<R = RunResult>(

@@ -153,7 +153,7 @@ export interface StoreOptions {
  * @example
  * ```ts
  * const store = new ResultStore(".cache/results");
- * const hit = await store.get(key); // undefined when missing or corrupt
+ * const hit = await store.get("0".repeat(64)); // undefined when missing or corrupt
  * ```
  */
 export class ResultStore {
