@@ -486,7 +486,7 @@ export function dotChart(o: BarChartOptions): string {
   const rows = o.rows.filter((r) => drawable(r.value, o.y?.log));
   return renderPlot({
     ...common(o),
-    x: { label: o.x?.label, domain: [...new Set(o.rows.map((r) => r.label))] },
+    x: { label: o.x?.label ?? null, domain: [...new Set(o.rows.map((r) => r.label))] },
     y: scale(o.y),
     color: grouped ? { legend: true, domain: groupOrder(o.rows) } : undefined,
     marks: [
