@@ -309,3 +309,14 @@ Deno.test("log-axis ticks are short and never SI-prefixed", () => {
     ["1e-5", "2e-4", "0.001", "0.05", "1", "200", "5000", "1e4", "3e7"],
   );
 });
+
+Deno.test("a panel of some series keeps each series' colour from the full chart", () => {
+  const all = ["STE, no CL", "STE + CL", "mSTE, no CL"];
+  const series = (labels: string[]) => labels.map((label) => ({ label, x: [1, 2], y: [1, 2] }));
+  const strokes = (html: string) =>
+    [...html.matchAll(/<path[^>]*stroke="(#[0-9a-f]{6})"/g)].map((m) => m[1]);
+  const full = strokes(lineChart({ series: series(all) }));
+  const panel = strokes(lineChart({ series: series(all.slice(1)), colorLabels: all }));
+  assert.equal(full.length, 3);
+  assert.deepEqual(panel, full.slice(1));
+});
