@@ -153,6 +153,11 @@ export interface ChartCommon {
 /** Options of {@linkcode lineChart}. */
 export interface LineChartOptions extends ChartCommon {
   series: LineSeries[];
+  /**
+   * Every label colours are assigned over, in order (default: the series' labels). A panel
+   * showing a subset of another chart's series passes the full list, so a series keeps its colour.
+   */
+  colorLabels?: string[];
   x?: AxisSpec;
   y?: AxisSpec;
   rules?: RuleSpec[];
@@ -402,9 +407,29 @@ export function lineChart(o: LineChartOptions): string {
     x: scale(o.x, points.map((p) => p.x)),
     y: scale(o.y),
     // Legend in the order the series were given (the experiment's group order).
-    color: several ? { legend: true, domain: o.series.map((s) => s.label) } : undefined,
+    color: several ? seriesColors(o.series.map((s) => s.label), o.colorLabels) : undefined,
     marks,
   });
+}
+
+/** Plot's default categorical colours ("observable10"), assigned by position in a label list. */
+const PALETTE = [
+  "#4269d0",
+  "#efb118",
+  "#ff725c",
+  "#6cc5b0",
+  "#3ca951",
+  "#ff8ab7",
+  "#a463f2",
+  "#97bbf5",
+  "#9c6b4e",
+  "#9498a0",
+];
+
+/** A colour scale over `labels` (legend in that order), coloured by position in `all`. */
+function seriesColors(labels: string[], all: string[] = labels): Plot.ScaleOptions {
+  const at = (l: string) => Math.max(0, all.indexOf(l)) % PALETTE.length;
+  return { legend: true, domain: labels, range: labels.map((l) => PALETTE[at(l)]) };
 }
 
 /** One bar or dot: a value for a category, optionally within a group (grouped bars). */
@@ -486,7 +511,7 @@ export function dotChart(o: BarChartOptions): string {
   const rows = o.rows.filter((r) => drawable(r.value, o.y?.log));
   return renderPlot({
     ...common(o),
-    x: { label: o.x?.label, domain: [...new Set(o.rows.map((r) => r.label))] },
+    x: { label: o.x?.label ?? null, domain: [...new Set(o.rows.map((r) => r.label))] },
     y: scale(o.y),
     color: grouped ? { legend: true, domain: groupOrder(o.rows) } : undefined,
     marks: [

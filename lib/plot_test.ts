@@ -326,3 +326,14 @@ Deno.test("intervalChart draws a dot and whisker per estimate, zero line and not
   assert.match(svg, />mSTE − STE</);
   assert.throws(() => intervalChart({ rows: [] }), /no rows/);
 });
+
+Deno.test("a panel of some series keeps each series' colour from the full chart", () => {
+  const all = ["STE, no CL", "STE + CL", "mSTE, no CL"];
+  const series = (labels: string[]) => labels.map((label) => ({ label, x: [1, 2], y: [1, 2] }));
+  const strokes = (html: string) =>
+    [...html.matchAll(/<path[^>]*stroke="(#[0-9a-f]{6})"/g)].map((m) => m[1]);
+  const full = strokes(lineChart({ series: series(all) }));
+  const panel = strokes(lineChart({ series: series(all.slice(1)), colorLabels: all }));
+  assert.equal(full.length, 3);
+  assert.deepEqual(panel, full.slice(1));
+});

@@ -378,12 +378,13 @@ export const EPOCH_METRICS = {
 
 /**
  * One metric against epoch on a log axis (linear with `log: false`), one band over seeds per
- * group, with the epoch where any run diverged marked.
+ * group, with the epoch where any run diverged marked. `colorLabels`: the labels of the full
+ * chart when this is a panel of some of its groups, so each group keeps its colour.
  */
 export function epochChart(
   groups: GroupRuns[],
   metric: keyof typeof EPOCH_METRICS,
-  options: { title?: string; rules?: RuleSpec[]; log?: boolean } = {},
+  options: { title?: string; rules?: RuleSpec[]; log?: boolean; colorLabels?: string[] } = {},
 ): Display {
   const m = EPOCH_METRICS[metric];
   return chart(lineChart({
@@ -393,6 +394,7 @@ export function epochChart(
     rules: options.rules,
     x: { label: "epoch", integer: true },
     y: { label: m.axis, log: options.log ?? true },
+    colorLabels: options.colorLabels,
   }));
 }
 

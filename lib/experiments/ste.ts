@@ -62,6 +62,7 @@ export function maeChart(x: SteExperiment): Display {
     epochChart(bounded, "maE", {
       title: "MA-E of the configurations that stay bounded (linear axis)",
       log: false,
+      colorLabels: x.groups.map((g) => g.label),
     }),
   );
 }

@@ -296,7 +296,7 @@ function executionRows(
     ["versions", `Deno ${deno} · tfjs ${distinct(infos.map((i) => i.tfjs)) ?? "—"}`],
     ["executed", ex.started],
     ["compute time", computeText(compute)],
-    ["build time", `${formatDuration(ex.wall_seconds)} executing the notebook (cached runs read)`],
+    ["build time", `${formatDuration(ex.wall_seconds)} to execute the notebook in this build`],
   ];
 }
 
@@ -496,8 +496,8 @@ export function renderIndex(pages: Page[], findings: Finding[], meta: IndexMeta)
     ["compute time", computeText(allRuns) + " (a run shown on two pages counts once)"],
     [
       "build time",
-      `${formatDuration(meta.wallSeconds)} executing the notebooks for this build (cached runs ` +
-      "are read, not recomputed)",
+      `${formatDuration(meta.wallSeconds)} to execute the notebooks in this build (runs already ` +
+      "stored are read, not recomputed)",
     ],
   ]);
   const glossary = `<dl class="ql-glossary">${
