@@ -47,6 +47,7 @@ import {
   CONV1D_INPUT_GRAD_KERNEL,
   CONV1D_KERNEL,
   conv1dKernels,
+  type ConvMethod,
 } from "./conv.ts";
 
 export type { GemmName } from "./matmul.ts";
@@ -55,12 +56,15 @@ export {
   CONV1D_INPUT_GRAD_KERNEL,
   CONV1D_KERNEL,
   type Conv1dAttrs,
+  type ConvMethod,
 } from "./conv.ts";
 export { loadOpenBlas, type OpenBlas } from "./blas.ts";
 
 /** How to install: `gemm: "auto"` takes OpenBLAS when it loads, else wasm. */
 export interface KernelOptions {
   gemm?: GemmName | "auto";
+  /** How the native conv kernels reach GEMM (default "taps", measured faster; see `conv.ts`). */
+  conv?: ConvMethod;
 }
 
 /** What is installed. */
