@@ -152,6 +152,29 @@ if (import.meta.main) {
       Deno.loadavg().map((v) => v.toFixed(2)).join(" ")
     }`,
   );
+  if (args.includes("--step")) {
+    for (const native of only == null ? [true, false] : [only === "native"]) {
+      const net = referenceConvNet(B, 4096, native);
+      net.step();
+      const wall: number[] = [];
+      const cpu: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const t0 = performance.now();
+        const c0 = cpuMs();
+        net.step();
+        cpu.push(cpuMs() - c0);
+        wall.push(performance.now() - t0);
+      }
+      console.log(
+        `${native ? "native" : "tf-ops"} conv-net step (L1 only): cpu ${
+          median(cpu).toFixed(0)
+        } ms, ` +
+          `wall ${median(wall).toFixed(0)} ms, tensors ${tf.memory().numTensors}`,
+      );
+      net.dispose();
+    }
+    Deno.exit(0);
+  }
   const modes = only == null ? [true, false] : [only === "native"];
   const totals = new Map<boolean, { fwd: number; both: number }>();
   const rows: string[] = [];
@@ -182,4 +205,98 @@ if (import.meta.main) {
     );
   }
   console.log(`load ${Deno.loadavg().map((v) => v.toFixed(2)).join(" ")}`);
+}
+
+/** Weight and bias of one conv layer. */
+interface ConvParams {
+  w: tf.Variable;
+  b: tf.Variable;
+}
+
+/**
+ * The conv part of issue 8's reference step (no STFT loss: waveform L1 only), to see what the
+ * convs and the elementwise ops around them cost in a whole training step.
+ */
+export function referenceConvNet(batch = B, samples = 4096, native = true) {
+  let seed = 10;
+  const params: ConvParams[] = [];
+  const layer = (k: number, cin: number, cout: number): ConvParams => {
+    const scale = 1 / Math.sqrt(k * cin);
+    const p = {
+      w: tf.variable(tf.randomNormal([k, cin, cout], 0, scale, "float32", seed++)),
+      b: tf.variable(tf.zeros([cout])),
+    };
+    params.push(p);
+    return p;
+  };
+  const c1 = native ? conv1d : conv1dReference;
+  const ct = native ? convTranspose1d : convTranspose1dReference;
+  const lrelu = (x: tf.Tensor3D) => tf.leakyRelu(x, 0.1) as tf.Tensor3D;
+  const conv = (
+    p: ConvParams,
+    x: tf.Tensor3D,
+    o: { stride?: number; dilation?: number; padding?: number } = {},
+  ) => tf.add(c1(x, p.w as tf.Tensor3D, o), p.b) as tf.Tensor3D;
+  const resUnit = (c: number, d: number) => {
+    const a = layer(7, c, c);
+    const b = layer(1, c, c);
+    return (x: tf.Tensor3D) =>
+      tf.add(x, conv(b, lrelu(conv(a, lrelu(x), { dilation: d, padding: 3 * d })))) as tf.Tensor3D;
+  };
+  const blocks = [[16, 32, 2], [32, 64, 4], [64, 128, 4], [128, 256, 4]];
+  const enc: ((x: tf.Tensor3D) => tf.Tensor3D)[] = [];
+  const stem = layer(7, 1, 16);
+  enc.push((x) => conv(stem, x, { padding: 3 }));
+  for (const [cin, cout, s] of blocks) {
+    const r1 = resUnit(cin, 1);
+    const r3 = resUnit(cin, 3);
+    const down = layer(2 * s, cin, cout);
+    enc.push((x) => conv(down, lrelu(r3(r1(x))), { stride: s, padding: s / 2 }));
+  }
+  const latent = layer(3, 256, 64);
+  enc.push((x) => conv(latent, lrelu(x), { padding: 1 }));
+  const dec: ((x: tf.Tensor3D) => tf.Tensor3D)[] = [];
+  const decIn = layer(7, 64, 256);
+  dec.push((x) => conv(decIn, x, { padding: 3 }));
+  for (const [cout, cin, s] of [...blocks].reverse()) {
+    const up = layer(2 * s, cin, cout);
+    const r1 = resUnit(cout, 1);
+    const r3 = resUnit(cout, 3);
+    dec.push((x) =>
+      r3(
+        r1(
+          tf.add(
+            ct(lrelu(x), up.w as tf.Tensor3D, { stride: s, padding: s / 2 }),
+            up.b,
+          ) as tf.Tensor3D,
+        ),
+      )
+    );
+  }
+  const out = layer(7, 16, 1);
+  dec.push((x) => conv(out, lrelu(x), { padding: 3 }));
+  const roundSte = tf.customGrad(
+    // deno-lint-ignore no-explicit-any
+    ((x: tf.Tensor) => ({ value: tf.round(x), gradFunc: (dy: tf.Tensor) => dy })) as any,
+  ) as unknown as (x: tf.Tensor) => tf.Tensor3D;
+  const optimizer = tf.train.adam(1e-3);
+  const x = tf.randomNormal([batch, samples, 1], 0, 0.3, "float32", 1) as tf.Tensor3D;
+  const step = (): number => {
+    const loss = optimizer.minimize(() => {
+      let h = x;
+      for (const f of enc) h = f(h);
+      h = roundSte(h);
+      for (const f of dec) h = f(h);
+      return tf.mean(tf.abs(tf.sub(h, x))) as tf.Scalar;
+    }, true)!;
+    const v = loss.dataSync()[0];
+    loss.dispose();
+    return v;
+  };
+  const dispose = () => {
+    for (const p of params) tf.dispose([p.w, p.b]);
+    optimizer.dispose();
+    x.dispose();
+  };
+  return { step, dispose, params };
 }
