@@ -23,7 +23,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { display, type Display } from "../display.ts";
+import { type Display, display } from "../display.ts";
 import { escapeHtml } from "../report/html.ts";
 import { encodeWav } from "./wav.ts";
 import { encodePng } from "./png.ts";
@@ -112,7 +112,9 @@ export function spectrogramImage(
 }
 
 function _checkClip(where: string, samples: Float32Array, sampleRate: number) {
-  if (!(samples instanceof Float32Array)) throw new Error(`${where}: samples must be a Float32Array`);
+  if (!(samples instanceof Float32Array)) {
+    throw new Error(`${where}: samples must be a Float32Array`);
+  }
   if (!Number.isInteger(sampleRate) || sampleRate <= 0) {
     throw new Error(`${where}: sampleRate must be a positive integer, got ${sampleRate}`);
   }
@@ -136,7 +138,9 @@ export function audio(
   return display({
     "text/html": `<figure class="ql-clip" style="max-width:20rem;margin:0.5em 0">` +
       `${audioElement(samples, sampleRate, label)}${picture}${caption}</figure>`,
-    "text/plain": `[audio${label ? `: ${label}` : ""}, ${seconds.toFixed(2)} s at ${sampleRate} Hz]`,
+    "text/plain": `[audio${label ? `: ${label}` : ""}, ${
+      seconds.toFixed(2)
+    } s at ${sampleRate} Hz]`,
     "audio/wav": encodeBase64(wav),
   });
 }
@@ -157,7 +161,9 @@ export interface ListeningTableInput {
 export function listeningTable(input: ListeningTableInput): Display {
   const { sampleRate, systems, rows } = input;
   const picture = { width: 180, height: 56, ...input.picture };
-  const head = `<tr><th>utterance</th>${systems.map((s) => `<th>${escapeHtml(s)}</th>`).join("")}</tr>`;
+  const head = `<tr><th>utterance</th>${
+    systems.map((s) => `<th>${escapeHtml(s)}</th>`).join("")
+  }</tr>`;
   const body = rows.map((row, r) => {
     if (row.clips.length !== systems.length) {
       throw new Error(
@@ -168,9 +174,9 @@ export function listeningTable(input: ListeningTableInput): Display {
       if (!clip) return `<td>—</td>`;
       _checkClip(`listeningTable row ${r}, column ${c}`, clip, sampleRate);
       const label = `${row.label} · ${systems[c]}`;
-      return `<td style="vertical-align:top;min-width:9rem">${audioElement(clip, sampleRate, label)}${
-        spectrogramImage(clip, sampleRate, label, picture)
-      }</td>`;
+      return `<td style="vertical-align:top;min-width:9rem">${
+        audioElement(clip, sampleRate, label)
+      }${spectrogramImage(clip, sampleRate, label, picture)}</td>`;
     }).join("");
     return `<tr><th scope="row" style="text-align:left;vertical-align:top">${
       escapeHtml(row.label)

@@ -11,13 +11,24 @@ const speechy = (n: number, seed: number) => {
   const rng = new Rng(seed);
   return Float32Array.from(
     { length: n },
-    (_, i) => 0.3 * Math.sin(i * 0.2 + 3 * Math.sin(i / 700)) * Math.sin(i / 900) ** 2 + 0.01 * rng.normal(),
+    (_, i) =>
+      0.3 * Math.sin(i * 0.2 + 3 * Math.sin(i / 700)) * Math.sin(i / 900) ** 2 +
+      0.01 * rng.normal(),
   );
 };
 
 /** Decode our own PNG: check signature, chunk CRCs, and return size and RGB rows. */
 function readPng(png: Uint8Array): { width: number; height: number; rgb: Uint8Array } {
-  assert.deepEqual(Array.from(png.subarray(0, 8)), [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  assert.deepEqual(Array.from(png.subarray(0, 8)), [
+    0x89,
+    0x50,
+    0x4e,
+    0x47,
+    0x0d,
+    0x0a,
+    0x1a,
+    0x0a,
+  ]);
   const view = new DataView(png.buffer, png.byteOffset);
   let pos = 8, width = 0, height = 0;
   const idat: Uint8Array[] = [];
@@ -25,7 +36,11 @@ function readPng(png: Uint8Array): { width: number; height: number; rgb: Uint8Ar
     const len = view.getUint32(pos);
     const type = new TextDecoder().decode(png.subarray(pos + 4, pos + 8));
     const data = png.subarray(pos + 8, pos + 8 + len);
-    assert.equal(view.getUint32(pos + 8 + len), crc32(png.subarray(pos + 4, pos + 8 + len)), `${type} CRC`);
+    assert.equal(
+      view.getUint32(pos + 8 + len),
+      crc32(png.subarray(pos + 4, pos + 8 + len)),
+      `${type} CRC`,
+    );
     if (type === "IHDR") [width, height] = [view.getUint32(pos + 8), view.getUint32(pos + 12)];
     if (type === "IDAT") idat.push(data);
     pos += 12 + len;
@@ -62,7 +77,8 @@ Deno.test("spectrogram picture: a rising tone draws a rising bright line", () =>
   const brightestRow = (x: number) => {
     let best = 0, row = 0;
     for (let y = 0; y < height; y++) {
-      const v = rgb[(y * width + x) * 3] + rgb[(y * width + x) * 3 + 1] + rgb[(y * width + x) * 3 + 2];
+      const v = rgb[(y * width + x) * 3] + rgb[(y * width + x) * 3 + 1] +
+        rgb[(y * width + x) * 3 + 2];
       if (v > best) [best, row] = [v, y];
     }
     return row;

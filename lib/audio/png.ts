@@ -43,7 +43,9 @@ function _chunk(type: string, data: Uint8Array): Uint8Array {
 /** Encode `rgb` (width·height·3 bytes, rows top to bottom) as a PNG file. */
 export function encodePng(width: number, height: number, rgb: Uint8Array): Uint8Array {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new Error(`encodePng: width and height must be positive integers, got ${width}×${height}`);
+    throw new Error(
+      `encodePng: width and height must be positive integers, got ${width}×${height}`,
+    );
   }
   if (rgb.length !== width * height * 3) {
     throw new Error(`encodePng: expected ${width * height * 3} RGB bytes, got ${rgb.length}`);
