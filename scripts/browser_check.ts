@@ -2,7 +2,9 @@
  * Open report pages in a real browser (Debian's headless Chromium, driven over the DevTools
  * protocol with Deno's built-in WebSocket) and check what a reader sees: every chart
  * (`svg[data-chart]`) has a non-zero rendered size and visible data marks, and the page fetched
- * no resource at all (everything is inline).
+ * no resource at all (everything is inline). Audio: every `<audio>` loads its (data-URI) clip with
+ * a finite, non-zero duration, and every spectrogram picture (`img.ql-spectrogram`) decodes and
+ * renders with a non-zero size.
  *
  *   deno run -A scripts/browser_check.ts reports/*.html
  *
@@ -19,8 +21,37 @@ export interface BrowserPage {
   charts: { width: number; height: number; visibleMarks: number }[];
   /** URLs the page fetched besides itself (must be none). */
   resources: string[];
+  /** Every `<audio>`: its duration once its metadata loaded (NaN/0 when it did not), any error. */
+  audio: { duration: number; error: string | null }[];
+  /** Every spectrogram picture: decoded size and rendered size. */
+  spectrograms: { naturalWidth: number; width: number; height: number }[];
   problems: string[];
 }
+
+/** Waits (up to 10 s each) for every `<audio>` to load its metadata, then measures. */
+const MEASURE_AUDIO = `(async () => {
+  const audio = await Promise.all([...document.querySelectorAll("audio")].map((a) =>
+    new Promise((done) => {
+      const report = () => done({
+        duration: Number.isFinite(a.duration) ? a.duration : 0,
+        error: a.error ? "media error " + a.error.code + (a.error.message ? ": " + a.error.message : "") : null,
+      });
+      if (a.readyState >= 1 || a.error) return report();
+      a.addEventListener("loadedmetadata", report, { once: true });
+      a.addEventListener("error", report, { once: true });
+      setTimeout(report, 10000);
+      if (a.preload === "none") a.load();
+    })
+  ));
+  const spectrograms = await Promise.all([...document.querySelectorAll("img.ql-spectrogram")].map(
+    async (img) => {
+      try { await img.decode(); } catch { /* naturalWidth stays 0 */ }
+      const r = img.getBoundingClientRect();
+      return { naturalWidth: img.naturalWidth, width: r.width, height: r.height };
+    },
+  ));
+  return JSON.stringify({ audio, spectrograms });
+})()`;
 
 const MEASURE = `(() => {
   const charts = [...document.querySelectorAll("svg[data-chart]")].map((svg) => {
@@ -163,8 +194,28 @@ export async function browserCheck(files: string[]): Promise<BrowserPage[]> {
         { expression: MEASURE, returnByValue: true },
         sessionId,
       ) as { result: { value: string } };
-      const seen = JSON.parse(result.value) as Omit<BrowserPage, "file" | "problems">;
+      const { result: media } = await cdp.send(
+        "Runtime.evaluate",
+        { expression: MEASURE_AUDIO, returnByValue: true, awaitPromise: true },
+        sessionId,
+      ) as { result: { value: string } };
+      const seen = {
+        ...JSON.parse(result.value),
+        ...JSON.parse(media.value),
+      } as Omit<BrowserPage, "file" | "problems">;
       const problems: string[] = [];
+      seen.audio.forEach((a, i) => {
+        if (a.error) problems.push(`audio ${i + 1} failed to load: ${a.error}`);
+        else if (!(a.duration > 0)) problems.push(`audio ${i + 1} has duration ${a.duration}`);
+      });
+      seen.spectrograms.forEach((g, i) => {
+        if (!(g.naturalWidth > 0 && g.width > 0 && g.height > 0)) {
+          problems.push(
+            `spectrogram ${i + 1} does not render (decoded width ${g.naturalWidth}, ` +
+              `shown ${g.width}×${g.height})`,
+          );
+        }
+      });
       seen.charts.forEach((c, i) => {
         if (!(c.width > 0 && c.height > 0)) {
           problems.push(`chart ${i + 1} renders at ${c.width}×${c.height}`);
@@ -192,7 +243,10 @@ if (import.meta.main) {
   let bad = 0;
   for (const p of pages) {
     const sizes = p.charts.map((c) => `${Math.round(c.width)}×${Math.round(c.height)}`).join(" ");
-    console.log(`${p.file}: ${p.charts.length} chart(s) ${sizes}`);
+    const media = p.audio.length || p.spectrograms.length
+      ? `, ${p.audio.length} audio, ${p.spectrograms.length} spectrogram(s)`
+      : "";
+    console.log(`${p.file}: ${p.charts.length} chart(s) ${sizes}${media}`);
     for (const problem of p.problems) console.log(`  FAILED ${problem}`);
     bad += p.problems.length;
   }

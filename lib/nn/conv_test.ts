@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../backend.ts";
-import { CONV1D_KERNEL, loadOpenBlas } from "../kernels/mod.ts";
+import { CONV1D_KERNEL, installKernels, loadOpenBlas } from "../kernels/mod.ts";
 import { conv1d, conv1dLength, convTranspose1d, convTranspose1dLength } from "./conv.ts";
 
 await initBackend("wasm");
@@ -11,7 +11,15 @@ const SETUPS: Record<string, () => Promise<unknown>> = {
   cpu: () => initBackend("cpu"),
   "wasm stock": () => initBackend("wasm", { patched: false }),
   "wasm tf ops": () => initBackend("wasm", { gemm: "wasm" }),
-  ...(HAVE_OPENBLAS ? { "wasm native": () => initBackend("wasm", { gemm: "openblas" }) } : {}),
+  ...(HAVE_OPENBLAS
+    ? {
+      "wasm native": () => initBackend("wasm", { gemm: "openblas" }),
+      "wasm native im2col": async () => {
+        await initBackend("wasm");
+        installKernels({ gemm: "openblas", conv: "im2col" });
+      },
+    }
+    : {}),
 };
 
 /** A geometry to test: input `[b, t, cin]`, weight `[k, cin, cout]`. */
@@ -156,7 +164,7 @@ async function checkAll(
     for (const [backend, setup] of Object.entries(SETUPS)) {
       await setup();
       const native = tf.getBackend() === "wasm" && tf.getKernel(CONV1D_KERNEL, "wasm") != null;
-      assert.equal(native, backend === "wasm native", `${backend}: native kernels registered`);
+      assert.equal(native, backend.startsWith("wasm native"), `${backend}: native kernels`);
       for (const [n, c] of cases.entries()) {
         const x = data(c.b * c.t * c.cin, 3 * n + 1);
         const w = data(c.k * c.cin * c.cout, 3 * n + 2);

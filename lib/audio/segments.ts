@@ -1,0 +1,187 @@
+/**
+ * Fixed-length speech segments for training and validation, as flat `Float32Array` batches
+ * [count, length] row-major (what a trainer's source hands to `tf.tensor2d`).
+ *
+ * - Training: {@linkcode SpeechSegments.trainBatch}(step, batchSize) is a pure function of
+ *   (seed, step, batchSize): the same step gives the same batch in any call order, so a resumed
+ *   or sharded run sees the same data. Each segment picks an utterance with probability
+ *   proportional to its length (uniform over training audio) [choice], then a uniform start; an
+ *   utterance shorter than the segment is placed at a uniform offset in zeros.
+ * - Validation: {@linkcode SpeechSegments.validation} is fixed: up to `validationSegments`
+ *   segments, the first `length` samples of evenly spaced validation utterances (in manifest
+ *   order, each speaker's files in turn), zero-padded when shorter.
+ * - Level [choice, `normalisation`]: "utterance-rms" (default) scales each utterance so the RMS of
+ *   its active speech is `targetDb` dBFS (default −20): active = the 20 ms frames within 40 dB of
+ *   the utterance's loudest frame, so pauses do not inflate the gain; the result is clipped to
+ *   [−1, 1]. "utterance-peak" scales each utterance's peak to `targetDb`; "none" keeps the
+ *   recorded level. Per utterance, not per segment, so silence in a segment stays silence.
+ *
+ * @example
+ * ```ts
+ * import { SpeechSegments } from "./segments.ts";
+ * const utt = { file: "a", speaker: "s", language: "en", sampleRate: 8000, samples: new Float32Array(8000).fill(0.1) };
+ * const seg = new SpeechSegments([utt], [utt], { length: 1024, seed: 1 });
+ * const { x, count, length } = seg.trainBatch(0, 4); // x.length === 4 * 1024
+ * ```
+ *
+ * @module
+ */
+import { rngFor } from "../random.ts";
+import type { Utterance } from "./corpus.ts";
+
+/** Level normalisation of utterances [choice]. */
+export type Normalisation = "utterance-rms" | "utterance-peak" | "none";
+
+/** Options of {@linkcode SpeechSegments}. */
+export interface SegmentOptions {
+  /** Samples per segment. */
+  length: number;
+  /** Seed of the training draws (default 0). */
+  seed?: number;
+  /** Level normalisation [choice] (default "utterance-rms"). */
+  normalisation?: Normalisation;
+  /** Target level in dBFS: active-speech RMS or peak (default −20 for rms, −1 for peak). */
+  targetDb?: number;
+  /** Size of the fixed validation set (default 64). */
+  validationSegments?: number;
+}
+
+/** A batch: `x[i * length + t]`, `count` segments of `length` samples. */
+export interface SegmentBatch {
+  x: Float32Array;
+  count: number;
+  length: number;
+}
+
+/** RMS (dBFS) of the 20 ms frames within 40 dB of the loudest frame; −Infinity when silent. */
+export function activeRmsDb(x: Float32Array, sampleRate: number): number {
+  const frame = Math.max(1, Math.round(0.02 * sampleRate));
+  const energies: number[] = [];
+  for (let a = 0; a < x.length; a += frame) {
+    let e = 0;
+    const b = Math.min(x.length, a + frame);
+    for (let i = a; i < b; i++) e += x[i] * x[i];
+    energies.push(e / (b - a));
+  }
+  const loudest = Math.max(0, ...energies);
+  if (loudest === 0) return -Infinity;
+  const active = energies.filter((e) => e >= loudest * 1e-4);
+  return 10 * Math.log10(active.reduce((s, e) => s + e, 0) / active.length);
+}
+
+/** Scale an utterance per the normalisation choice (a copy; clipped to [−1, 1]). */
+export function normalise(
+  x: Float32Array,
+  sampleRate: number,
+  normalisation: Normalisation,
+  targetDb?: number,
+): Float32Array {
+  if (normalisation === "none") return x.slice();
+  let levelDb: number;
+  if (normalisation === "utterance-rms") levelDb = activeRmsDb(x, sampleRate);
+  else if (normalisation === "utterance-peak") {
+    levelDb = 20 * Math.log10(x.reduce((m, v) => Math.max(m, Math.abs(v)), 0));
+  } else {
+    throw new Error(
+      `segments: normalisation must be "utterance-rms", "utterance-peak" or "none", got ${normalisation}`,
+    );
+  }
+  const target = targetDb ?? (normalisation === "utterance-rms" ? -20 : -1);
+  if (!Number.isFinite(levelDb)) return x.slice();
+  const gain = 10 ** ((target - levelDb) / 20);
+  return x.map((v) => Math.max(-1, Math.min(1, v * gain)));
+}
+
+/** Training and validation segments drawn from utterances at one sample rate. */
+export class SpeechSegments {
+  readonly length: number;
+  readonly seed: number;
+  readonly normalisation: Normalisation;
+  readonly sampleRate: number;
+  /** The fixed validation set. */
+  readonly validation: SegmentBatch;
+  /** Which validation utterance each validation segment came from. */
+  readonly validationSources: { file: string; speaker: string }[];
+  readonly #train: Float32Array[];
+  readonly #cumulative: Float64Array;
+
+  constructor(train: Utterance[], validation: Utterance[], opts: SegmentOptions) {
+    const { length } = opts;
+    if (!Number.isInteger(length) || length < 1) {
+      throw new Error(`segments: length must be a positive integer, got ${length}`);
+    }
+    if (train.length === 0) throw new Error("segments: the training split has no utterances");
+    const rates = new Set([...train, ...validation].map((u) => u.sampleRate));
+    if (rates.size !== 1) {
+      throw new Error(`segments: utterances must share one sample rate, got ${[...rates]}`);
+    }
+    this.sampleRate = train[0].sampleRate;
+    this.length = length;
+    this.seed = opts.seed ?? 0;
+    this.normalisation = opts.normalisation ?? "utterance-rms";
+    const norm = (u: Utterance) =>
+      normalise(u.samples, u.sampleRate, this.normalisation, opts.targetDb);
+    this.#train = train.map(norm);
+    this.#cumulative = new Float64Array(train.length);
+    let total = 0;
+    this.#train.forEach((s, i) => this.#cumulative[i] = total += Math.max(1, s.length));
+
+    const wanted = Math.min(opts.validationSegments ?? 64, validation.length);
+    const picks = Array.from(
+      { length: wanted },
+      (_, i) => Math.floor((i * validation.length) / wanted),
+    );
+    const x = new Float32Array(wanted * length);
+    picks.forEach((u, i) => {
+      const s = norm(validation[u]);
+      x.set(s.subarray(0, Math.min(length, s.length)), i * length);
+    });
+    this.validation = { x, count: wanted, length };
+    this.validationSources = picks.map((u) => ({
+      file: validation[u].file,
+      speaker: validation[u].speaker,
+    }));
+  }
+
+  /** Seconds of training audio. */
+  get trainSeconds(): number {
+    return this.#cumulative[this.#cumulative.length - 1] / this.sampleRate;
+  }
+
+  /** The training batch of a step: deterministic in (seed, step, batchSize). */
+  trainBatch(step: number, batchSize: number): SegmentBatch {
+    if (!Number.isInteger(step) || step < 0) {
+      throw new Error(`segments: step must be a non-negative integer, got ${step}`);
+    }
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new Error(`segments: batchSize must be a positive integer, got ${batchSize}`);
+    }
+    const rng = rngFor(this.seed, `speech.train.${step}`);
+    const { length } = this;
+    const x = new Float32Array(batchSize * length);
+    const total = this.#cumulative[this.#cumulative.length - 1];
+    for (let b = 0; b < batchSize; b++) {
+      const u = _search(this.#cumulative, rng.uniform() * total);
+      const s = this.#train[u];
+      if (s.length >= length) {
+        const start = rng.int(s.length - length + 1);
+        x.set(s.subarray(start, start + length), b * length);
+      } else {
+        const offset = rng.int(length - s.length + 1);
+        x.set(s, b * length + offset);
+      }
+    }
+    return { x, count: batchSize, length };
+  }
+}
+
+/** First index i with cumulative[i] > v. */
+function _search(cumulative: Float64Array, v: number): number {
+  let lo = 0, hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cumulative[mid] > v) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
