@@ -30,7 +30,7 @@
 import { tf } from "../backend.ts";
 import { ConfigError } from "../config.ts";
 import * as nnConv from "../nn/conv.ts";
-import { type Rng, rngFor } from "../random.ts";
+import { Rng, rngFor } from "../random.ts";
 
 /**
  * Encoder and decoder with their trainable variables, split so that decoder finetuning can
@@ -359,7 +359,8 @@ function l2Normalize(z: tf.Tensor3D): tf.Tensor3D {
 /**
  * Build the conv codec with seeded weights: the encoder from `rngFor(seed, "codec.conv.encoder")`,
  * the decoder from `rngFor(seed, "codec.conv.decoder")`, so resizing one side leaves the other's
- * initial weights unchanged.
+ * initial weights unchanged. Given an {@linkcode Rng} instead (a codec registry's builder), the two
+ * streams are seeded by its first two draws, with the same independence.
  *
  * `encode` takes audio [B, T] or [B, T, 1] (T a multiple of Πstrides) and returns latents
  * [B, T/Πstrides, latentDim]; `decode` takes [B, frames, latentDim] and returns audio
@@ -377,7 +378,7 @@ function l2Normalize(z: tf.Tensor3D): tf.Tensor3D {
  */
 export function convCodec(
   config: ConvCodecConfig,
-  seed: number,
+  seed: number | Rng,
   ops: ConvOps = QUANTLAB_CONV_OPS,
 ): Codec {
   validateConvCodecConfig(config);
@@ -385,7 +386,10 @@ export function convCodec(
   const n = c.strides.length;
   const hop = convHopSamples(c);
 
-  const enc = new Builder(c, rngFor(seed, "codec.conv.encoder"), ops);
+  const [encRng, decRng] = typeof seed === "number"
+    ? [rngFor(seed, "codec.conv.encoder"), rngFor(seed, "codec.conv.decoder")]
+    : [new Rng(seed.int(2 ** 32)), new Rng(seed.int(2 ** 32))];
+  const enc = new Builder(c, encRng, ops);
   const pad = (k: number) => (k - 1) / 2;
   const encoderLayers = [enc.conv(c.kernel, 1, c.channels, { padding: pad(c.kernel) })];
   c.strides.forEach((s, i) => {
@@ -401,7 +405,7 @@ export function convCodec(
   if (c.codeDim !== null) encoderLayers.push(enc.conv(1, c.latentDim, c.codeDim), l2Normalize);
   const encoder = chain(encoderLayers);
 
-  const dec = new Builder(c, rngFor(seed, "codec.conv.decoder"), ops);
+  const dec = new Builder(c, decRng, ops);
   const decoderLayers: ((x: tf.Tensor3D) => tf.Tensor3D)[] = [];
   if (c.codeDim !== null) decoderLayers.push(dec.conv(1, c.codeDim, c.latentDim));
   const dc = c.decoderChannels ?? c.channels;
