@@ -368,7 +368,8 @@ function l2Normalize(z: tf.Tensor3D): tf.Tensor3D {
  *
  * @example
  * ```ts
- * import { tf } from "../backend.ts";
+ * import { initBackend, tf } from "../backend.ts";
+ * await initBackend();
  * const codec = convCodec(resolveConvCodecConfig({ channels: 4, strides: [2, 2] }), 1);
  * const z = codec.encode(tf.zeros([2, 64])); // [2, 16, 32]
  * const y = codec.decode(z); // [2, 64]
