@@ -141,7 +141,9 @@ export function installKernels(options: KernelOptions = {}): KernelStatus {
     if (stockLeakyGrad != null) registerGradient(leakyReluGradConfig(stockLeakyGrad));
   }
   _unregisterConv();
-  if (blas != null) { for (const config of conv1dKernels(blas.sgemm)) registerKernel(config); }
+  if (blas != null) {
+    for (const config of conv1dKernels(blas.sgemm, options.conv)) registerKernel(config);
+  }
   restoreAdam ??= patchAdam();
   status = { patched: true, gemm: blas ? "openblas" : "wasm", blas: blas?.config ?? null };
   return kernelStatus();
