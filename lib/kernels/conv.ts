@@ -121,9 +121,22 @@ function _col2im(heap: Float32Array, colOff: number, dxOff: number, g: Geometry)
   }
 }
 
-/** A float32 scratch buffer on the heap; the caller frees it with `backend.disposeData`. */
+let scratchLive = 0;
+
+/** A float32 scratch buffer on the heap; the caller frees it with {@linkcode _free}. */
 function _scratch(backend: WasmBackend, n: number): TensorInfo {
+  scratchLive++;
   return backend.makeOutput([n], "float32");
+}
+
+function _free(backend: WasmBackend, scratch: TensorInfo): void {
+  backend.disposeData(scratch.dataId);
+  scratchLive--;
+}
+
+/** Scratch buffers allocated by the conv kernels and not yet freed (0 between calls). */
+export function convScratchInUse(): number {
+  return scratchLive;
 }
 
 /** Heap view `[off, off + n)`. */
@@ -187,7 +200,7 @@ function _forward(sgemm: Sgemm, method: ConvMethod, args: KernelArgs): TensorInf
       }
     }
   } finally {
-    if (col.scratch) backend.disposeData(col.scratch.dataId);
+    if (col.scratch) _free(backend, col.scratch);
   }
   return y;
 }
@@ -245,7 +258,7 @@ function _inputGrad(sgemm: Sgemm, method: ConvMethod, args: KernelArgs): TensorI
     }
     if (!direct) _col2im(heap, colOff, offsetF32(backend, dx), g);
   } finally {
-    if (!direct) backend.disposeData(dcol.dataId);
+    if (!direct) _free(backend, dcol);
   }
   return dx;
 }
@@ -303,7 +316,7 @@ function _filterGrad(sgemm: Sgemm, method: ConvMethod, args: KernelArgs): Tensor
       }
     }
   } finally {
-    if (col.scratch) backend.disposeData(col.scratch.dataId);
+    if (col.scratch) _free(backend, col.scratch);
   }
   return dw;
 }
