@@ -245,6 +245,11 @@ async function main(): Promise<void> {
   }
   const charts = seen.reduce((n, p) => n + p.charts.length, 0);
   log(`Chromium rendered ${charts} chart(s) on ${files.length} page(s), all with a size and marks`);
+  const clips = seen.reduce((n, p) => n + p.audio.length, 0);
+  const pictures = seen.reduce((n, p) => n + p.spectrograms.length, 0);
+  if (clips + pictures > 0) {
+    log(`Chromium loaded ${clips} audio clip(s) with a duration and ${pictures} spectrogram(s)`);
+  }
   const verdicts = new Map<string, number>();
   for (const f of built.findings) verdicts.set(f.verdict, (verdicts.get(f.verdict) ?? 0) + 1);
   log(

@@ -10,6 +10,7 @@
  * | `Sum` over leading axes | `Xᵀ·1` by OpenBLAS `sgemv`, else row accumulation; no transpose | the bias gradient of every dense layer |
  * | `Add` of a bias row (`[…, n] + [n]`, OpenBLAS only) | copy + rank-1 GEMM update, bit-identical | the stock broadcasting path is 4–6× slower than a plain add |
  * | `LeakyRelu` and its gradient (new kernel `QuantlabLeakyReluGrad`, gradient re-registered) | one SIMD pass each, bit-identical | the stock kernel is a scalar loop, the gradient three kernels |
+ * | `Prelu`'s gradient (new kernel `QuantlabPreluGrad`, gradient re-registered) | one SIMD pass for `dx` and the `dα` term, same `sum`; bit-identical | six kernel calls per layer |
  * | `QuantlabConv1d`, `…BackpropInput`, `…BackpropFilter` (new, OpenBLAS only) | im2col/col2im + native GEMM; used by `lib/nn/conv.ts` | stock wasm has no filter gradient and a naive-loop input gradient |
  *
  * Installation swaps entries in tfjs's global kernel registry (and Adam's update method), so it
@@ -37,6 +38,7 @@ import {
   Identity,
   type KernelConfig,
   LeakyRelu,
+  Prelu,
   registerGradient,
   registerKernel,
   Select,
@@ -50,6 +52,7 @@ import { greaterKernel, selectKernel } from "./select.ts";
 import { ADAM_KERNEL, adamKernel, patchAdam } from "./adam.ts";
 import { sumKernel } from "./sum.ts";
 import { addKernel } from "./add.ts";
+import { PRELU_GRAD_KERNEL, preluGradConfig, preluGradKernel } from "./prelu.ts";
 import {
   LEAKY_RELU_GRAD_KERNEL,
   leakyReluGradConfig,
@@ -95,6 +98,7 @@ const stock = new Map<string, KernelConfig>();
 let status: KernelStatus = { patched: false, gemm: null, blas: null };
 let restoreAdam: (() => void) | null = null;
 let stockLeakyGrad: GradConfig | null = null;
+let stockPreluGrad: GradConfig | null = null;
 
 function _swap(name: string, make: (stock: KernelConfig) => KernelConfig): void {
   const original = stock.get(name) ?? getKernel(name, BACKEND);
@@ -154,6 +158,11 @@ export function installKernels(options: KernelOptions = {}): KernelStatus {
     stockLeakyGrad = getGradient(LeakyRelu) ?? null;
     if (stockLeakyGrad != null) registerGradient(leakyReluGradConfig(stockLeakyGrad));
   }
+  if (getKernel(PRELU_GRAD_KERNEL, BACKEND) == null) registerKernel(preluGradKernel());
+  if (stockPreluGrad == null) {
+    stockPreluGrad = getGradient(Prelu) ?? null;
+    if (stockPreluGrad != null) registerGradient(preluGradConfig(stockPreluGrad));
+  }
   _unregisterConv();
   if (blas != null) {
     for (const config of conv1dKernels(blas.sgemm, options.conv)) registerKernel(config);
@@ -177,6 +186,9 @@ export function uninstallKernels(): KernelStatus {
   }
   if (stockLeakyGrad != null) registerGradient(stockLeakyGrad);
   stockLeakyGrad = null;
+  if (getKernel(PRELU_GRAD_KERNEL, BACKEND) != null) unregisterKernel(PRELU_GRAD_KERNEL, BACKEND);
+  if (stockPreluGrad != null) registerGradient(stockPreluGrad);
+  stockPreluGrad = null;
   restoreAdam?.();
   restoreAdam = null;
   status = { patched: false, gemm: null, blas: null };
