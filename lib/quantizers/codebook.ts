@@ -114,6 +114,11 @@ export class Codebook {
     });
   }
 
+  /** Every variable that defines the codebook: codewords and, for EMA, its statistics. */
+  get state(): tf.Variable[] {
+    return [this.embeddings, this.#emaCount, this.#emaSum].filter((v) => v !== null);
+  }
+
   dispose(): void {
     this.embeddings.dispose();
     this.#emaCount?.dispose();
