@@ -100,15 +100,16 @@ Deno.test("a time-axis codec does not leak tensors over many steps, k-means init
   session.dispose();
 });
 
-Deno.test("decoder finetuning trains only the decoder", () => {
-  const session = createSession(config, {}, "decoder");
+Deno.test("decoder finetuning trains only the decoder; EMA codebooks stay too", () => {
+  const ema = { ...config, quantizer: { ...config.quantizer, learning: "ema" as const } };
+  const session = createSession(ema, {}, "decoder");
   const snapshot = (vs: tf.Variable[]) => vs.map((v) => Array.from(v.dataSync()));
   const enc = snapshot(session.codec.encoderVariables);
   const dec = snapshot(session.codec.decoderVariables);
-  const books = snapshot(session.quantizer.variables);
+  const books = snapshot(session.quantizer.state!);
   for (let i = 0; i < 5; i++) session.step();
   assert.deepEqual(snapshot(session.codec.encoderVariables), enc);
-  assert.deepEqual(snapshot(session.quantizer.variables), books);
+  assert.deepEqual(snapshot(session.quantizer.state!), books);
   assert.notDeepEqual(snapshot(session.codec.decoderVariables), dec);
   assert.deepEqual(
     session.codec.variables,
@@ -137,4 +138,19 @@ Deno.test("an aborted signal stops training between steps with its reason, leaki
   );
   assert.equal(epochs, 1);
   assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("a quantizer handed in is not initialised again", () => {
+  const kmeans = { ...config, quantizer: { ...config.quantizer, init: "kmeans" as const } };
+  const first = createSession(kmeans);
+  for (let i = 0; i < 3; i++) first.step(); // trained away from its k-means values
+  const books = first.quantizer.variables.map((v) => Array.from(v.dataSync()));
+  const second = createSession(kmeans, { quantizer: first.quantizer });
+  assert.deepEqual(second.quantizer.variables.map((v) => Array.from(v.dataSync())), books);
+  // Built here, the same quantizer config is k-means initialised on this session's data.
+  const third = createSession({ ...kmeans, train: { ...kmeans.train, seed: 1 } });
+  assert.notDeepEqual(third.quantizer.variables.map((v) => Array.from(v.dataSync())), books);
+  third.dispose();
+  second.dispose();
+  first.codec.dispose();
 });
