@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { resolveConfig } from "../config.ts";
 import { mseDb } from "../metrics.ts";
-import { buildSource, mseMeter, SimulatedSource } from "./mod.ts";
+import { buildSource, mseMeter, SimulatedSource, splitBatch } from "./mod.ts";
 
 Deno.test("the registry builds the simulated source from data.kind", () => {
   const config = resolveConfig({ data: { validationFrames: 64 } });
@@ -33,4 +33,17 @@ Deno.test("the MSE meter gives the same numbers for one batch or many", () => {
   assert.equal(valMseDb, mseDb(valMse, v.y));
   assert.equal(one.result().symbolAccuracy, source.symbolAccuracy(yhat));
   assert.throws(() => mseMeter().add(new Float32Array(2), v), /ŷ has 2 values, y has 4800/);
+});
+
+Deno.test("splitBatch cuts along the leading axis, views in order, the last one short", () => {
+  const x = Float32Array.from({ length: 5 * 2 * 3 }, (_, i) => i);
+  const y = Float32Array.from({ length: 5 * 6 }, (_, i) => -i);
+  const parts = splitBatch({ x, xShape: [5, 2, 3], y, yShape: [5, 6] }, 2);
+  assert.deepEqual(parts.map((b) => b.xShape), [[2, 2, 3], [2, 2, 3], [1, 2, 3]]);
+  assert.deepEqual(parts.map((b) => b.yShape), [[2, 6], [2, 6], [1, 6]]);
+  assert.deepEqual(parts.flatMap((b) => [...b.x]), [...x]);
+  assert.deepEqual(parts.flatMap((b) => [...b.y]), [...y]);
+  assert.equal(parts[1].x.buffer, x.buffer, "views, not copies");
+  assert.throws(() => splitBatch({ x, xShape: [5, 6], y, yShape: [4, 6] }, 2), /y has 4/);
+  assert.throws(() => splitBatch({ x, xShape: [5, 6], y, yShape: [5, 6] }, 0), /size 0/);
 });
