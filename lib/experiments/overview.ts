@@ -6,7 +6,9 @@
  *
  * @module
  */
+import { type Display, table } from "../display.ts";
 import type { FindingInput } from "../report/findings.ts";
+import { formatInterval } from "../stats.ts";
 import { currentProfile, type Profile } from "./common.ts";
 import * as bits from "./bits.ts";
 import * as cost from "./cost.ts";
@@ -28,4 +30,24 @@ export async function allFindings(
     ...tag("05_bit_budget_sweep", sweep.findings(await sweep.run(profile))),
     ...tag("06_cost", cost.findings(await cost.run(profile))),
   ];
+}
+
+/**
+ * Where each finding comes from, with its verdict, how it was decided, and for comparison
+ * findings the paired difference with its interval and the number of seeds.
+ */
+export function sourcesTable(findings: (FindingInput & { notebook: string })[]): Display {
+  return table(
+    findings.map((f) => ({
+      finding: f.id,
+      notebook: f.notebook,
+      verdict: f.verdict,
+      "paired difference (interval, n)": f.stats ? formatInterval(f.stats) : "— (per-seed check)",
+      metric: f.metric,
+    })),
+    {
+      caption:
+        "Comparison findings carry a paired interval (lib/stats.ts); the others hold or fail per seed",
+    },
+  );
 }
