@@ -117,11 +117,11 @@ Deno.test("the comparison statistic is the mean of the last epochs, paired by se
 });
 
 Deno.test("convergence: the slope of ln MSE over the last epochs labels still falling / flat", () => {
-  const profile = { ...PROFILES.quick, slopeEpochs: 3, flatSlope: 0.05 };
+  const profile = { ...PROFILES.quick, slopeFraction: 0.75, flatSlope: 0.05 };
   // fakeRun steps are 10 apart: a 10 % drop per epoch is ln(0.9)/10 per step.
   const falling = [0, 1].map((s) => fakeRun([1, 1, 1, 1], [1, 0.9, 0.81, 0.729], false, s));
   const flat = [0, 1].map((s) => fakeRun([1, 1, 1, 1], [1, 0.5, 0.5, 0.5], false, s));
-  const slope = mseSlope(falling[0], 3);
+  const slope = mseSlope(falling[0], 0.75);
   assert.ok(Math.abs(slope - (1000 * Math.log(0.9)) / 10) < 1e-9, String(slope));
   assert.equal(
     convergenceOf({ label: "a", input: {}, runs: falling }, profile).state,
