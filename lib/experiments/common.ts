@@ -483,6 +483,8 @@ export interface MseComparison {
   treatment: GroupRuns;
   baseline: GroupRuns;
   direction: Direction;
+  /** Short names for the measured record, e.g. `["mSTE", "STE+CL"]` (default: the labels). */
+  names?: [string, string];
   /** Extra measured values (e.g. MA-E bounded counts). */
   measured?: Record<string, Scalar>;
 }
@@ -498,10 +500,11 @@ export function mseComparisonFinding(c: MseComparison, profile: Profile): Findin
   const conv = [c.treatment, c.baseline].map((g) => convergenceOf(g, profile));
   const falling = conv.filter((k) => k.state === "still falling");
   const steps = conv[0].steps;
+  const [tName, bName] = c.names ?? [c.treatment.label, c.baseline.label];
   const budget = falling.length > 0
-    ? ` At this budget (${steps} steps) the MSE of ${
-      falling.map((k) => k.label).join(" and ")
-    } is still falling (slope ${
+    ? ` At this budget (${steps} steps) the MSE of ${falling.map((k) => k.label).join(" and ")} ${
+      falling.length > 1 ? "are" : "is"
+    } still falling (slope ${
       falling.map((k) => sig(k.slope)).join(", ")
     } per 1000 steps): the verdict is about this budget, not about convergence.`
     : ` At this budget (${steps} steps) both MSEs are flat or rising.`;
@@ -517,14 +520,14 @@ export function mseComparisonFinding(c: MseComparison, profile: Profile): Findin
       } % paired t interval (sign test when a run diverged); reproduced if it excludes 0 on the ` +
       `claimed side (${c.direction}), not reproduced if on the other, else inconclusive [choice]`,
     measured: {
-      [`${c.treatment.label} MSE`]: sig(
+      [`${tName} MSE`]: sig(
         stats.treatmentMean ?? mean(c.treatment.runs.map(finalMse)),
       ),
-      [`${c.baseline.label} MSE`]: sig(stats.baselineMean ?? mean(c.baseline.runs.map(finalMse))),
+      [`${bName} MSE`]: sig(stats.baselineMean ?? mean(c.baseline.runs.map(finalMse))),
       "mean difference": stats.mean === null ? null : sig(stats.mean),
       "interval low": stats.ci[0] === null ? null : sig(stats.ci[0]),
       "interval high": stats.ci[1] === null ? null : sig(stats.ci[1]),
-      [`seeds where ${c.treatment.label} is ${c.direction}`]: `${stats.favourable}/${stats.n}`,
+      [`seeds where ${tName} is ${c.direction}`]: `${stats.favourable}/${stats.n}`,
       "training steps": steps,
       ...c.measured,
     },

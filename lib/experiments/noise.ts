@@ -80,6 +80,7 @@ export function findings(x: NoiseExperiment): FindingInput[] {
     treatment: attached,
     baseline: detached,
     direction: "lower",
+    names: ["attached", "detached"],
     measured: {
       "attached − detached final MSE (dB, mean over seeds)": sig(mean(gainDb(x))),
       "MA-E bounded, attached / detached": `${attached.runs.filter((r) => isBounded(r)).length}/${

@@ -159,6 +159,7 @@ export function findings(x: SteExperiment): FindingInput[] {
       treatment: mste,
       baseline: ste,
       direction: "lower",
+      names: ["mSTE", "STE"],
     }, x.profile),
     mseComparisonFinding({
       id: "A-mste-lower-mse-than-ste-cl",
@@ -167,6 +168,7 @@ export function findings(x: SteExperiment): FindingInput[] {
       treatment: mste,
       baseline: steCl,
       direction: "lower",
+      names: ["mSTE", "STE+CL"],
     }, x.profile),
     mseComparisonFinding({
       id: "A-mste-lower-mse-than-ste-cl-long",
@@ -176,6 +178,7 @@ export function findings(x: SteExperiment): FindingInput[] {
       treatment: longMste,
       baseline: longCl,
       direction: "lower",
+      names: ["mSTE", "STE+CL"],
     }, x.profile),
   ];
 }
