@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { type Display, table } from "../display.ts";
+import { chart, type Display, table } from "../display.ts";
+import { intervalChart } from "../plot.ts";
 import type { FindingInput } from "../report/findings.ts";
 import { formatInterval } from "../stats.ts";
 import { currentProfile, type Profile } from "./common.ts";
@@ -50,4 +51,32 @@ export function sourcesTable(findings: (FindingInput & { notebook: string })[]):
         "Comparison findings carry a paired interval (lib/stats.ts); the others hold or fail per seed",
     },
   );
+}
+
+/**
+ * Every comparison finding's paired difference relative to its baseline's mean, with its
+ * interval (also divided by the baseline mean), on one axis: −0.1 is "10 % lower than the
+ * baseline". A finding decided by the sign test (a run diverged) has no interval and shows
+ * only its note.
+ */
+export function intervalsChart(findings: FindingInput[]): Display {
+  const rows = findings.filter((f) => f.stats).map((f) => {
+    const s = f.stats!;
+    const rel = (v: number | null) => (v === null || !s.baselineMean ? null : v / s.baselineMean);
+    return {
+      label: f.id,
+      value: rel(s.mean),
+      lo: rel(s.ci[0]),
+      hi: rel(s.ci[1]),
+      note: `${s.outcome}, n = ${s.n}${
+        s.method === "sign test" ? `, sign test ${s.favourable}/${s.n}` : ""
+      }`,
+    };
+  });
+  if (rows.length === 0) return table([{ note: "no comparison findings" }]);
+  return chart(intervalChart({
+    title: "Comparison findings: paired difference relative to the baseline, with its interval",
+    rows,
+    x: { label: "(treatment − baseline) / baseline mean" },
+  }));
 }
