@@ -87,6 +87,10 @@ Deno.test("STE findings are computed from the runs, in both directions", () => {
   // mSTE and STE + CL identical: the interval is a point at 0, which it does not exclude.
   assert.equal(byId["A-mste-lower-mse-than-ste-cl"].verdict, "inconclusive");
   assert.equal(byId["A-mste-lower-mse-than-ste-cl-long"].verdict, "inconclusive");
+  assert.match(
+    byId["A-mste-lower-mse-than-ste-cl"].detail!,
+    /At \d+ steps \(A-mste-lower-mse-than-ste-cl-long\): inconclusive\.$/,
+  );
   for (const f of paperLike) assert.deepEqual(validateFinding(f, false), [], f.id);
   const opposite = ste.findings(experiment(flat, growing, growing));
   for (const f of opposite.filter((f) => !f.id.includes("ste-cl"))) {
