@@ -19,6 +19,7 @@ import {
   stripAnsi,
   STYLESHEET,
 } from "./html.ts";
+import { formatInterval } from "../stats.ts";
 
 /** One output of a code cell (nbformat 4). Multi-line strings may be stored as arrays. */
 export interface NbOutput {
@@ -376,6 +377,10 @@ export function renderIndex(pages: Page[], findings: Finding[], meta: IndexMeta)
   const findingRows = findings.map((f) =>
     `<tr><td>${escapeHtml(f.id)}</td><td>${escapeHtml(f.claim)}</td><td>${
       escapeHtml(formatMeasured(f.measured))
+    }${
+      f.stats
+        ? `<br><span class="ql-ref">paired: ${escapeHtml(formatInterval(f.stats))}</span>`
+        : ""
     }</td><td>${badge(f.verdict)}</td><td><a href="${
       escapeHtml(fileOf.get(f.notebook) ?? "index.html")
     }">${escapeHtml(f.notebook.replace(/\.ipynb$/, ""))}</a></td></tr>`

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { comparePaired } from "../stats.ts";
 import { FINDING_MIME } from "./findings.ts";
 import {
   collectFindings,
@@ -149,4 +150,24 @@ Deno.test("the index links every page and lists every finding with its verdict",
   assert.match(html, /<a href="02_b\.html">/);
   assert.match(html, /<td>A-1<\/td>.*ql-badge ql-reproduced.*<a href="01_a\.html">01_a<\/a>/);
   assert.deepEqual(checkPage(html, { pageLinks: true }).problems, []);
+});
+
+Deno.test("the index shows a comparison finding's paired interval", () => {
+  const stats = comparePaired([0.1, 0.11, 0.09], [0.2, 0.2, 0.21], {
+    claim: "lower",
+    statistic: "MSE",
+  });
+  const compared = { ...finding, id: "A-cmp", verdict: stats.outcome, stats };
+  const page = renderNotebookPage(
+    nb([{ output_type: "display_data", data: { [FINDING_MIME]: compared } }]),
+    { notebook: "01_a.ipynb", run: { commit: "c", date: "d" } },
+  );
+  const html = renderIndex([page], page.findings, {
+    commit: "c",
+    date: "d",
+    profile: "full",
+    wallSeconds: 1,
+    deno: "2.9.6",
+  });
+  assert.match(html, /paired: -0\.103 \[-0\.1\d*, -0\.0\d*\] \(95 % paired t, n = 3 seeds\)/);
 });
