@@ -1,10 +1,22 @@
 import assert from "node:assert/strict";
 import { resolveConfig } from "../config.ts";
 import type { EpochRecord, RunResult } from "../result.ts";
-import { finalMse, isBounded, maeGrowth, PROFILES, verdictOf, withProfile } from "./common.ts";
+import { validateFinding } from "../report/findings.ts";
+import {
+  compareMse,
+  convergenceOf,
+  finalMse,
+  isBounded,
+  maeGrowth,
+  mseSlope,
+  PROFILES,
+  smoothedMse,
+  verdictOf,
+  withProfile,
+} from "./common.ts";
 import * as ste from "./ste.ts";
 
-function fakeRun(maE: number[], mse: number[], diverged = false): RunResult {
+function fakeRun(maE: number[], mse: number[], diverged = false, seed = 0): RunResult {
   const history: EpochRecord[] = maE.map((m, i) => ({
     epoch: i + 1,
     step: (i + 1) * 10,
@@ -18,7 +30,7 @@ function fakeRun(maE: number[], mse: number[], diverged = false): RunResult {
     wallMs: 1,
   }));
   return {
-    config: resolveConfig(),
+    config: resolveConfig({ train: { seed } }),
     history,
     final: history.at(-1) ?? null,
     diverged: diverged ? { step: 99, epoch: maE.length + 1, reason: "test" } : null,
@@ -53,21 +65,75 @@ Deno.test("verdicts: all seeds → reproduced, some → partially, none → not"
 
 Deno.test("STE findings are computed from the runs, in both directions", () => {
   const profile = PROFILES.quick;
-  const growing = [
-    fakeRun([10, 1e3, 1e5], [0.5, 0.5, 0.5]),
-    fakeRun([10, 20, 1e4], [0.6, 0.6, 0.6]),
-  ];
-  const flat = [fakeRun([4, 5, 5], [0.3, 0.2, 0.1]), fakeRun([4, 4, 6], [0.3, 0.2, 0.15])];
-  const groups = (steRuns: RunResult[], clRuns: RunResult[], msteRuns: RunResult[]) =>
-    ste.GROUPS.map((g, i) => ({ ...g, runs: [steRuns, clRuns, msteRuns][i] }));
-  const paperLike = ste.findings({ profile, groups: groups(growing, flat, flat) });
-  const byId = Object.fromEntries(paperLike.map((f) => [f.id, f.verdict]));
-  assert.equal(byId["A-ste-unbounded"], "reproduced");
-  assert.equal(byId["A-ste-cl-bounded"], "reproduced");
-  assert.equal(byId["A-mste-stable"], "reproduced");
-  assert.equal(byId["A-mste-lower-mse-than-ste"], "reproduced");
-  const opposite = ste.findings({ profile, groups: groups(flat, growing, growing) });
-  for (const f of opposite) assert.equal(f.verdict, "not reproduced", f.id);
+  const seeds = [0, 1, 2];
+  const growing = seeds.map((s) =>
+    fakeRun([10, 1e3, 1e5], [0.5, 0.5 + 0.01 * s, 0.5 + 0.01 * s], false, s)
+  );
+  const flat = seeds.map((s) =>
+    fakeRun([4, 5, 5], [0.3, 0.2 + 0.01 * s, 0.1 + 0.02 * s], false, s)
+  );
+  const experiment = (steRuns: RunResult[], clRuns: RunResult[], msteRuns: RunResult[]) => ({
+    profile,
+    groups: ste.GROUPS.map((g, i) => ({ ...g, runs: [steRuns, clRuns, msteRuns][i] })),
+    long: ste.longGroups(profile).map((g, i) => ({ ...g, runs: [clRuns, msteRuns][i] })),
+  });
+  const paperLike = ste.findings(experiment(growing, flat, flat));
+  const byId = Object.fromEntries(paperLike.map((f) => [f.id, f]));
+  assert.equal(byId["A-ste-unbounded"].verdict, "reproduced");
+  assert.equal(byId["A-ste-cl-bounded"].verdict, "reproduced");
+  assert.equal(byId["A-mste-stable"].verdict, "reproduced");
+  assert.equal(byId["A-mste-lower-mse-than-ste"].verdict, "reproduced");
+  assert.equal(byId["A-mste-lower-mse-than-ste"].stats?.n, 3);
+  // mSTE and STE + CL identical: the interval is a point at 0, which it does not exclude.
+  assert.equal(byId["A-mste-lower-mse-than-ste-cl"].verdict, "inconclusive");
+  assert.equal(byId["A-mste-lower-mse-than-ste-cl-long"].verdict, "inconclusive");
+  assert.match(
+    byId["A-mste-lower-mse-than-ste-cl"].detail!,
+    /At \d+ steps \(A-mste-lower-mse-than-ste-cl-long\): inconclusive\.$/,
+  );
+  for (const f of paperLike) assert.deepEqual(validateFinding(f, false), [], f.id);
+  const opposite = ste.findings(experiment(flat, growing, growing));
+  for (const f of opposite.filter((f) => !f.id.includes("ste-cl"))) {
+    assert.equal(f.verdict, "not reproduced", f.id);
+  }
+});
+
+Deno.test("the comparison statistic is the mean of the last epochs, paired by seed", () => {
+  const profile = { ...PROFILES.quick, lastEpochs: 2 };
+  assert.equal(smoothedMse(fakeRun([1, 1, 1], [0.9, 0.3, 0.1]), 2), 0.2);
+  assert.equal(smoothedMse(fakeRun([1, 1], [0.9, 0.3], true), 2), Infinity);
+  // Baseline runs listed in another order are still paired with their own seed.
+  const treatment = {
+    label: "t",
+    input: {},
+    runs: [0, 1, 2].map((s) => fakeRun([1, 1], [1, 0.1 + s], false, s)),
+  };
+  const baseline = {
+    label: "b",
+    input: {},
+    runs: [2, 0, 1].map((s) => fakeRun([1, 1], [1, 0.2 + s], false, s)),
+  };
+  const stats = compareMse(treatment, baseline, "lower", profile);
+  // Differences are −0.05 for every seed when paired by seed.
+  assert.ok(Math.abs(stats.mean! + 0.05) < 1e-12);
+  assert.equal(stats.favourable, 3);
+  assert.equal(stats.outcome, "reproduced");
+});
+
+Deno.test("convergence: the slope of ln MSE over the last epochs labels still falling / flat", () => {
+  const profile = { ...PROFILES.quick, slopeFraction: 0.75, flatSlope: 0.05 };
+  // fakeRun steps are 10 apart: a 10 % drop per epoch is ln(0.9)/10 per step.
+  const falling = [0, 1].map((s) => fakeRun([1, 1, 1, 1], [1, 0.9, 0.81, 0.729], false, s));
+  const flat = [0, 1].map((s) => fakeRun([1, 1, 1, 1], [1, 0.5, 0.5, 0.5], false, s));
+  const slope = mseSlope(falling[0], 0.75);
+  assert.ok(Math.abs(slope - (1000 * Math.log(0.9)) / 10) < 1e-9, String(slope));
+  assert.equal(
+    convergenceOf({ label: "a", input: {}, runs: falling }, profile).state,
+    "still falling",
+  );
+  assert.equal(convergenceOf({ label: "b", input: {}, runs: flat }, profile).state, "flat");
+  const diverged = [fakeRun([1, 1], [1, 1], true)];
+  assert.equal(convergenceOf({ label: "c", input: {}, runs: diverged }, profile).state, "diverged");
 });
 
 Deno.test("profiles set epochs, steps and validation size but keep explicit train fields", () => {

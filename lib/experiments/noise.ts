@@ -4,23 +4,28 @@
  * [paper A] attached noise approximation beats detached noise approximation.
  * [choice] NA detached: q = z + sg(s)·u; NA attached: q = z + sg(s/σ)·σ·u, u ~ U(−½,½),
  * s = √12·rms(Q(z) − z).
+ * The claim is judged by the paired rule of `lib/stats.ts` over the profile's comparison seeds.
  *
  * @module
  */
 import type { Display } from "../display.ts";
 import type { FindingInput } from "../report/findings.ts";
 import {
+  compareMse,
+  convergenceTable,
   currentProfile,
+  differenceChart,
   epochChart,
   finalMse,
+  forComparison,
   type Group,
   type GroupExperiment,
   isBounded,
   mean,
+  mseComparisonFinding,
   type Profile,
   runGroups,
   sig,
-  verdictOf,
 } from "./common.ts";
 
 export const GROUPS: Group[] = [
@@ -32,7 +37,10 @@ export const GROUPS: Group[] = [
 export type NoiseExperiment = GroupExperiment;
 
 export async function run(profile: Profile = currentProfile()): Promise<NoiseExperiment> {
-  return { profile, groups: await runGroups("03 NA attached/detached", profile, GROUPS) };
+  return {
+    profile,
+    groups: await runGroups("03 NA attached/detached", forComparison(profile), GROUPS),
+  };
 }
 
 export function mseChart(x: NoiseExperiment): Display {
@@ -43,6 +51,19 @@ export function maeChart(x: NoiseExperiment): Display {
   return epochChart(x.groups, "maE");
 }
 
+/** MSE slope over the last epochs per configuration. */
+export function convergence(x: NoiseExperiment): Display {
+  return convergenceTable(x.groups, x.profile);
+}
+
+/** Attached − detached as a paired difference with its interval. */
+export function differences(x: NoiseExperiment): Display {
+  const [detached, attached] = x.groups;
+  return differenceChart([
+    { label: "attached − detached", stats: compareMse(attached, detached, "lower", x.profile) },
+  ]);
+}
+
 /** Attached − detached final MSE in dB, per seed (negative: attached is better). */
 export function gainDb(x: NoiseExperiment): number[] {
   const [detached, attached] = x.groups;
@@ -51,22 +72,20 @@ export function gainDb(x: NoiseExperiment): number[] {
 
 export function findings(x: NoiseExperiment): FindingInput[] {
   const [detached, attached] = x.groups;
-  const better = attached.runs.map((r, i) => finalMse(r) < finalMse(detached.runs[i]));
-  return [{
+  const n = attached.runs.length;
+  return [mseComparisonFinding({
     id: "A-na-attached-beats-detached",
     paper: "A",
     claim: "Attached noise approximation beats detached noise approximation.",
-    metric:
-      "per seed: final validation MSE (hard quantizer) of NA attached < NA detached (same seed)",
+    treatment: attached,
+    baseline: detached,
+    direction: "lower",
+    names: ["attached", "detached"],
     measured: {
-      "attached MSE": sig(mean(attached.runs.map(finalMse))),
-      "detached MSE": sig(mean(detached.runs.map(finalMse))),
-      "attached − detached (dB, mean)": sig(mean(gainDb(x))),
-      "seeds where attached is lower": `${better.filter(Boolean).length}/${better.length}`,
+      "attached − detached final MSE (dB, mean over seeds)": sig(mean(gainDb(x))),
       "MA-E bounded, attached / detached": `${attached.runs.filter((r) => isBounded(r)).length}/${
         detached.runs.filter((r) => isBounded(r)).length
-      } of ${better.length}`,
+      } of ${n}`,
     },
-    verdict: verdictOf(better),
-  }];
+  }, x.profile)];
 }

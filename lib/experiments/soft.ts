@@ -15,6 +15,7 @@ import type { FindingInput } from "../report/findings.ts";
 import { GROUPS as STE_GROUPS } from "./ste.ts";
 import {
   bandOf,
+  convergenceTable,
   currentProfile,
   epochChart,
   finalMse,
@@ -48,6 +49,11 @@ export function scheduleChart(x: SoftExperiment): Display {
     x: { label: "training step" },
     y: { label: "τ (log)", log: true },
   }));
+}
+
+/** MSE slope over the last epochs per configuration (is any still falling?). */
+export function convergence(x: SoftExperiment): Display {
+  return convergenceTable(x.groups, x.profile);
 }
 
 /** Soft and hard validation MSE of the soft-to-hard runs against epoch. */

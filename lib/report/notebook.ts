@@ -19,6 +19,7 @@ import {
   stripAnsi,
   STYLESHEET,
 } from "./html.ts";
+import { formatInterval } from "../stats.ts";
 
 /** One output of a code cell (nbformat 4). Multi-line strings may be stored as arrays. */
 export interface NbOutput {
@@ -483,6 +484,10 @@ export function renderIndex(pages: Page[], findings: Finding[], meta: IndexMeta)
   const findingRows = findings.map((f) =>
     `<tr><td>${escapeHtml(String(f.id))}</td><td>${escapeHtml(String(f.claim ?? ""))}</td><td>${
       escapeHtml(f.measured === undefined ? "—" : formatMeasured(f.measured))
+    }${
+      f.stats
+        ? `<br><span class="ql-ref">paired: ${escapeHtml(formatInterval(f.stats))}</span>`
+        : ""
     }</td><td>${badge(String(f.verdict))}</td><td><a href="${
       escapeHtml(fileOf.get(f.notebook) ?? "index.html")
     }">${escapeHtml(f.notebook.replace(/\.ipynb$/, ""))}</a></td></tr>`

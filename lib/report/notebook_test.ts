@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { comparePaired } from "../stats.ts";
 import { FINDING_MIME } from "./findings.ts";
 import {
   collectFindings,
@@ -197,4 +198,24 @@ Deno.test("the index says what quantlab is, explains its terms and keeps build a
   assert.match(visible, /<dt>compute time<\/dt><dd>2 min of training in 2 run\(s\)/);
   assert.match(visible, /<dt>build time<\/dt><dd>7 s to execute the notebooks in this build/);
   assert.deepEqual(checkPage(html, { pageLinks: true }).problems, []);
+});
+
+Deno.test("the index shows a comparison finding's paired interval", () => {
+  const stats = comparePaired([0.1, 0.11, 0.09], [0.2, 0.2, 0.21], {
+    claim: "lower",
+    statistic: "MSE",
+  });
+  const compared = { ...finding, id: "A-cmp", verdict: stats.outcome, stats };
+  const page = renderNotebookPage(
+    nb([{ output_type: "display_data", data: { [FINDING_MIME]: compared } }]),
+    { notebook: "01_a.ipynb", run: { commit: "c", date: "d" } },
+  );
+  const html = renderIndex([page], page.findings, {
+    commit: "c",
+    date: "d",
+    profile: "full",
+    wallSeconds: 1,
+    deno: "2.9.6",
+  });
+  assert.match(html, /paired: -0\.103 \[-0\.1\d*, -0\.0\d*\] \(95 % paired t, n = 3 seeds\)/);
 });
