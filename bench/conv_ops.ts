@@ -167,7 +167,8 @@ if (import.meta.main) {
         `${native ? "native" : "tf-ops"} conv-net step (L1 only): cpu ${
           median(cpu).toFixed(0)
         } ms, ` +
-          `wall ${median(wall).toFixed(0)} ms, tensors ${tf.memory().numTensors}`,
+          `wall ${median(wall).toFixed(0)} ms, tensors ${tf.memory().numTensors}, ` +
+          `rss ${(Deno.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`,
       );
       net.dispose();
     }
