@@ -11,7 +11,7 @@
  * | `Add` of a bias row (`[…, n] + [n]`, OpenBLAS only) | copy + rank-1 GEMM update, bit-identical | the stock broadcasting path is 4–6× slower than a plain add |
  * | `LeakyRelu` and its gradient (new kernel `QuantlabLeakyReluGrad`, gradient re-registered) | one SIMD pass each, bit-identical | the stock kernel is a scalar loop, the gradient three kernels |
  * | `Prelu`'s gradient (new kernel `QuantlabPreluGrad`, gradient re-registered) | one SIMD pass for `dx` and the `dα` term, same `sum`; bit-identical | six kernel calls per layer |
- * | `QuantlabConv1d`, `…BackpropInput`, `…BackpropFilter` (new, OpenBLAS only) | im2col/col2im + native GEMM; used by `lib/nn/conv.ts` | stock wasm has no filter gradient and a naive-loop input gradient |
+ * | `QuantlabConv1d`, `…BackpropInput`, `…BackpropFilter` (new, OpenBLAS only) | one strided OpenBLAS GEMM per kernel tap (or im2col); used by `lib/nn/conv.ts` | stock wasm has no filter gradient and a naive-loop input gradient |
  *
  * Installation swaps entries in tfjs's global kernel registry (and Adam's update method), so it
  * can be undone: the stock configs are kept and {@linkcode uninstallKernels} puts them back.
