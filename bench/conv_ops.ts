@@ -5,7 +5,7 @@
  * against the tf-ops reference on the same (patched) wasm backend, and the sum over one step's
  * convs. Timings on a shared machine: compare ratios within one run.
  *
- *     deno run -A bench/conv_ops.ts [--reps 5] [--only native|tfops] [--conv taps|im2col]
+ *     deno run -A bench/conv_ops.ts [--reps 5] [--only native|tfops] [--conv auto|taps|im2col]
  *
  * @module
  */
@@ -142,7 +142,7 @@ if (import.meta.main) {
   const reps = Number(args[args.indexOf("--reps") + 1] ?? 5) || 5;
   const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
   const info = await initBackend("wasm");
-  const method = args.includes("--conv") ? args[args.indexOf("--conv") + 1] as ConvMethod : "taps";
+  const method = args.includes("--conv") ? args[args.indexOf("--conv") + 1] as ConvMethod : "auto";
   installKernels({ conv: method });
   console.log(`conv method ${method}`);
   console.log(

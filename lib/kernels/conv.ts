@@ -12,7 +12,9 @@
  * The weight is `[K, Ci, Co]`, or `[K, Co, Ci]` with `transposed: true` (the layout a transposed
  * conv's weight has when its forward pass is this conv's input gradient).
  *
- * Method `"taps"` (the default): one strided GEMM per kernel tap `k` (and batch entry, unless
+ * Method `"auto"` (the default) picks per call (see {@linkcode _useTaps}).
+ *
+ * Method `"taps"`: one strided GEMM per kernel tap `k` (and batch entry, unless
  * the batches fold into one run of rows), over the output frames whose tap lies inside `x`, so
  * padding costs nothing and nothing is copied. Input rows `t·s + k·d − p` are a matrix with
  * leading dimension `s·Ci`:
@@ -176,7 +178,7 @@ function _forward(sgemm: Sgemm, method: ConvMethod, args: KernelArgs): TensorInf
   const outC = attrs.transposed ? w.shape[1] : w.shape[2];
   const g = _geometry(batch, length, inC, outC, kernel, attrs);
   const y = backend.makeOutput([batch, g.outLength, outC], "float32");
-  if (method === "taps") {
+  if (_useTaps(method, g)) {
     const off = (t: TensorInfo) => offsetF32(backend, t);
     _forwardTaps(sgemm, heapF32(backend), off(x), off(w), off(y), g);
     return y;
@@ -231,7 +233,7 @@ function _inputGrad(sgemm: Sgemm, method: ConvMethod, args: KernelArgs): TensorI
     );
   }
   const dx = backend.makeOutput([batch, attrs.length, inC], "float32");
-  if (method === "taps") {
+  if (_useTaps(method, g)) {
     const off = (t: TensorInfo) => offsetF32(backend, t);
     _inputGradTaps(sgemm, heapF32(backend), off(dy), off(w), off(dx), g);
     return dx;
@@ -292,7 +294,7 @@ function _filterGrad(sgemm: Sgemm, method: ConvMethod, args: KernelArgs): Tensor
     attrs.transposed ? [kernel, outC, inC] : [kernel, inC, outC],
     "float32",
   );
-  if (method === "taps") {
+  if (_useTaps(method, g)) {
     const off = (t: TensorInfo) => offsetF32(backend, t);
     _filterGradTaps(sgemm, heapF32(backend), off(x), off(dy), off(dw), g);
     return dw;
@@ -415,10 +417,24 @@ function _filterGradTaps(
 }
 
 /** How the kernels reach GEMM: an im2col matrix, or one strided GEMM per kernel tap. */
-export type ConvMethod = "im2col" | "taps";
+export type ConvMethod = "im2col" | "taps" | "auto";
+
+/** Largest im2col matrix `"auto"` builds (floats; 256 MB). */
+const AUTO_IM2COL_MAX = 64 * 2 ** 20;
+
+/**
+ * `"auto"`: per-tap GEMMs up to 16 taps, im2col above (an STFT as a conv: K = 1024, Ci = 1 is one
+ * GEMM instead of B·K rank-1 updates; measured 10× faster there, and 2–3× slower at K = 7,
+ * Ci = 16), unless the im2col matrix would exceed {@linkcode AUTO_IM2COL_MAX}.
+ */
+function _useTaps(method: ConvMethod, g: Geometry): boolean {
+  if (method !== "auto") return method === "taps";
+  const colSize = g.batch * g.outLength * g.kernel * g.inC;
+  return g.kernel <= 16 || colSize > AUTO_IM2COL_MAX;
+}
 
 /** The three conv kernels over native `sgemm`, for `registerKernel`. */
-export function conv1dKernels(sgemm: Sgemm, method: ConvMethod = "taps"): KernelConfig[] {
+export function conv1dKernels(sgemm: Sgemm, method: ConvMethod = "auto"): KernelConfig[] {
   const config = (
     kernelName: string,
     f: (s: Sgemm, method: ConvMethod, a: KernelArgs) => TensorInfo,

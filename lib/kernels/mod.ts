@@ -80,7 +80,7 @@ export { loadOpenBlas, type OpenBlas } from "./blas.ts";
 /** How to install: `gemm: "auto"` takes OpenBLAS when it loads, else wasm. */
 export interface KernelOptions {
   gemm?: GemmName | "auto";
-  /** How the native conv kernels reach GEMM (default "taps", measured faster; see `conv.ts`). */
+  /** How the native conv kernels reach GEMM (default "auto": per-tap up to 16 taps; `conv.ts`). */
   conv?: ConvMethod;
   /**
    * Install the elementwise kernels (default true): bias-row `Add`, `LeakyRelu` and the fused

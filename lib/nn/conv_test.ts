@@ -15,6 +15,10 @@ const SETUPS: Record<string, () => Promise<unknown>> = {
   ...(HAVE_OPENBLAS
     ? {
       "wasm native": () => initBackend("wasm", { gemm: "openblas" }),
+      "wasm native taps": async () => {
+        await initBackend("wasm");
+        installKernels({ gemm: "openblas", conv: "taps" });
+      },
       "wasm native im2col": async () => {
         await initBackend("wasm");
         installKernels({ gemm: "openblas", conv: "im2col" });
@@ -47,6 +51,7 @@ const CONV_CASES: Case[] = [
   { b: 2, t: 14, cin: 3, cout: 3, k: 2, s: 4, d: 1, p: 1 }, // kernel < stride, padded
   { b: 2, t: 11, cin: 5, cout: 7, k: 1, s: 1, d: 1, p: 0 }, // pointwise
   { b: 1, t: 10, cin: 2, cout: 2, k: 3, s: 3, d: 2, p: 4 }, // stride, dilation and padding at once
+  { b: 2, t: 80, cin: 1, cout: 6, k: 20, s: 5, d: 1, p: 0 }, // STFT-like: > 16 taps ("auto" im2col)
 ];
 
 const TRANSPOSE_CASES: Case[] = [
@@ -223,7 +228,7 @@ Deno.test("conv ops name the bad argument", () => {
 
 Deno.test("a small conv net trains without leaking tensors or wasm heap", async () => {
   await initBackend("wasm");
-  const methods = HAVE_OPENBLAS ? (["taps", "im2col"] as const) : ([undefined] as const);
+  const methods = HAVE_OPENBLAS ? (["auto", "taps", "im2col"] as const) : ([undefined] as const);
   try {
     for (const conv of methods) {
       installKernels({ conv });
