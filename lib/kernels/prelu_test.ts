@@ -55,7 +55,8 @@ Deno.test("the fused PReLU gradient is bit-identical to tfjs-core's formula", ()
 });
 
 Deno.test("proxy steps are bit-identical with and without the fused PReLU gradient and bias Add", () => {
-  for (const kind of PASSER_KINDS) {
+  // Every built-in passer ("custom" needs a researcher's module; the battery tests it).
+  for (const kind of PASSER_KINDS.filter((k) => k !== "custom")) {
     const run = () => {
       const session = createSession(resolveConfig({
         passer: { kind },
