@@ -25,7 +25,7 @@
 import { type BackendInfo, type GemmName, initBackend } from "../lib/backend.ts";
 import { createReferenceStep } from "../lib/kernels/reference.ts";
 import { kernelStatus } from "../lib/kernels/mod.ts";
-import { PASSER_KINDS, resolveConfig } from "../lib/config.ts";
+import { BUILTIN_PASSER_KINDS, resolveConfig } from "../lib/config.ts";
 import { createSession } from "../lib/train.ts";
 import process from "node:process";
 import { tf } from "../lib/backend.ts";
@@ -138,7 +138,7 @@ async function benchReference(c: ReferenceCase): Promise<Row> {
 async function benchProxy(): Promise<Row[]> {
   const info = await initBackend("wasm");
   const rows: Row[] = [];
-  for (const kind of PASSER_KINDS) {
+  for (const kind of BUILTIN_PASSER_KINDS) {
     const config = resolveConfig({ passer: { kind } });
     const session = createSession(config);
     try {

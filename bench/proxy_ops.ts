@@ -10,7 +10,7 @@
  */
 import process from "node:process";
 import { initBackend, tf } from "../lib/backend.ts";
-import { PASSER_KINDS, resolveConfig } from "../lib/config.ts";
+import { BUILTIN_PASSER_KINDS, resolveConfig } from "../lib/config.ts";
 import { installKernels } from "../lib/kernels/mod.ts";
 import { createSession } from "../lib/train.ts";
 
@@ -33,7 +33,7 @@ if (import.meta.main) {
   const load = () => Deno.loadavg().map((v) => v.toFixed(2)).join(" ");
   console.log(`load ${load()}`);
   console.log("passer        before cpu/wall ms   after cpu/wall ms   kernel calls before→after");
-  for (const kind of PASSER_KINDS) {
+  for (const kind of BUILTIN_PASSER_KINDS) {
     const session = createSession(resolveConfig({ passer: { kind } }));
     const result = {
       before: { cpu: [] as number[], wall: [] as number[], calls: 0 },

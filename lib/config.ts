@@ -85,6 +85,10 @@ export const PASSER_KINDS: readonly PasserKind[] = [
   "rotation",
   "custom",
 ];
+/** The passers quantlab implements ("custom" is a researcher's module, run by the battery). */
+export const BUILTIN_PASSER_KINDS: readonly PasserKind[] = PASSER_KINDS.filter((k) =>
+  k !== "custom"
+);
 
 export interface PasserConfig {
   kind: PasserKind;

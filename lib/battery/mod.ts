@@ -47,7 +47,7 @@ import {
   sig,
   verdictOf,
 } from "../experiments/common.ts";
-import { PASSER_KINDS, type PasserKind } from "../config.ts";
+import { BUILTIN_PASSER_KINDS, type PasserKind } from "../config.ts";
 import { heatMap, lineChart } from "../plot.ts";
 import type { FindingInput } from "../report/findings.ts";
 import type { PairedStats } from "../stats.ts";
@@ -119,7 +119,7 @@ async function candidateOf(
   target: string,
   cwd: string,
 ): Promise<{ info: BatteryCandidate; input: ConfigInput; job?: string; loaded?: Candidate }> {
-  if ((PASSER_KINDS as readonly string[]).includes(target) && target !== "custom") {
+  if ((BUILTIN_PASSER_KINDS as readonly string[]).includes(target)) {
     const kind = target as PasserKind;
     return {
       info: {
