@@ -188,6 +188,8 @@ export interface TrainOptions {
   onEpoch?: (record: EpochRecord, epochs: number) => void;
   /** Use this source instead of the simulated one the config describes. */
   source?: FrameSource;
+  /** Stop between steps when aborted, rejecting with `signal.reason` (e.g. lib/interrupt.ts). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -211,6 +213,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     for (let epoch = 1; epoch <= epochs && !diverged; epoch++) {
       let lossSum = 0;
       for (let i = 0; i < stepsPerEpoch; i++) {
+        if (options.signal?.aborted) throw options.signal.reason;
         const loss = session.step();
         const reason = !Number.isFinite(loss)
           ? `non-finite training loss (${loss})`

@@ -71,6 +71,8 @@ async function main(): Promise<void> {
   // Keep the server's runtime files and config inside the repository, not in ~/.local or ~/.jupyter.
   env.JUPYTER_RUNTIME_DIR = join(loc.jupyterPath, "runtime");
   env.JUPYTER_CONFIG_DIR = join(loc.jupyterPath, "config");
+  // notebook_secret and nbsignatures.db (trusted-notebook signatures) live in the data dir.
+  env.JUPYTER_DATA_DIR = join(loc.jupyterPath, "data");
   if (values.quick) env.QUANTLAB_PROFILE = "quick";
   if (values.recompute) env.QUANTLAB_RECOMPUTE = "1";
   const [cmd, ...args] = notebookCommand({
