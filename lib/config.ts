@@ -170,7 +170,7 @@ export function resolveConfig(input: ConfigInput = {}): RunConfig {
     throw new ConfigError("", input, "an object");
   }
   for (const key of Object.keys(input)) {
-    if (!(key in DEFAULTS)) {
+    if (!Object.hasOwn(DEFAULTS, key)) {
       throw new ConfigError(
         key,
         (input as Record<string, unknown>)[key],
@@ -179,7 +179,7 @@ export function resolveConfig(input: ConfigInput = {}): RunConfig {
     }
   }
   const qKind = input.quantizer?.kind ?? DEFAULTS.quantizer.kind;
-  if (!(qKind in QUANTIZER_DEFAULTS)) {
+  if (typeof qKind !== "string" || !Object.hasOwn(QUANTIZER_DEFAULTS, qKind)) {
     throw new ConfigError("quantizer.kind", qKind, section(Object.keys(QUANTIZER_DEFAULTS)));
   }
   const cfg = {
@@ -224,7 +224,7 @@ function merge<T extends object>(name: string, base: T, over: object | undefined
     throw new ConfigError(name, over, "an object");
   }
   for (const key of Object.keys(over)) {
-    if (!(key in base)) {
+    if (!Object.hasOwn(base, key)) {
       throw new ConfigError(
         `${name}.${key}`,
         (over as Record<string, unknown>)[key],

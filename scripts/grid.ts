@@ -3,15 +3,18 @@
  *
  * ```
  * grid run <grid.json> [--workers N] [--shard i/n] [--store DIR] [--job module#export]
- *                      [--timeout SECONDS] [--recompute]
+ *                      [--timeout SECONDS] [--start-timeout SECONDS] [--recompute]
  * grid status <grid.json> [--shard i/n] [--store DIR] [--job module#export]
  * grid merge <dir>... --into <dir>
  * grid speedup [<grid.json>] [--jobs N] [--job module#export] [--workers 1,2] [--repeat N]
  * ```
  *
  * Progress and warnings go to stderr; the last stdout line of every command is one JSON object
- * summarising it. Exit status: 0 done, 1 some jobs failed (or a worker could not start),
- * 2 bad usage or an invalid grid.
+ * summarising it. Exit status: 0 done, 1 some jobs failed (or a worker could not start, or the
+ * store could not be written), 2 bad usage or an invalid grid, 130 interrupted (SIGINT/SIGTERM:
+ * the workers are stopped, what finished is stored, and re-running resumes). Relative paths are
+ * relative to the current directory (`./quantlab` keeps the caller's). Errors are printed as one
+ * message, never a stack trace.
  *
  * @module
  */
@@ -21,28 +24,68 @@ import {
   gridStatus,
   loadGrid,
   measureSpeedup,
+  MergeSourceError,
   mergeStores,
   parseShard,
   runGrid,
   speedupGrid,
 } from "../lib/grid/mod.ts";
+import { describeError } from "../lib/grid/_protocol.ts";
 
 const USAGE = `usage:
   grid run <grid.json> [--workers N] [--shard i/n] [--store DIR] [--job module#export]
-                       [--timeout SECONDS] [--recompute]
+                       [--timeout SECONDS] [--start-timeout SECONDS] [--recompute]
   grid status <grid.json> [--shard i/n] [--store DIR] [--job module#export]
   grid merge <dir>... --into <dir>
   grid speedup [<grid.json>] [--jobs N] [--job module#export] [--workers 1,2] [--repeat N]
 
 A grid file is a JSON array of partial configs, or {"base": {...}, "vary": {"train.seed": [0, 1]}}.
-The store defaults to $QUANTLAB_CACHE, else .cache/results/. Jobs default to lib/train.ts#train.`;
+The store defaults to $QUANTLAB_CACHE, else .cache/results/. Jobs default to lib/train.ts#train.
+A --job module runs with full permissions (deno run -A): only name code you trust.`;
 
-class UsageError extends Error {}
+/** Bad usage or an invalid grid: exit 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Where the CLI writes: `out` for the JSON summary, `err` for everything else. */
+export interface CliIO {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Aborts a `run` (the CLI wires SIGINT and SIGTERM to it). */
+  signal?: AbortSignal;
+}
+
+/** A path option: an empty value (an unset variable) is refused rather than meaning ".". */
+function pathOption(name: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (text.trim() === "") {
+    throw new UsageError(
+      `--${name} ${JSON.stringify(text)}: expected a directory, got an empty value ` +
+        `(an unset variable?)`,
+    );
+  }
+  return text;
+}
+
+/** A store directory option: empty or an existing non-directory is a usage error. */
+function storeOption(name: string, text: string | undefined): string | undefined {
+  const path = pathOption(name, text);
+  if (path === undefined) return undefined;
+  try {
+    if (!Deno.statSync(path).isDirectory) {
+      throw new UsageError(`--${name} ${path}: exists and is not a directory`);
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return path;
+}
 
 function positiveInt(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) {
+  if (!Number.isSafeInteger(n) || n < 1 || text.trim() === "") {
     throw new UsageError(`--${name} ${text}: expected a positive integer`);
   }
   return n;
@@ -72,7 +115,36 @@ function one(positionals: string[], what: string): string {
   return positionals[0];
 }
 
-async function main(args: string[]): Promise<number> {
+/**
+ * Run the CLI on `args`; resolves to the exit status and never throws (errors are reported
+ * through `io.err` as one message).
+ */
+export async function main(args: string[], io: CliIO = defaultIO()): Promise<number> {
+  try {
+    return await command(args, io);
+  } catch (err) {
+    const usage = err instanceof UsageError || err instanceof MergeSourceError ||
+      String((err as { code?: string })?.code).startsWith("ERR_PARSE_ARGS");
+    if (io.signal?.aborted && (err as Error)?.name === "AbortError") {
+      io.err(`grid: ${describeError(err)}`);
+      return 130;
+    }
+    const message = describeError((err as Error)?.message ?? err, 4000);
+    io.err(message.startsWith("grid:") ? message : `grid: ${message}`);
+    if (err instanceof UsageError) io.err(USAGE);
+    return usage ? 2 : 1;
+  }
+}
+
+function defaultIO(): CliIO {
+  return { out: (l) => console.log(l), err: (l) => console.error(l) };
+}
+
+async function command(args: string[], io: CliIO): Promise<number> {
+  if (args.some((a) => a === "--help" || a === "-h") || args[0] === "help") {
+    io.out(USAGE);
+    return 0;
+  }
   const [command, ...rest] = args;
   const { values: opts, positionals } = parseArgs({
     args: rest,
@@ -83,6 +155,7 @@ async function main(args: string[]): Promise<number> {
       store: { type: "string" },
       job: { type: "string" },
       timeout: { type: "string" },
+      "start-timeout": { type: "string" },
       recompute: { type: "boolean" },
       into: { type: "string" },
       jobs: { type: "string" },
@@ -90,47 +163,60 @@ async function main(args: string[]): Promise<number> {
       help: { type: "boolean", short: "h" },
     },
   });
-  if (opts.help || command === undefined || command === "help") {
-    console.log(USAGE);
-    return command === undefined ? 2 : 0;
+  if (command === undefined) {
+    io.err(USAGE);
+    return 2;
   }
+  const log = io.err;
   switch (command) {
     case "run": {
-      const configs = await grid(positionals);
       const timeout = positiveInt("timeout", opts.timeout);
+      const startTimeout = positiveInt("start-timeout", opts["start-timeout"]);
+      const workers = positiveInt("workers", opts.workers);
+      const store = storeOption("store", opts.store);
+      const jobSpec = job(opts.job);
+      const configs = await grid(positionals);
       const report = await runGrid(configs, {
-        workers: positiveInt("workers", opts.workers),
+        workers,
         shard: shard(opts.shard),
-        store: opts.store,
-        job: opts.job,
+        store,
+        job: jobSpec,
         recompute: opts.recompute,
         jobTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
+        startTimeoutMs: startTimeout === undefined ? undefined : startTimeout * 1000,
+        signal: io.signal,
+        log,
       });
       const { total, cached, computed, skipped, wallMs } = report;
       const failed = report.failures.length;
-      console.log(JSON.stringify({ total, cached, computed, failed, skipped, wallMs }));
+      io.out(JSON.stringify({ total, cached, computed, failed, skipped, wallMs }));
       return failed > 0 ? 1 : 0;
     }
     case "status": {
+      const store = storeOption("store", opts.store);
+      const jobSpec = job(opts.job);
       const status = await gridStatus(await grid(positionals), {
         shard: shard(opts.shard),
-        store: opts.store,
-        job: opts.job,
+        store,
+        job: jobSpec,
+        log,
       });
-      console.error(`[grid] ${status.done}/${status.total} done, ${status.missing} missing`);
+      log(`[grid] ${status.done}/${status.total} done, ${status.missing} missing`);
       const { total, done, missing } = status;
-      console.log(JSON.stringify({ total, done, missing }));
+      io.out(JSON.stringify({ total, done, missing }));
       return 0;
     }
     case "merge": {
-      if (!opts.into) throw new UsageError("merge needs --into <dir>");
+      const into = storeOption("into", opts.into);
+      if (!into) throw new UsageError("merge needs --into <dir>");
       if (positionals.length === 0) throw new UsageError("merge needs at least one source store");
-      const r = await mergeStores(positionals, opts.into, { warn: (m) => console.error(m) });
-      console.error(
-        `[grid] merged ${positionals.length} stores into ${opts.into}: ${r.copied} copied, ` +
+      positionals.forEach((p) => pathOption("source store", p));
+      const r = await mergeStores(positionals, into, { warn: log });
+      log(
+        `[grid] merged ${positionals.length} stores into ${into}: ${r.copied} copied, ` +
           `${r.identical} already there, ${r.conflicts.length} conflicts, ${r.corrupt.length} corrupt`,
       );
-      console.log(JSON.stringify({
+      io.out(JSON.stringify({
         copied: r.copied,
         identical: r.identical,
         conflicts: r.conflicts.length,
@@ -144,18 +230,18 @@ async function main(args: string[]): Promise<number> {
         : speedupGrid(positiveInt("jobs", opts.jobs));
       const workers = (opts.workers ?? "1,2").split(",").map((w) => positiveInt("workers", w)!);
       const repeat = positiveInt("repeat", opts.repeat);
-      const r = await measureSpeedup(configs, { job: opts.job, workers, repeat });
+      const r = await measureSpeedup(configs, { job: job(opts.job), workers, repeat });
       const times = r.runs.map((x) =>
         `${x.workers}w ${formatDuration(x.wallMs)}` +
         (x.otherCpuS === undefined ? "" : ` (+${x.otherCpuS.toFixed(1)} CPU s by others)`)
       );
-      console.error(
+      log(
         `[speedup] ${r.jobs} jobs of ${r.job}: ${times.join(", ")}; speed-up ${
           r.speedup.toFixed(2)
         }× ` +
           `(load average ${r.loadavg.before} before, ${r.loadavg.after} after)`,
       );
-      console.log(JSON.stringify(r));
+      io.out(JSON.stringify(r));
       return 0;
     }
     default:
@@ -163,16 +249,19 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  let code: number;
-  try {
-    code = await main(Deno.args);
-  } catch (err) {
-    const usage = err instanceof UsageError ||
-      String((err as { code?: string })?.code).startsWith("ERR_PARSE_ARGS");
-    console.error(`grid: ${(err as Error)?.message ?? err}`);
-    if (err instanceof UsageError) console.error(USAGE);
-    code = usage ? 2 : 1;
+/** A `--job` value: empty is refused. */
+function job(text: string | undefined): string | undefined {
+  if (text !== undefined && text.trim() === "") {
+    throw new UsageError(`--job "": expected module#export, got an empty value`);
   }
-  Deno.exit(code);
+  return text;
+}
+
+if (import.meta.main) {
+  const stop = new AbortController();
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    // The first signal stops the grid cleanly; a second one exits at once.
+    Deno.addSignalListener(sig, () => stop.signal.aborted ? Deno.exit(130) : stop.abort());
+  }
+  Deno.exit(await main(Deno.args, { ...defaultIO(), signal: stop.signal }));
 }

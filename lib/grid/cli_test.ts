@@ -202,3 +202,128 @@ Deno.test("CLI: a failing job gives exit 1; bad usage and invalid grids give exi
     assert.match(bad.stderr, /entry 0: config\.train\.seed = -1/);
   });
 });
+
+Deno.test('4: ./quantlab grid resolves relative paths against the caller\'s directory; --store "" is refused', async () => {
+  await withTempDir(async (dir) => {
+    await writeGrid(dir, 2);
+    const wrapper = join(ROOT, "quantlab");
+    const run = async (args: string[]) => {
+      const out = await new Deno.Command(wrapper, {
+        args: ["grid", ...args],
+        cwd: dir,
+        env: { FAKE_JOB_SLEEP_MS: "1" },
+      }).output();
+      return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+    };
+    const ok = await run(["run", "grid.json", "--store", "rel-store", "--job", SLEEP_JOB]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal((await new ResultStore(join(dir, "rel-store")).keys()).length, 2);
+    assert.equal(
+      await Deno.stat(join(ROOT, "rel-store")).then(() => true, () => false),
+      false,
+      "nothing written under the repository",
+    );
+    const empty = await run(["run", "grid.json", "--store", "", "--job", SLEEP_JOB]);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /--store "": expected a directory, got an empty value/);
+    const into = await run(["merge", "rel-store", "--into", ""]);
+    assert.equal(into.code, 2);
+    assert.match(into.stderr, /--into "": expected a directory/);
+  });
+});
+
+Deno.test("9: kill -9 of the CLI while its workers are inside a blocking job: they exit within 2 s", async () => {
+  await withTempDir(async (dir) => {
+    const grid = await writeGrid(dir, 4);
+    const ledger = join(dir, "ledger");
+    const child = new Deno.Command(DENO, {
+      args: ["run", "-A", CLI, "run", grid, "--store", join(dir, "s"), "--job", SLEEP_JOB],
+      // Every job spins for 60 s without yielding: the event loop of the worker never turns.
+      env: {
+        FAKE_JOB_LEDGER: ledger,
+        FAKE_JOB_PLAN: JSON.stringify({ 0: "hang", 1: "hang", 2: "hang", 3: "hang" }),
+      },
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    let workers: number[] = [];
+    try {
+      await until(
+        "workers to enter the blocking job",
+        async () => (await readLinesOf(ledger)).length >= 1,
+      );
+      workers = [...processes()].filter(([, [ppid]]) => ppid === child.pid).map(([pid]) => pid);
+      assert.ok(workers.length >= 1);
+      child.kill("SIGKILL");
+      await child.status;
+      const t0 = performance.now();
+      await until(
+        "orphaned workers to exit",
+        () => workers.every((pid) => !processes().has(pid)),
+        10_000,
+      );
+      const ms = performance.now() - t0;
+      assert.ok(ms < 2000, `orphans took ${ms.toFixed(0)} ms to exit`);
+    } finally {
+      for (const pid of workers) {
+        if (processes().has(pid)) Deno.kill(pid, "SIGKILL");
+      }
+      await child.status;
+    }
+  });
+});
+
+Deno.test("10: two CLI runners on one store compute every run once between them", async () => {
+  await withTempDir(async (dir) => {
+    const n = 8;
+    const grid = await writeGrid(dir, n);
+    const ledger = join(dir, "ledger");
+    const args = ["run", grid, "--store", join(dir, "s"), "--job", SLEEP_JOB, "--workers", "1"];
+    const env = { FAKE_JOB_SLEEP_MS: "300", FAKE_JOB_LEDGER: ledger };
+    const [a, b] = await Promise.all([cli(args, env), cli(args, env)]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(a.summary.computed + b.summary.computed, n, "each run computed by one of them");
+    assert.deepEqual([a.summary.failed, b.summary.failed], [0, 0]);
+    assert.equal(a.summary.cached + a.summary.computed, n, "the first sees every result");
+    assert.equal(b.summary.cached + b.summary.computed, n, "the second sees every result");
+    assert.equal((await readLinesOf(ledger)).length, n, "no run executed twice");
+  });
+});
+
+Deno.test("13: grid --help is help; merge from a missing source is a usage error", async () => {
+  for (const args of [["--help"], ["run", "--help"], ["-h"]]) {
+    const out = await new Deno.Command(DENO, { args: ["run", "-A", CLI, ...args] }).output();
+    assert.equal(out.code, 0, args.join(" "));
+    assert.match(new TextDecoder().decode(out.stdout), /^usage:/);
+  }
+  await withTempDir(async (dir) => {
+    const r = await cli(["merge", join(dir, "missing"), "--into", join(dir, "all")]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /merge: source store .*missing cannot be read/);
+  });
+});
+
+Deno.test("interrupt: SIGINT stops the CLI with exit 130, keeps what finished, and a re-run resumes", async () => {
+  await withTempDir(async (dir) => {
+    const n = 12;
+    const grid = await writeGrid(dir, n);
+    const store = new ResultStore(join(dir, "s"));
+    const args = ["run", grid, "--store", store.dir, "--job", SLEEP_JOB, "--workers", "2"];
+    const child = new Deno.Command(DENO, {
+      args: ["run", "-A", CLI, ...args],
+      env: { FAKE_JOB_SLEEP_MS: "300" },
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(child.stderr).text();
+    await until("2 stored results", async () => (await store.keys()).length >= 2);
+    child.kill("SIGINT");
+    const status = await child.status;
+    assert.equal(status.code, 130);
+    assert.match(await stderr, /grid: AbortError: grid interrupted: \d+ of 12 runs done/);
+    const k = (await store.scan()).valid.length;
+    const rerun = await cli(args, { FAKE_JOB_SLEEP_MS: "1" });
+    assert.deepEqual([rerun.summary.cached, rerun.summary.computed], [k, n - k]);
+  });
+});

@@ -87,6 +87,7 @@ export function sha256Hex(text: string): string {
  *
  * @example
  * ```ts
+ * import { resolveConfig } from "../config.ts";
  * const key = resultKey(resolveConfig({ train: { seed: 1 } }), "lib/train.ts#train");
  * ```
  */

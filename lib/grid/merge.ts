@@ -8,6 +8,11 @@
  * identical, different ones are a conflict; the target keeps the entry it had (so among sources,
  * the first listed wins) and a warning names both files and the first differing fields.
  *
+ * The GEMM that produced each result (`gemm`, stored provenance) is checked too: two entries of
+ * one key from different GEMMs are a conflict even when their results happen to agree, and a
+ * merge that brings together results of more than one GEMM says so (`gemms`). A source that
+ * does not exist or is not a directory is an error, not an empty store.
+ *
  * @module
  */
 import { resolve } from "node:path";
@@ -34,6 +39,16 @@ export interface MergeReport {
   conflicts: MergeConflict[];
   /** Source entries skipped because they failed verification. */
   corrupt: { file: string; reason: string }[];
+  /** Distinct GEMMs of the entries merged (copied or compared); more than one is a warning. */
+  gemms: string[];
+}
+
+/** A merge source that is missing or not a directory. */
+export class MergeSourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "MergeSourceError";
+  }
 }
 
 const TIMING_FIELDS = new Set(["wallMs", "peakRssMb"]);
@@ -53,25 +68,53 @@ export async function mergeStores(
 ): Promise<MergeReport> {
   const warn = options.warn ?? ((m: string) => console.warn(m));
   const target = new ResultStore(into, { warn });
-  const report: MergeReport = { copied: 0, identical: 0, conflicts: [], corrupt: [] };
+  const report: MergeReport = { copied: 0, identical: 0, conflicts: [], corrupt: [], gemms: [] };
+  for (const dir of sources) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(dir);
+    } catch (err) {
+      throw new MergeSourceError(
+        `merge: source store ${dir} cannot be read: ${(err as Error).message}`,
+      );
+    }
+    if (!info.isDirectory) {
+      throw new MergeSourceError(`merge: source store ${dir} is not a directory`);
+    }
+  }
+  const gemms = new Set<string>();
+  const note = (gemm: string | null | undefined) => gemm && gemms.add(gemm);
   for (const dir of sources) {
     if (resolve(dir) === target.dir) continue;
     const source = new ResultStore(dir);
     for (const key of await source.keys()) {
       const file = source.path(key);
-      const check = checkEntry(await Deno.readTextFile(file), key);
+      let text: string;
+      try {
+        text = await Deno.readTextFile(file);
+      } catch (err) {
+        if (err instanceof Deno.errors.NotFound) continue;
+        report.corrupt.push({ file, reason: `unreadable (${(err as Error).message})` });
+        warn(`merge: skipped unreadable entry ${file}: ${(err as Error).message}`);
+        continue;
+      }
+      const check = checkEntry(text, key);
       if (!check.ok) {
         report.corrupt.push({ file, reason: check.reason });
         warn(`merge: skipped corrupt entry ${file}: ${check.reason}`);
         continue;
       }
+      note(check.entry.gemm);
       const existing = await target.get(key);
       if (!existing) {
         await target.write(check.entry);
         report.copied++;
         continue;
       }
+      note(existing.gemm);
       const differences = diffPaths(existing.result, check.entry.result);
+      const [g1, g2] = [existing.gemm ?? null, check.entry.gemm ?? null];
+      if (g1 !== g2 && g1 !== null && g2 !== null) differences.unshift(`gemm (${g1} vs ${g2})`);
       if (differences.length === 0) {
         report.identical++;
         continue;
@@ -83,6 +126,13 @@ export async function mergeStores(
           `(${differences.join(", ")}); kept ${conflict.kept}`,
       );
     }
+  }
+  report.gemms = [...gemms].sort();
+  if (report.gemms.length > 1) {
+    warn(
+      `merge: the merged entries come from different GEMMs (${report.gemms.join(", ")}); ` +
+        `their results differ, so compare runs of one GEMM only`,
+    );
   }
   return report;
 }

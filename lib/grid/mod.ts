@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { expandGrid, runGrid } from "../lib/grid/mod.ts";
+ * import { expandGrid, runGrid } from "./mod.ts";
  * const configs = expandGrid({
  *   base: { train: { epochs: 4 } },
  *   vary: { "passer.kind": ["ste", "mste", "na-attached"], "train.seed": [0, 1, 2] },
@@ -14,11 +14,24 @@
  *
  * @module
  */
-export { expandGrid, type GridInput, type GridSpec, loadGrid, parseGrid } from "./expand.ts";
+export {
+  expandGrid,
+  type GridInput,
+  type GridSpec,
+  loadGrid,
+  MAX_GRID_CONFIGS,
+  parseGrid,
+} from "./expand.ts";
 export { DEFAULT_JOB, type JobRef, resolveJob } from "./job.ts";
 export { canonicalJson, decodeJson, encodeJson, resultKey } from "./key.ts";
-export { diffPaths, type MergeConflict, type MergeReport, mergeStores } from "./merge.ts";
-export { type PoolOutcome, WorkerStartError } from "./pool.ts";
+export {
+  diffPaths,
+  type MergeConflict,
+  type MergeReport,
+  MergeSourceError,
+  mergeStores,
+} from "./merge.ts";
+export { DEFAULT_START_TIMEOUT_MS, type PoolOutcome, WorkerStartError } from "./pool.ts";
 export { formatDuration, formatProgress, type GridProgress } from "./progress.ts";
 export {
   type GridFailure,
@@ -30,4 +43,12 @@ export {
 } from "./run.ts";
 export { parseShard, type Shard, shardKeys } from "./shard.ts";
 export { measureSpeedup, speedupGrid, type SpeedupReport } from "./speedup.ts";
-export { checkEntry, defaultStoreDir, makeEntry, ResultStore, type StoreEntry } from "./store.ts";
+export {
+  checkEntry,
+  type ClaimHolder,
+  defaultStoreDir,
+  makeEntry,
+  ResultStore,
+  type StoreEntry,
+} from "./store.ts";
+export type { JobOptions } from "./worker.ts";

@@ -9,15 +9,25 @@
  *   death makes it a failure.
  * - A job running longer than `jobTimeoutMs` has its worker killed and replaced, and fails
  *   without a retry (a hang is usually deterministic).
- * - A worker that cannot start (job module missing, setup throws) aborts the whole pool with a
- *   {@linkcode WorkerStartError}: every other job would fail the same way.
+ * - A worker that cannot start (job module missing, setup throws, or not ready within
+ *   `startTimeoutMs`) aborts the whole pool with a {@linkcode WorkerStartError}: every other job
+ *   would fail the same way.
+ * - When `signal` aborts, every worker is killed at once and the pool rejects with the reason;
+ *   a job whose result was already handed to `onDone` is kept by the caller.
  *
  * @module
  */
 import { resolve } from "node:path";
 import type { RunConfig } from "../config.ts";
 import type { JobRef } from "./job.ts";
-import { type JobMessage, MARK, readLines, type WorkerMessage } from "./_protocol.ts";
+import {
+  describeError,
+  type JobMessage,
+  MARK,
+  readLines,
+  truncate,
+  type WorkerMessage,
+} from "./_protocol.ts";
 import { decodeJson, encodeJson } from "./key.ts";
 
 /** One job for the pool; `id` is the caller's and comes back in {@linkcode PoolOptions.onDone}. */
@@ -28,7 +38,7 @@ export interface PoolJob {
 
 /** How a job ended. `attempts` counts runs (2 when a worker died and it was retried). */
 export type PoolOutcome =
-  | { ok: true; result: unknown; wallMs: number; attempts: number }
+  | { ok: true; result: unknown; wallMs: number; attempts: number; gemm: string | null }
   | { ok: false; error: string; wallMs: number; attempts: number };
 
 export interface PoolOptions {
@@ -47,6 +57,52 @@ export interface PoolOptions {
   log?: (line: string) => void;
   /** Names a job in pool notes. Default: its id. */
   describe?: (job: PoolJob) => string;
+  /** Fail a worker that is not ready this long after it was spawned. Default 120 s. */
+  startTimeoutMs?: number;
+  /** Stop everything when this aborts; the pool then rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /**
+   * Asked before each job is run; false skips it (no `onDone`), e.g. because another process
+   * is computing it. Default: run everything.
+   */
+  take?: (job: PoolJob) => boolean | Promise<boolean>;
+  /** Called when a job is handed to a worker. */
+  onStart?: (job: PoolJob) => void;
+  /** Called when a running job reports a finished epoch. */
+  onEpoch?: (job: PoolJob, epoch: number, epochs: number) => void;
+}
+
+/** Default of {@linkcode PoolOptions.startTimeoutMs}: a tfjs start takes ~1 s, more under load. */
+export const DEFAULT_START_TIMEOUT_MS = 120_000;
+
+/** Longest delay `setTimeout` honours; longer ones fire at once (they overflow an int32). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Resolve after `ms` (any length: delays beyond the timer limit are chained); `cancel` stops it.
+ * Infinity or undefined never resolves.
+ */
+export function delay(ms: number | undefined): { done: Promise<void>; cancel: () => void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelled = false;
+  const done = new Promise<void>((resolve) => {
+    if (ms === undefined || !(ms < Infinity)) return;
+    const end = performance.now() + Math.max(0, ms);
+    const arm = () => {
+      if (cancelled) return;
+      const left = end - performance.now();
+      if (left <= 0) return resolve();
+      timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+    };
+    arm();
+  });
+  return {
+    done,
+    cancel: () => {
+      cancelled = true;
+      clearTimeout(timer);
+    },
+  };
 }
 
 /** A worker process could not start; the message says why (with its last stderr lines). */
@@ -74,6 +130,8 @@ class WorkerProcess {
   readonly #tail: string[] = [];
   readonly #finished: Promise<Deno.CommandStatus>;
   #exited = false;
+  /** The GEMM this worker computes with, from its ready message. */
+  gemm: string | null = null;
 
   constructor(
     readonly name: string,
@@ -83,7 +141,7 @@ class WorkerProcess {
   ) {
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--quiet", `--config=${ROOT}/deno.json`, WORKER, job.url, job.exportName],
-      env,
+      env: { ...env, QUANTLAB_GRID_PARENT: String(Deno.pid) },
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -92,8 +150,17 @@ class WorkerProcess {
     this.#writer = child.stdin.getWriter();
     const out = (async () => {
       for await (const line of readLines(child.stdout)) {
-        if (line.startsWith(MARK)) this.#push(decodeJson(line.slice(MARK.length)) as WorkerMessage);
-        else log(`[${name}] ${line}`);
+        const at = line.indexOf(MARK);
+        if (at !== 0) log(`[${name}] ${truncate(at < 0 ? line : line.slice(0, at))}`);
+        if (at < 0) continue;
+        let msg: WorkerMessage;
+        try {
+          msg = decodeJson(line.slice(at + MARK.length)) as WorkerMessage;
+        } catch (err) {
+          log(`[${name}] unreadable protocol message (${describeError(err, 200)})`);
+          continue;
+        }
+        this.#push(msg);
       }
       this.#push(null);
     })();
@@ -101,7 +168,7 @@ class WorkerProcess {
       for await (const line of readLines(child.stderr)) {
         this.#tail.push(line);
         if (this.#tail.length > 8) this.#tail.shift();
-        log(`[${name}] ${line}`);
+        log(`[${name}] ${truncate(line)}`);
       }
     })();
     this.#finished = Promise.all([child.status, out, err]).then(([s]) => {
@@ -111,9 +178,22 @@ class WorkerProcess {
   }
 
   /** Resolves when the worker reports ready; throws WorkerStartError otherwise. */
-  async ready(): Promise<void> {
-    const msg = await this.#next();
-    if (msg?.type === "ready") return;
+  async ready(timeoutMs: number): Promise<void> {
+    const timer = delay(timeoutMs);
+    const msg = await Promise.race([this.#next(), timer.done.then(() => "timeout" as const)]);
+    timer.cancel();
+    if (msg === "timeout") {
+      this.kill();
+      await this.#finished;
+      throw new WorkerStartError(
+        `${this.name} was not ready within ${timeoutMs / 1000} s (the job module's import or ` +
+          `setup() did not finish); killed it`,
+      );
+    }
+    if (msg?.type === "ready") {
+      this.gemm = msg.gemm ?? null;
+      return;
+    }
     if (msg?.type === "fatal") throw new WorkerStartError(msg.message);
     this.kill();
     throw new WorkerStartError(
@@ -122,7 +202,11 @@ class WorkerProcess {
   }
 
   /** Run one job; never throws. */
-  async run(job: PoolJob, timeoutMs: number | undefined): Promise<RunReply> {
+  async run(
+    job: PoolJob,
+    timeoutMs: number | undefined,
+    onEpoch?: (epoch: number, epochs: number) => void,
+  ): Promise<RunReply> {
     try {
       const msg: JobMessage = { id: job.id, config: job.config };
       await this.#writer.write(new TextEncoder().encode(encodeJson(msg) + "\n"));
@@ -130,12 +214,8 @@ class WorkerProcess {
       this.kill();
       return { kind: "died", detail: await this.#death() };
     }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((r) => {
-      if (timeoutMs !== undefined && Number.isFinite(timeoutMs)) {
-        timer = setTimeout(() => r("timeout"), timeoutMs);
-      }
-    });
+    const timer = delay(timeoutMs);
+    const timeout = timer.done.then(() => "timeout" as const);
     try {
       while (true) {
         const msg = await Promise.race([this.#next(), timeout]);
@@ -151,19 +231,19 @@ class WorkerProcess {
         if (msg.type === "error" && msg.id === job.id) {
           return { kind: "error", message: msg.message };
         }
+        if (msg.type === "epoch" && msg.id === job.id) onEpoch?.(msg.epoch, msg.epochs);
       }
     } finally {
-      clearTimeout(timer);
+      timer.cancel();
     }
   }
 
   /** Close stdin so the worker exits; kill it if it has not after `graceMs`. */
   async close(graceMs = 5000): Promise<void> {
     await this.#writer.close().catch(() => {});
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), graceMs)));
-    const how = await Promise.race([this.#finished, late]);
-    clearTimeout(timer);
+    const timer = delay(graceMs);
+    const how = await Promise.race([this.#finished, timer.done.then(() => "late" as const)]);
+    timer.cancel();
     if (how === "late") this.kill();
     await this.#finished;
   }
@@ -217,12 +297,17 @@ export async function runPool(jobs: readonly PoolJob[], options: PoolOptions): P
     abort ??= err;
     for (const w of live) w.kill();
   };
+  const signal = options.signal;
+  const onAbort = () => stopAll(signal!.reason);
+  if (signal?.aborted) throw signal.reason;
+  signal?.addEventListener("abort", onAbort, { once: true });
 
   const start = async (lane: number): Promise<WorkerProcess> => {
     const w = new WorkerProcess(`worker ${lane}.${++started}`, options.job, env, log);
     live.add(w);
+    if (abort !== undefined) w.kill();
     try {
-      await w.ready();
+      await w.ready(options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
       return w;
     } catch (err) {
       await retire(w, true);
@@ -242,6 +327,8 @@ export async function runPool(jobs: readonly PoolJob[], options: PoolOptions): P
       while (abort === undefined) {
         const job = queue.shift();
         if (!job) break;
+        if (options.take && !(await options.take(job))) continue;
+        if (abort !== undefined) break;
         if (!w || served >= maxJobs) {
           if (w) await retire(w, false);
           w = await start(n);
@@ -250,12 +337,24 @@ export async function runPool(jobs: readonly PoolJob[], options: PoolOptions): P
         const tries = (attempts.get(job.id) ?? 0) + 1;
         attempts.set(job.id, tries);
         const t0 = performance.now();
-        const reply = await w.run(job, options.jobTimeoutMs);
+        options.onStart?.(job);
+        const reply = await w.run(
+          job,
+          options.jobTimeoutMs,
+          options.onEpoch && ((epoch, epochs) => options.onEpoch!(job, epoch, epochs)),
+        );
         const wallMs = performance.now() - t0;
         served++;
         if (abort !== undefined) break;
         if (reply.kind === "result") {
-          await options.onDone(job, { ok: true, result: reply.result, wallMs, attempts: tries });
+          const gemm = w.gemm;
+          await options.onDone(job, {
+            ok: true,
+            result: reply.result,
+            wallMs,
+            attempts: tries,
+            gemm,
+          });
           continue;
         }
         if (reply.kind === "error") {
@@ -285,6 +384,10 @@ export async function runPool(jobs: readonly PoolJob[], options: PoolOptions): P
   };
 
   const lanes = Math.max(1, Math.min(options.size, jobs.length));
-  await Promise.all(Array.from({ length: lanes }, (_, i) => lane(i + 1)));
+  try {
+    await Promise.all(Array.from({ length: lanes }, (_, i) => lane(i + 1)));
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
   if (abort !== undefined) throw abort;
 }

@@ -7,8 +7,14 @@
 import type { RunConfig } from "../config.ts";
 import { canonicalJson } from "./key.ts";
 
-/** What {@linkcode GridOptions.onProgress} receives: once at the start, then after every job. */
+/**
+ * What {@linkcode GridOptions.onProgress} receives: a `"start"` event, an `"epoch"` event each
+ * time a running job reports a finished epoch, and a `"job"` event after every finished job.
+ */
 export interface GridProgress {
+  event: "start" | "epoch" | "job";
+  /** The jobs in flight and how far each is (`epoch` 0 until its first epoch is reported). */
+  running: { index: number; label: string; epoch: number; epochs: number }[];
   /** Distinct runs finished so far (cached + computed + failed). */
   done: number;
   /** Distinct runs this call handles (the shard's share when sharded). */

@@ -1,15 +1,22 @@
 /**
  * The result store: one JSON file per finished run, `<dir>/<key>.json`, holding
- * `{key, version, job, config, result, createdAt, checksum}` (see {@linkcode StoreEntry}).
+ * `{key, version, job, config, result, createdAt, gemm, checksum}` (see {@linkcode StoreEntry}).
  *
- * - Writes are atomic: a temp file in the same directory is written, fsynced and renamed over
- *   the entry, then the directory is fsynced. A process killed at any point (kill -9 included)
- *   leaves either the old entry, the new one, or none; never half of one. A stray `.tmp` file
- *   may remain; {@linkcode ResultStore.sweepTemp} removes old ones.
+ * - Writes are atomic: a temp file `.<key>.<pid>.<random>.tmp` in the same directory is
+ *   written, fsynced and renamed over the entry, then the directory is fsynced. A process killed
+ *   at any point (kill -9 included) leaves either the old entry, the new one, or none; never half
+ *   of one. A stray temp file may remain; {@linkcode ResultStore.sweepTemp} removes old ones of
+ *   exactly that name pattern (nothing else in the directory is touched). A failed write names
+ *   the entry's path.
  * - Reads verify: invalid JSON, a missing field, a key that is not the file's name or not the
- *   hash of the stored config, or a checksum mismatch makes the entry corrupt. A corrupt entry is
- *   reported once through `warn`, moved to `<dir>/corrupt/` and treated as missing, so the grid
- *   recomputes it instead of crashing.
+ *   hash of the stored config, or a checksum mismatch makes the entry corrupt; so does anything
+ *   at the entry's path that cannot be read as a file (a directory, a permission error). A
+ *   corrupt entry is reported once through `warn`, moved to `<dir>/corrupt/` and treated as
+ *   missing, so the grid recomputes it instead of crashing. When it cannot be moved or deleted
+ *   the warning says so and {@linkcode ResultStore.blocked} names the key: the grid then reports
+ *   that run as failed up front instead of computing a result it could not store.
+ * - Claims: `.<key>.claim` files (see {@linkcode ResultStore.claim}) let several runners share
+ *   a store without computing the same run twice.
  *
  * @module
  */
@@ -28,8 +35,30 @@ export interface StoreEntry<R = unknown> {
   result: R;
   /** ISO 8601 time the entry was made. */
   createdAt: string;
+  /**
+   * The GEMM behind matMul in the process that computed it (`backendInfo().gemm`): results of
+   * OpenBLAS and of wasm differ. null when the job reports none; absent in entries from before
+   * it was recorded. Provenance, not part of the key (see the README). [choice]
+   */
+  gemm?: string | null;
   checksum: string;
 }
+
+/** Who holds a claim on a key (the content of its claim file). */
+export interface ClaimHolder {
+  pid: number;
+  host: string;
+  /** Token of the runner (one per `runGrid` call). */
+  owner: string;
+  /** ISO 8601 time the claim was taken. */
+  at: string;
+}
+
+/** A claim whose file has not been touched for this long is stale when its holder's liveness
+ * cannot be checked (another host). Runners touch their claims every {@linkcode CLAIM_HEARTBEAT_MS}. */
+export const CLAIM_STALE_MS = 120_000;
+/** How often a runner refreshes the claims it holds. */
+export const CLAIM_HEARTBEAT_MS = 30_000;
 
 /** Outcome of checking one entry file's text. */
 export type EntryCheck<R = unknown> =
@@ -38,6 +67,8 @@ export type EntryCheck<R = unknown> =
 
 const KEY_RE = /^[0-9a-f]{64}$/;
 const ENTRY_RE = /^[0-9a-f]{64}\.json$/;
+/** The store's own temp files (entry writes and writability probes); nothing else is swept. */
+const TEMP_RE = /^\.(?:[0-9a-f]{64}|probe)\.\d+\.[0-9a-f]{8}\.tmp$/;
 const ROOT = resolve(import.meta.dirname!, "..", "..");
 
 /** The store directory used when none is given: `$QUANTLAB_CACHE`, else `<repo>/.cache/results`. */
@@ -53,10 +84,23 @@ export function makeEntry<R>(
   result: R,
   version: string = QUANTLAB_VERSION,
   createdAt: string = new Date().toISOString(),
+  gemm?: string | null,
 ): StoreEntry<R> {
   const key = resultKey(config, job, version);
-  const checksum = sha256Hex(canonicalJson({ key, version, job, config, result, createdAt }));
-  return { key, version, job, config, result, createdAt, checksum };
+  // canonicalJson drops an undefined gemm, so entries written before it existed still verify.
+  const checksum = sha256Hex(
+    canonicalJson({ key, version, job, config, result, createdAt, gemm }),
+  );
+  return {
+    key,
+    version,
+    job,
+    config,
+    result,
+    createdAt,
+    ...(gemm === undefined ? {} : { gemm }),
+    checksum,
+  };
 }
 
 /**
@@ -80,8 +124,11 @@ export function checkEntry<R = unknown>(text: string, expectedKey?: string): Ent
   if (e.config === null || typeof e.config !== "object") {
     return { ok: false, reason: `field "config" missing` };
   }
-  if (!("result" in e)) return { ok: false, reason: `field "result" missing` };
-  const { key, version, job, config, result, createdAt, checksum } = e;
+  if (!Object.hasOwn(e, "result")) return { ok: false, reason: `field "result" missing` };
+  if (e.gemm !== undefined && e.gemm !== null && typeof e.gemm !== "string") {
+    return { ok: false, reason: `field "gemm" is neither a string nor null` };
+  }
+  const { key, version, job, config, result, createdAt, gemm, checksum } = e;
   if (!KEY_RE.test(key as string)) return { ok: false, reason: `malformed key ${key}` };
   if (expectedKey !== undefined && key !== expectedKey) {
     return { ok: false, reason: `holds key ${key}, not ${expectedKey}` };
@@ -89,7 +136,7 @@ export function checkEntry<R = unknown>(text: string, expectedKey?: string): Ent
   if (sha256Hex(canonicalJson({ config, job, version })) !== key) {
     return { ok: false, reason: "key is not the hash of the stored config, job and version" };
   }
-  const sum = sha256Hex(canonicalJson({ key, version, job, config, result, createdAt }));
+  const sum = sha256Hex(canonicalJson({ key, version, job, config, result, createdAt, gemm }));
   if (sum !== checksum) return { ok: false, reason: "checksum mismatch" };
   return { ok: true, entry: untag(raw) as StoreEntry<R> };
 }
@@ -106,7 +153,7 @@ export interface StoreOptions {
  * @example
  * ```ts
  * const store = new ResultStore(".cache/results");
- * const hit = await store.get(key); // undefined when missing or corrupt
+ * const hit = await store.get("0".repeat(64)); // undefined when missing or corrupt
  * ```
  */
 export class ResultStore {
@@ -114,6 +161,7 @@ export class ResultStore {
   readonly dir: string;
   #warn: (message: string) => void;
   #warned = new Set<string>();
+  #blocked = new Set<string>();
 
   constructor(dir: string = defaultStoreDir(), options: StoreOptions = {}) {
     this.dir = resolve(dir);
@@ -134,17 +182,37 @@ export class ResultStore {
     options: { repair?: boolean } = {},
   ): Promise<StoreEntry<R> | undefined> {
     const file = this.path(key);
-    let text: string;
-    try {
-      text = await Deno.readTextFile(file);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return undefined;
-      throw err;
-    }
-    const check = checkEntry<R>(text, key);
+    const read = await readEntry(file);
+    if (read === undefined) return undefined;
+    const check = "unreadable" in read
+      ? { ok: false as const, reason: read.unreadable }
+      : checkEntry<R>(read.text, key);
     if (check.ok) return check.entry;
-    await this.#corrupt(file, check.reason, options.repair ?? true);
+    await this.#corrupt(key, file, check.reason, options.repair ?? true);
     return undefined;
+  }
+
+  /**
+   * Whether a corrupt entry for `key` could not be moved aside or deleted, so a result for it
+   * could not be stored either.
+   */
+  blocked(key: string): boolean {
+    return this.#blocked.has(key);
+  }
+
+  /** Throw an error naming the directory unless entries can be written there. */
+  async probe(): Promise<void> {
+    const rand = crypto.randomUUID().slice(0, 8);
+    const tmp = join(this.dir, `.probe.${Deno.pid}.${rand}.tmp`);
+    try {
+      await Deno.mkdir(this.dir, { recursive: true });
+      await Deno.writeTextFile(tmp, "", { createNew: true });
+      await Deno.remove(tmp);
+    } catch (err) {
+      throw new Error(`result store ${this.dir} is not writable: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
   }
 
   /** Store a finished run atomically and return its entry. */
@@ -153,14 +221,29 @@ export class ResultStore {
     job: string,
     result: R,
     version: string = QUANTLAB_VERSION,
+    gemm?: string | null,
   ): Promise<StoreEntry<R>> {
-    const entry = makeEntry(config, job, result, version);
+    const entry = makeEntry(config, job, result, version, undefined, gemm);
     await this.write(entry);
     return entry;
   }
 
-  /** Write a complete entry atomically (temp file, fsync, rename, fsync of the directory). */
+  /**
+   * Write a complete entry atomically (temp file, fsync, rename, fsync of the directory).
+   * A failure (full disk, read-only store) throws an error naming the entry's path.
+   */
   async write(entry: StoreEntry<unknown>): Promise<void> {
+    try {
+      await this.#write(entry);
+    } catch (err) {
+      throw new Error(
+        `result store: cannot write ${this.path(entry.key)}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+
+  async #write(entry: StoreEntry<unknown>): Promise<void> {
     await Deno.mkdir(this.dir, { recursive: true });
     const bytes = new TextEncoder().encode(encodeJson(entry, 2) + "\n");
     const rand = crypto.randomUUID().slice(0, 8);
@@ -199,19 +282,26 @@ export class ResultStore {
     const corrupt: { file: string; reason: string }[] = [];
     for (const key of await this.keys()) {
       const file = this.path(key);
-      const check = checkEntry(await Deno.readTextFile(file), key);
+      const read = await readEntry(file);
+      if (read === undefined) continue; // removed meanwhile
+      const check = "unreadable" in read
+        ? { ok: false as const, reason: read.unreadable }
+        : checkEntry(read.text, key);
       if (check.ok) valid.push(key);
       else corrupt.push({ file, reason: check.reason });
     }
     return { valid, corrupt };
   }
 
-  /** Remove temp files left by killed writers, if older than `maxAgeMs` (default 1 h). */
+  /**
+   * Remove the store's own temp files (`.<key>.<pid>.<random>.tmp`) left by killed writers, if
+   * older than `maxAgeMs` (default 1 h). Other files, `*.tmp` or not, are never touched.
+   */
   async sweepTemp(maxAgeMs = 3600_000): Promise<number> {
     let removed = 0;
     try {
       for await (const e of Deno.readDir(this.dir)) {
-        if (!e.isFile || !e.name.endsWith(".tmp")) continue;
+        if (!e.isFile || !TEMP_RE.test(e.name)) continue;
         const file = join(this.dir, e.name);
         const info = await Deno.stat(file).catch(() => null);
         if (info?.mtime && Date.now() - info.mtime.getTime() > maxAgeMs) {
@@ -219,13 +309,93 @@ export class ResultStore {
           removed++;
         }
       }
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    } catch {
+      // Best effort: a missing or unreadable store has nothing to sweep; writes report problems.
     }
     return removed;
   }
 
-  async #corrupt(file: string, reason: string, repair: boolean): Promise<void> {
+  /** Path of the claim file for `key`. */
+  claimPath(key: string): string {
+    return join(this.dir, `.${key}.claim`);
+  }
+
+  /**
+   * Claim `key` for `owner` (created atomically with this process's pid and host). True when
+   * the claim is ours; false when a live runner holds it. A stale claim (its holder's pid is
+   * gone on this host, or, from another host, untouched for {@linkcode CLAIM_STALE_MS}) is taken
+   * over. Two runners taking over the same stale claim at once may both compute the run (double
+   * work, never a corrupt entry).
+   */
+  async claim(key: string, owner: string): Promise<boolean> {
+    const file = this.claimPath(key);
+    const holder: ClaimHolder = {
+      pid: Deno.pid,
+      host: Deno.hostname(),
+      owner,
+      at: new Date().toISOString(),
+    };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await Deno.mkdir(this.dir, { recursive: true });
+        await Deno.writeTextFile(file, JSON.stringify(holder), { createNew: true });
+        return true;
+      } catch (err) {
+        if (!(err instanceof Deno.errors.AlreadyExists)) {
+          throw new Error(`result store: cannot claim ${file}: ${(err as Error).message}`, {
+            cause: err,
+          });
+        }
+      }
+      const state = await this.claimState(key);
+      if (state === "free") continue;
+      if (state.live) return state.holder?.owner === owner;
+      await Deno.remove(file).catch(() => {});
+    }
+    return false;
+  }
+
+  /** Who holds `key` and whether they are alive; "free" when nobody does. */
+  async claimState(key: string): Promise<"free" | { holder?: ClaimHolder; live: boolean }> {
+    const file = this.claimPath(key);
+    let text: string, mtime: Date | null;
+    try {
+      [text, mtime] = await Promise.all([
+        Deno.readTextFile(file),
+        Deno.stat(file).then((i) => i.mtime),
+      ]);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return "free";
+      return { live: true }; // unreadable: assume held rather than compute twice
+    }
+    let holder: ClaimHolder | undefined;
+    try {
+      holder = JSON.parse(text);
+    } catch {
+      // Half-written by a killed runner, or garbage: judged by age alone.
+    }
+    const fresh = mtime !== null && Date.now() - mtime.getTime() < CLAIM_STALE_MS;
+    if (holder && typeof holder.pid === "number" && holder.host === Deno.hostname()) {
+      return { holder, live: pidAlive(holder.pid) ?? fresh };
+    }
+    return { holder, live: fresh };
+  }
+
+  /** Drop our claim on `key` (no-op when it is not ours). */
+  async release(key: string, owner: string): Promise<void> {
+    const state = await this.claimState(key);
+    if (state !== "free" && state.holder?.owner === owner) {
+      await Deno.remove(this.claimPath(key)).catch(() => {});
+    }
+  }
+
+  /** Refresh the modification time of our claims (a heartbeat for other hosts). */
+  async touchClaims(keys: Iterable<string>): Promise<void> {
+    const now = new Date();
+    for (const key of keys) await Deno.utime(this.claimPath(key), now, now).catch(() => {});
+  }
+
+  async #corrupt(key: string, file: string, reason: string, repair: boolean): Promise<void> {
     if (!repair) {
       // Left in place, so a later read would find it again: warn only the first time.
       if (this.#warned.has(file)) return;
@@ -235,15 +405,48 @@ export class ResultStore {
     }
     const aside = join(this.dir, "corrupt");
     const dest = join(aside, `${file.slice(this.dir.length + 1)}.${Date.now()}`);
-    let where = `moved to ${dest}`;
+    let where = `moved to ${dest}, will recompute`;
     try {
       await Deno.mkdir(aside, { recursive: true });
       await Deno.rename(file, dest);
-    } catch {
-      await Deno.remove(file).catch(() => {});
-      where = "deleted";
+    } catch (moveErr) {
+      try {
+        await Deno.remove(file);
+        where = `could not move it aside (${(moveErr as Error).message}); deleted, will recompute`;
+      } catch (removeErr) {
+        this.#blocked.add(key);
+        where = `could not move it aside (${(moveErr as Error).message}) nor delete it (${
+          (removeErr as Error).message
+        }); left in place, so this run cannot be stored`;
+      }
     }
-    this.#warn(`result store: corrupt entry ${file}: ${reason}; ${where}, will recompute`);
+    this.#warn(`result store: corrupt entry ${file}: ${reason}; ${where}`);
+  }
+}
+
+/** An entry file's text; `unreadable` with the reason when something else is there. */
+async function readEntry(
+  file: string,
+): Promise<{ text: string } | { unreadable: string } | undefined> {
+  try {
+    return { text: await Deno.readTextFile(file) };
+  } catch (err) {
+    // No entry there: nothing at the path, or a file where the store directory should be.
+    if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+      return undefined;
+    }
+    return { unreadable: `unreadable (${(err as Error).message})` };
+  }
+}
+
+/** Whether a local pid is alive; undefined when that cannot be told (no /proc). */
+function pidAlive(pid: number): boolean | undefined {
+  if (Deno.build.os !== "linux") return undefined;
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
   }
 }
 

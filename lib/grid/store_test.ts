@@ -91,15 +91,23 @@ Deno.test("checkEntry accepts what makeEntry builds, once non-finite numbers are
   assert.ok(!plain.ok && /checksum/.test(plain.reason), "plain JSON turns NaN into null");
 });
 
-Deno.test("sweepTemp removes only old temp files", async () => {
+Deno.test("sweepTemp removes only the store's own old temp files, never a user's *.tmp", async () => {
   await withTempDir(async (dir) => {
     const store = new ResultStore(dir);
-    await Deno.writeTextFile(join(dir, ".old.tmp"), "x");
-    await Deno.writeTextFile(join(dir, ".new.tmp"), "x");
+    const key = "a".repeat(64);
+    const own = (pid: number) => `.${key}.${pid}.0123abcd.tmp`;
+    const names = [own(1), own(2), "notes.tmp", ".old.tmp", `${key}.tmp`, ".probe.7.deadbeef.tmp"];
     const old = new Date(Date.now() - 2 * 3600_000);
-    await Deno.utime(join(dir, ".old.tmp"), old, old);
-    assert.equal(await store.sweepTemp(), 1);
-    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [".new.tmp"]);
+    for (const name of names) {
+      await Deno.writeTextFile(join(dir, name), "x");
+      if (name !== own(2)) await Deno.utime(join(dir, name), old, old);
+    }
+    assert.equal(await store.sweepTemp(), 2, "the old entry temp file and the old probe");
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+      [own(2), "notes.tmp", ".old.tmp", `${key}.tmp`].sort(),
+      "a fresh temp file of the store and every other file stay",
+    );
   });
 });
 
