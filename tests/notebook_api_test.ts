@@ -103,3 +103,43 @@ Deno.test("interrupt stops a run, says so, and the kernel keeps its state", asyn
   assert.ok(after, JSON.stringify(res.after));
   assert.equal(after.text.replace(/\s/g, ""), "[42,2]", "state kept and the kernel runs again");
 });
+
+Deno.test("interrupt stops a grid cell, keeps the stored runs, and a re-run resumes", async () => {
+  const cache = await Deno.makeTempDir({ dir: join(ROOT, ".cache"), prefix: "interrupt-store-" });
+  const grid = `await runMany([0, 1, 2, 3, 4, 5].map((seed) => ({ passer: { kind: "mste" }, ` +
+    `data: { validationFrames: 256 }, train: { seed, epochs: 4, stepsPerEpoch: 40 } })), "grid")`;
+  try {
+    const r = await run(PYTHON, [
+      "-c",
+      DRIVER.replace(
+        "until=lambda o: any(\" 2/200 \" in (x.get(\"text\") or \"\") for x in o)",
+        "until=lambda o: any(\"grid [\" in (x.get(\"text\") or \"\") and \" 1/6 \" in (x.get(\"text\") or \"\") for x in o)",
+      ),
+      dir,
+      `import { runMany } from ${MOD}; var keep = 42; "ready"`,
+      grid,
+      `[keep, (${grid}).length]`,
+    ], { QUANTLAB_CACHE: cache });
+    assert.equal(r.code, 0, r.stderr);
+    const res = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+    assert.equal(res.alive, true, "the kernel survives the interrupt");
+    const error = res.long.find((o: { type: string }) => o.type === "error");
+    assert.ok(error, `the interrupted cell ends with an error: ${JSON.stringify(res.long)}`);
+    assert.equal(error.ename, "Interrupted");
+    const m = error.evalue.match(
+      /grid: interrupted after (\d+)\/6 runs; stored results kept; re-run the cell to resume/,
+    );
+    assert.ok(m, error.evalue);
+    const doneAtInterrupt = Number(m[1]);
+    assert.ok(doneAtInterrupt >= 1 && doneAtInterrupt < 6, error.evalue);
+    assert.ok(res.seconds_to_stop < 30, `stopped ${res.seconds_to_stop} s after the interrupt`);
+    // The re-run takes the stored runs from the store and computes only the rest.
+    const summary = res.after.map((o: { text?: string }) => o.text ?? "").join("\n");
+    const cached = Number(summary.match(/grid: 6 runs: (\d+) from cache/)?.[1] ?? -1);
+    assert.ok(cached >= doneAtInterrupt, `re-run summary: ${summary}`);
+    const after = res.after.find((o: { type: string }) => o.type === "execute_result");
+    assert.equal(after.text.replace(/\s/g, ""), "[42,6]");
+  } finally {
+    await Deno.remove(cache, { recursive: true }).catch(() => {});
+  }
+});

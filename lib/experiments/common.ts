@@ -8,7 +8,7 @@
 import { type ConfigInput, DEFAULTS } from "../config.ts";
 import { chart, type Display, finding, group, runInfo, table } from "../display.ts";
 import type { FindingInput } from "../report/findings.ts";
-import { formatDuration, type GridOptions, type GridProgress, runGrid } from "../grid/mod.ts";
+import { formatDuration, type GridProgress, runGrid } from "../grid/mod.ts";
 import { interruptible } from "../interrupt.ts";
 import { progressView } from "../progress.ts";
 import { lineChart, type LineSeries, type MarkerSpec, type RuleSpec, seedBand } from "../plot.ts";
@@ -78,9 +78,8 @@ export async function runConfigs(label: string, inputs: ConfigInput[]): Promise<
   const bar = progressView(label);
   let last: GridProgress | undefined;
   const report = await interruptible(
-    (signal) => {
-      // `signal` and the per-epoch `running` list are the grid runner's (lib/grid/run.ts).
-      const options: GridOptions & { signal?: AbortSignal } = {
+    (signal) =>
+      runGrid(inputs, {
         recompute,
         log: () => {},
         signal,
@@ -88,9 +87,7 @@ export async function runConfigs(label: string, inputs: ConfigInput[]): Promise<
           last = p;
           bar.update(p.done, p.total, progressDetail(p));
         },
-      };
-      return runGrid(inputs, options);
-    },
+      }),
     () => {
       const done = last ? `${last.done}/${last.total}` : `0/${inputs.length}`;
       bar.finish(`interrupted after ${done} runs`);
@@ -109,18 +106,13 @@ export async function runConfigs(label: string, inputs: ConfigInput[]): Promise<
   return report.results as RunResult[];
 }
 
-/** The grid's progress fields added for per-epoch display (optional until every runner has them). */
-interface LiveProgress {
-  running?: { index: number; label: string; epoch: number; epochs: number }[];
-}
-
 /** The detail shown next to the bar: counts, times, and the epochs of the runs in flight. */
-export function progressDetail(p: GridProgress & LiveProgress): string {
+export function progressDetail(p: GridProgress): string {
   const parts = [
     `${p.cached} cached${p.failed ? `, ${p.failed} failed` : ""}`,
     `${formatDuration(p.elapsedMs)} elapsed, eta ${formatDuration(p.etaMs)}`,
   ];
-  const running = p.running ?? [];
+  const running = p.running;
   if (running.length > 0) {
     parts.push(
       "running " +
