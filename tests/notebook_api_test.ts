@@ -112,8 +112,8 @@ Deno.test("interrupt stops a grid cell, keeps the stored runs, and a re-run resu
     const r = await run(PYTHON, [
       "-c",
       DRIVER.replace(
-        "until=lambda o: any(\" 2/200 \" in (x.get(\"text\") or \"\") for x in o)",
-        "until=lambda o: any(\"grid [\" in (x.get(\"text\") or \"\") and \" 1/6 \" in (x.get(\"text\") or \"\") for x in o)",
+        'until=lambda o: any(" 2/200 " in (x.get("text") or "") for x in o)',
+        'until=lambda o: any("grid [" in (x.get("text") or "") and " 1/6 " in (x.get("text") or "") for x in o)',
       ),
       dir,
       `import { runMany } from ${MOD}; var keep = 42; "ready"`,
