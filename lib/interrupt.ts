@@ -111,3 +111,7 @@ export async function interruptible<T>(
     active--;
   }
 }
+
+// Importing quantlab inside the kernel makes the stop button safe at once: without a listener a
+// SIGINT ends Deno's kernel process and its state.
+listenForInterrupts();
