@@ -24,6 +24,7 @@
  */
 import { escapeHtml, formatNumber, renderMarkdown } from "./report/html.ts";
 import { RUN_MIME } from "./report/notebook.ts";
+import { chartPngBase64 } from "./raster.ts";
 import { VERDICT_COLOURS, verdictClass } from "./report/verdicts.ts";
 import { formatInterval } from "./stats.ts";
 import {
@@ -168,15 +169,18 @@ export function folded(summary: string, item: Display): Display {
 
 /**
  * Show a chart rendered by `lib/plot.ts` (an HTML/SVG string) as `text/html`, with an optional
- * caption below it.
+ * caption below it, plus an `image/png` copy of its main SVG (lib/raster.ts) that viewers show
+ * when they do not trust the notebook's HTML.
  */
 export function chart(svg: string, caption?: string): Display {
   if (!/<svg\b/.test(svg)) {
     throw new Error("chart: expected the HTML of a rendered chart (no <svg>)");
   }
   const cap = caption ? `<figcaption>${escapeHtml(caption)}</figcaption>` : "";
+  const png = chartPngBase64(svg);
   return display({
     "text/html": `<figure class="ql-chart">${svg}${cap}</figure>`,
+    ...(png ? { "image/png": png } : {}),
     "text/plain": `[chart${caption ? `: ${caption}` : ""}]`,
   });
 }

@@ -265,7 +265,7 @@ export interface TrainOptions {
   parts?: Partial<Parts>;
   /** Train everything (default) or only the decoder. */
   trainable?: Trainable;
-  /** Checked between steps: an aborted run throws the signal's reason. */
+  /** Stop between steps when aborted, rejecting with `signal.reason` (e.g. lib/interrupt.ts). */
   signal?: AbortSignal;
 }
 

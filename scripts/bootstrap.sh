@@ -27,6 +27,8 @@ fi
 missing=()
 # Single-threaded native GEMM for quantlab's matMul kernels (lib/kernels/blas.ts; wasm fallback).
 dpkg -s libopenblas0-serial >/dev/null 2>&1 || missing+=(libopenblas0-serial)
+# The font charts' PNG copies are drawn with (lib/raster.ts).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ "$want_jupyter" = 1 ]; then
   [ -x /usr/bin/jupyter ] && /usr/bin/python3 -c "import nbclient, nbformat, jupyter_client, notebook" 2>/dev/null ||
     missing+=(jupyter-nbconvert python3-nbclient jupyter-client jupyter-notebook)

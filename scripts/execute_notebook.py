@@ -20,9 +20,23 @@ the kernel dies, or an expected output is missing. The executed notebook is writ
 so the failing cell can be inspected. Progress goes to stderr: one line per cell, plus the
 cells' own stdout/stderr lines (e.g. training progress) prefixed with the label.
 
+Parameters (papermill's convention): `-p NAME VALUE` (repeatable; also from the environment as
+QUANTLAB_PARAMS, a JSON object of name -> value, which `./quantlab reports -p ...` sets) injects a
+code cell tagged `injected-parameters` right after the cell tagged `parameters` (at the top when
+there is none; an earlier injected cell is replaced), holding `var NAME = VALUE;` per parameter.
+A VALUE that parses as JSON (number, true/false, null, quoted string, array, object) is used as
+is, anything else as a string. `profile` and `recompute` also set QUANTLAB_PROFILE and
+QUANTLAB_RECOMPUTE for the kernel, which is what lib/experiments reads.
+
+Trust: the executed notebook is signed with nbformat's notary (after cell ids are added, so the
+signature matches what is written) in JUPYTER_DATA_DIR (default `<repo>/.cache/jupyter/data`,
+the folder `./quantlab jupyter` uses), so its HTML and charts show when it is opened there.
+`--no-sign` skips that. Charts also carry an `image/png` copy that survives untrusted viewers.
+
 Usage:
   execute_notebook.py NOTEBOOK --out OUT.ipynb [--timeout 1800] [--grace 0.75]
                       [--profile quick|full] [--recompute] [--label "nb 02"]
+                      [-p NAME VALUE ...] [--no-sign]
 
 QUANTLAB_PROFILE and QUANTLAB_RECOMPUTE are passed to the kernel: from --profile/--recompute when
 given, else from this process's environment. JUPYTER_PATH should contain the directory written by
@@ -31,6 +45,7 @@ scripts/kernel.ts; when unset, `<repo>/.cache/jupyter` is used.
 
 import argparse
 import datetime
+import json
 import os
 import queue
 import re
@@ -192,6 +207,11 @@ class Executor:
         self.implementation = ""
         self.epilogue = None
         env = dict(os.environ)
+        params = getattr(args, "params", {}) or {}
+        if "profile" in params:
+            env["QUANTLAB_PROFILE"] = str(params["profile"])
+        if "recompute" in params:
+            env["QUANTLAB_RECOMPUTE"] = "1" if params["recompute"] not in (False, 0, "0", "", None, "false") else ""
         if args.profile:
             env["QUANTLAB_PROFILE"] = args.profile
         if args.recompute:
@@ -254,6 +274,9 @@ class Executor:
             return
         if kind == "update_display_data":
             did = content.get("transient", {}).get("display_id")
+            text = content.get("data", {}).get("text/plain", "")
+            if not self.args.quiet and text and did in self.display_ids:
+                self.log(f"  | {text.splitlines()[0]}")
             for owner, i in self.display_ids.get(did, []):
                 owner.outputs[i]["data"] = content.get("data", {})
                 owner.outputs[i]["metadata"] = content.get("metadata", {})
@@ -411,6 +434,7 @@ class Executor:
             "grace_seconds": self.args.grace,
             "missing_outputs": missing,
             "epilogue": self.epilogue,
+            "parameters": getattr(self.args, "params", {}) or {},
             "ok": failure is None and not missing and not errors,
         }
         self.write()
@@ -466,11 +490,71 @@ class Executor:
 
     def write(self) -> None:
         out = self.args.out
+        if not self.args.no_sign:
+            sign(self.nb)
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         tmp = out + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             nbformat.write(self.nb, f)
         os.replace(tmp, out)
+
+
+IDENT = re.compile(r"^[A-Za-z_$][\w$]*$")
+
+
+def parse_params(pairs, environ) -> dict:
+    """Parameters from QUANTLAB_PARAMS (JSON object) and `-p NAME VALUE` pairs (later wins)."""
+    params = {}
+    raw = environ.get("QUANTLAB_PARAMS", "")
+    if raw:
+        try:
+            given = json.loads(raw)
+        except ValueError as err:
+            raise NotebookFailure(f"QUANTLAB_PARAMS is not JSON: {err}")
+        if not isinstance(given, dict):
+            raise NotebookFailure("QUANTLAB_PARAMS must be a JSON object of name -> value")
+        params.update(given)
+    for name, value in pairs or []:
+        params[name] = value
+    out = {}
+    for name, value in params.items():
+        if not IDENT.match(name):
+            raise NotebookFailure(f"parameter name {name!r} is not an identifier")
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass  # a bare word: the string itself
+        out[name] = value
+    if "profile" in out and out["profile"] not in ("quick", "full"):
+        raise NotebookFailure(f"parameter profile = {out['profile']!r} is invalid: expected quick or full")
+    return out
+
+
+def inject_parameters(nb, params: dict) -> int:
+    """Insert (or replace) the injected-parameters cell after the `parameters` cell; its index."""
+    tags = lambda c: c.get("metadata", {}).get("tags", [])
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in tags(c)]
+    at = next((i + 1 for i, c in enumerate(nb.cells) if "parameters" in tags(c)), 0)
+    lines = ["// Injected parameters (-p), after the cell tagged `parameters`"]
+    lines += [f"var {k} = {json.dumps(v)};" for k, v in params.items()]
+    cell = nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": ["injected-parameters"]})
+    cell["id"] = "injected-parameters"
+    nb.cells.insert(at, cell)
+    return at
+
+
+def sign(nb) -> None:
+    """Sign the notebook in JUPYTER_DATA_DIR's nbsignatures.db (what `./quantlab jupyter` reads)."""
+    from nbformat.sign import NotebookNotary
+
+    data_dir = os.environ.get("JUPYTER_DATA_DIR") or os.path.join(ROOT, ".cache", "jupyter", "data")
+    os.makedirs(data_dir, exist_ok=True)
+    notary = NotebookNotary(data_dir=data_dir)
+    try:
+        notary.sign(nb)
+    finally:
+        notary.store.close() if hasattr(notary.store, "close") else None
 
 
 def main(argv=None) -> int:
@@ -495,12 +579,29 @@ def main(argv=None) -> int:
         help="code run after the last cell, outside the notebook; its application/json (or "
         "text/plain) result is stored in metadata.quantlab.execution.epilogue",
     )
+    p.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        dest="param_pairs",
+        help="set a parameter (injected after the cell tagged `parameters`)",
+    )
+    p.add_argument("--no-sign", action="store_true", help="do not mark the output trusted")
     args = p.parse_args(argv)
+    try:
+        args.params = parse_params(args.param_pairs, os.environ)
+    except NotebookFailure as err:
+        print(f"FAILED {args.notebook}: {err}", file=sys.stderr)
+        return 2
     try:
         nb = nbformat.read(args.notebook, as_version=4)
     except (OSError, nbformat.reader.NotJSONError) as err:
         print(f"FAILED {args.notebook}: cannot read notebook: {err}", file=sys.stderr)
         return 1
+    if args.params:
+        inject_parameters(nb, args.params)
     # nbformat 4.5 wants cell ids; hand-written notebooks often lack them (nbformat warns).
     if (nb.nbformat, nb.nbformat_minor) >= (4, 5):
         for i, cell in enumerate(nb.cells):

@@ -8,7 +8,10 @@
  * --quick / --recompute set QUANTLAB_PROFILE=quick / QUANTLAB_RECOMPUTE=1 for the kernels this
  * server starts (default: the environment's values; notebooks default to the full profile).
  * Nothing is written outside the repository: JUPYTER_PATH points at `.cache/jupyter`, and the
- * server's runtime and config folders live under `.cache/jupyter` too.
+ * server's runtime, config and data folders (JUPYTER_RUNTIME_DIR, JUPYTER_CONFIG_DIR,
+ * JUPYTER_DATA_DIR: `notebook_secret`, `nbsignatures.db`) live under `.cache/jupyter` too.
+ * scripts/execute_notebook.py signs executed notebooks in the same data folder, so they open
+ * trusted here; the config's pre-save hook keeps a user's saved notebooks trusted.
  *
  * @module
  */
@@ -33,6 +36,38 @@ export function notebookCommand(opts: { port: number; ip: string; extra: string[
     ...(Deno.uid() === 0 ? ["--allow-root"] : []),
     ...opts.extra,
   ];
+}
+
+/**
+ * The server config written to `JUPYTER_CONFIG_DIR`: a pre-save hook that gives every cell an id
+ * before the notebook is signed. Debian's Notebook 6.4 signs first and lets nbformat add missing
+ * ids while writing, so the stored signature never matched the file and a user's own notebook
+ * came back untrusted (charts shown as bare tick labels) after every save.
+ */
+export const SERVER_CONFIG = `# Written by scripts/jupyter.ts (quantlab); rewritten on every start.
+import uuid
+
+
+def _cell_ids_before_signing(model, **kwargs):
+    if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
+        return
+    nb = model["content"]
+    if (nb.get("nbformat", 0), nb.get("nbformat_minor", 0)) < (4, 5):
+        return
+    for cell in nb.get("cells", []):
+        if not cell.get("id"):
+            cell["id"] = uuid.uuid4().hex[:8]
+
+
+c.FileContentsManager.pre_save_hook = _cell_ids_before_signing
+`;
+
+/** Write {@linkcode SERVER_CONFIG} as `jupyter_notebook_config.py` under `configDir`. */
+export async function writeServerConfig(configDir: string): Promise<string> {
+  await Deno.mkdir(configDir, { recursive: true });
+  const file = join(configDir, "jupyter_notebook_config.py");
+  await Deno.writeTextFile(file, SERVER_CONFIG);
+  return file;
 }
 
 async function hasNotebook(): Promise<boolean> {
@@ -71,6 +106,11 @@ async function main(): Promise<void> {
   // Keep the server's runtime files and config inside the repository, not in ~/.local or ~/.jupyter.
   env.JUPYTER_RUNTIME_DIR = join(loc.jupyterPath, "runtime");
   env.JUPYTER_CONFIG_DIR = join(loc.jupyterPath, "config");
+  // notebook_secret and nbsignatures.db (trusted-notebook signatures) live in the data dir.
+  env.JUPYTER_DATA_DIR = join(loc.jupyterPath, "data");
+  // The server's IPython parts create a profile folder (~/.ipython otherwise).
+  env.IPYTHONDIR = join(loc.jupyterPath, "ipython");
+  await writeServerConfig(env.JUPYTER_CONFIG_DIR);
   if (values.quick) env.QUANTLAB_PROFILE = "quick";
   if (values.recompute) env.QUANTLAB_RECOMPUTE = "1";
   const [cmd, ...args] = notebookCommand({

@@ -8,7 +8,9 @@
 import { type ConfigInput, DEFAULTS } from "../config.ts";
 import { chart, type Display, finding, folded, group, runInfo, table } from "../display.ts";
 import type { FindingInput, Scalar } from "../report/findings.ts";
-import { formatProgress, runGrid } from "../grid/mod.ts";
+import { formatDuration, type GridProgress, runGrid } from "../grid/mod.ts";
+import { interruptible } from "../interrupt.ts";
+import { progressView } from "../progress.ts";
 import {
   intervalChart,
   lineChart,
@@ -131,9 +133,11 @@ export function overSeeds(profile: Profile, input: ConfigInput): ConfigInput[] {
 /**
  * Run configs through the grid runner: results come from the cache when the config is
  * unchanged (`QUANTLAB_RECOMPUTE=1` recomputes), missing ones are computed over one worker
- * process per core. Progress goes to the notebook and the terminal. Throws if any run failed
- * (a diverged run is a result, not a failure). `job` names another grid job than training
- * (the battery's, for a researcher's own passer).
+ * process per core. Progress is one bar that updates in place in the notebook (lib/progress.ts)
+ * and ends as a one-line summary. Throws if any run failed (a diverged run is a result, not a
+ * failure). Jupyter's interrupt stops the grid (workers killed, finished runs kept in the store)
+ * and rejects with an `Interrupted` error saying how far it got (lib/interrupt.ts). `job` names
+ * another grid job than training (the battery's, for a researcher's own passer).
  */
 export async function runConfigs(
   label: string,
@@ -141,28 +145,52 @@ export async function runConfigs(
   options: { job?: string } = {},
 ): Promise<RunResult[]> {
   const recompute = Deno.env.get("QUANTLAB_RECOMPUTE") === "1";
-  let lastShown = 0;
-  const report = await runGrid(inputs, {
-    job: options.job,
-    recompute,
-    log: () => {},
-    onProgress: (p) => {
-      const now = performance.now();
-      if (p.done === p.total || now - lastShown > 2000) {
-        lastShown = now;
-        console.log(`[${label}] ${formatProgress(p)}`);
-      }
+  const bar = progressView(label);
+  let last: GridProgress | undefined;
+  const report = await interruptible(
+    (signal) =>
+      runGrid(inputs, {
+        job: options.job,
+        recompute,
+        log: () => {},
+        signal,
+        onProgress: (p) => {
+          last = p;
+          bar.update(p.done, p.total, progressDetail(p));
+        },
+      }),
+    () => {
+      const done = last ? `${last.done}/${last.total}` : `0/${inputs.length}`;
+      bar.finish(`interrupted after ${done} runs`);
+      return `${label}: interrupted after ${done} runs; stored results kept; ` +
+        "re-run the cell to resume";
     },
-  });
+  );
+  const summary = `${report.total} runs: ${report.cached} from cache, ${report.computed} ` +
+    `computed in ${(report.wallMs / 1000).toFixed(1)} s`;
   if (report.failures.length > 0) {
+    await bar.finish(`${summary}, ${report.failures.length} FAILED`);
     const lines = report.failures.map((f) => `  #${f.index} (${f.key.slice(0, 12)}): ${f.error}`);
     throw new Error(`${label}: ${report.failures.length} run(s) failed:\n${lines.join("\n")}`);
   }
-  console.log(
-    `[${label}] ${report.total} runs: ${report.cached} from cache, ${report.computed} computed ` +
-      `in ${(report.wallMs / 1000).toFixed(1)} s`,
-  );
+  await bar.finish(summary);
   return report.results as RunResult[];
+}
+
+/** The detail shown next to the bar: counts, times, and the epochs of the runs in flight. */
+export function progressDetail(p: GridProgress): string {
+  const parts = [
+    `${p.cached} cached${p.failed ? `, ${p.failed} failed` : ""}`,
+    `${formatDuration(p.elapsedMs)} elapsed, eta ${formatDuration(p.etaMs)}`,
+  ];
+  const running = p.running;
+  if (running.length > 0) {
+    parts.push(
+      "running " +
+        running.map((r) => `${r.label || `#${r.index}`} epoch ${r.epoch}/${r.epochs}`).join("; "),
+    );
+  }
+  return parts.join(" · ");
 }
 
 /** Which config fields are the paper's and which are ours (method.md). */

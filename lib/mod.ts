@@ -1,0 +1,312 @@
+/**
+ * quantlab for notebooks: one import, a first own experiment in three lines.
+ *
+ * ```ts
+ * import { curves, run } from "../lib/mod.ts";
+ * const r = await run({ passer: { kind: "mste" }, train: { epochs: 3 } });
+ * curves(r)
+ * ```
+ *
+ * - {@linkcode run} validates a partial config (`resolveConfig`: unknown or bad fields are named),
+ *   starts the wasm backend when needed, trains in the kernel with a progress bar that updates in
+ *   place, honours Jupyter's interrupt (lib/interrupt.ts) and returns the plain-JSON
+ *   {@linkcode RunResult}, which shows itself as a summary table when it is a cell's value.
+ * - {@linkcode runMany} runs many configs through the cached grid runner (worker processes).
+ * - {@linkcode curves} charts one run, a list of runs, or named groups of runs.
+ * - {@linkcode plot} renders any Observable Plot spec with the project's headless document;
+ *   `Plot` and {@linkcode document} are exported for `Plot.plot({ document, ... })`.
+ * - {@linkcode help} shows the doc comment of anything exported here (Deno's kernel answers
+ *   Shift-Tab / `inspect_request` with nothing, so this is the way to read the docs in a cell).
+ *
+ * @module
+ */
+import * as Plot from "@observablehq/plot";
+import { parseHTML } from "linkedom";
+import { backendInfo, type BackendName, initBackend, tf } from "./backend.ts";
+import { type ConfigInput, resolveConfig, type RunConfig } from "./config.ts";
+import {
+  chart,
+  type Display,
+  display,
+  finding,
+  group,
+  html,
+  JUPYTER_DISPLAY,
+  markdown,
+  type MimeBundle,
+  table,
+  verdict,
+} from "./display.ts";
+import {
+  EPOCH_METRICS,
+  epochChart,
+  type GroupRuns,
+  PROFILES,
+  runConfigs,
+} from "./experiments/common.ts";
+import { currentSignal, Interrupted, interruptible } from "./interrupt.ts";
+import { heatMap, lineChart, type PlotOptions, renderPlot } from "./plot.ts";
+import { progressView } from "./progress.ts";
+import type { EpochRecord, RunResult } from "./result.ts";
+import { train } from "./train.ts";
+
+export { Plot };
+export {
+  chart,
+  display,
+  finding,
+  group,
+  heatMap,
+  html,
+  Interrupted,
+  lineChart,
+  markdown,
+  renderPlot,
+  resolveConfig,
+  table,
+  verdict,
+};
+export { currentSignal, initBackend, runConfigs, train };
+export type { ConfigInput, Display, EpochRecord, MimeBundle, PlotOptions, RunConfig, RunResult };
+
+/**
+ * The headless (linkedom) document charts are drawn into: `Plot.plot({ document, ... })` works
+ * with it; {@linkcode plot} passes it for you.
+ */
+export const document: Plot.PlotOptions["document"] = (parseHTML(
+  "<!doctype html><html><body></body></html>",
+) as unknown as { document: Plot.PlotOptions["document"] }).document;
+
+/** Options of {@linkcode run}. */
+export interface RunOptions {
+  /** tfjs backend (default `wasm`, started when not already running). */
+  backend?: BackendName;
+  /** Label of the progress bar (default: the passer kind). */
+  label?: string;
+}
+
+/** Summary rows of runs: final metrics per run. */
+function summaryRows(runs: RunResult[]): Record<string, string | number | null>[] {
+  return runs.map((r) => ({
+    passer: r.config.passer.kind,
+    quantizer: r.config.quantizer.kind,
+    seed: r.config.train.seed,
+    epochs: r.history.length,
+    "val MSE": r.final?.valMse ?? null,
+    "val MSE dB": r.final?.valMseDb ?? null,
+    "MA-E": r.final?.maE ?? null,
+    diverged: r.diverged ? `epoch ${r.diverged.epoch}: ${r.diverged.reason}` : "no",
+  }));
+}
+
+/** Give a result a notebook view (a summary table) without changing its JSON. */
+function withView(result: RunResult): RunResult {
+  Object.defineProperty(result, JUPYTER_DISPLAY, {
+    value: () => table(summaryRows([result]), { caption: "run result" }).bundle,
+    enumerable: false,
+  });
+  return result;
+}
+
+/**
+ * Train one configuration in this kernel and return its result.
+ *
+ * `input` is a partial config: defaults fill the rest, and an unknown or invalid field throws a
+ * `ConfigError` naming it. The backend is started when needed. A progress bar updates in place
+ * each epoch and ends as one summary line. Jupyter's interrupt stops the run within one epoch
+ * (a step is synchronous) and throws {@linkcode Interrupted}; the kernel keeps its state.
+ *
+ * @example
+ * ```ts ignore
+ * const r = await run({ passer: { kind: "mste" }, train: { epochs: 3, stepsPerEpoch: 50 } });
+ * r.final?.valMse
+ * ```
+ */
+export async function run(input: ConfigInput = {}, options: RunOptions = {}): Promise<RunResult> {
+  const config = resolveConfig(input);
+  const backend = options.backend ?? "wasm";
+  if (tf.getBackend() !== backend || backendInfo().backend !== backend) await initBackend(backend);
+  const label = options.label ?? `run ${config.passer.kind}`;
+  const bar = progressView(label);
+  const { epochs } = config.train;
+  let epoch = 0;
+  bar.update(0, epochs, "starting");
+  const result = await interruptible(
+    (signal) =>
+      train(config, {
+        signal,
+        onEpoch: (rec) => {
+          epoch = rec.epoch;
+          bar.update(rec.epoch, epochs, `val MSE ${rec.valMse.toPrecision(3)}`);
+        },
+      }),
+    () => {
+      bar.finish(`interrupted after epoch ${epoch}/${epochs}`);
+      return `${label}: interrupted after epoch ${epoch}/${epochs}; nothing was stored ` +
+        "(an in-kernel run is not cached); re-run the cell to start again";
+    },
+  );
+  await bar.finish(
+    result.diverged
+      ? `diverged at epoch ${result.diverged.epoch}`
+      : `${result.history.length} epochs, val MSE ${result.final?.valMse.toPrecision(4)}, ` +
+        `${(result.wallMs / 1000).toFixed(1)} s`,
+  );
+  return withView(result);
+}
+
+/**
+ * Run many configurations through the cached grid runner (worker processes; unchanged configs
+ * come from the store). Interrupt stops it and keeps finished runs.
+ */
+export async function runMany(inputs: ConfigInput[], label = "runs"): Promise<RunResult[]> {
+  for (const [i, input] of inputs.entries()) {
+    try {
+      resolveConfig(input);
+    } catch (err) {
+      throw new Error(`runMany: config #${i}: ${(err as Error).message}`);
+    }
+  }
+  return (await runConfigs(label, inputs)).map(withView);
+}
+
+/** What {@linkcode curves} accepts: one run, a list of runs, or named groups of runs. */
+export type RunsInput = RunResult | RunResult[] | Record<string, RunResult | RunResult[]>;
+
+function isRun(x: unknown): x is RunResult {
+  return !!x && typeof x === "object" && "history" in x && "config" in x;
+}
+
+/** Name runs by what differs between them (passer kind, seed ...). */
+function autoLabel(run: RunResult, all: RunResult[]): string {
+  const kinds = new Set(all.map((r) => r.config.passer.kind));
+  const qs = new Set(all.map((r) => r.config.quantizer.kind));
+  const parts: string[] = [run.config.passer.kind];
+  if (qs.size > 1) parts.push(run.config.quantizer.kind);
+  if (kinds.size === all.length || all.length === 1) return parts.join(" ");
+  return `${parts.join(" ")} seed ${run.config.train.seed}`;
+}
+
+/**
+ * Chart a per-epoch metric (`"mse"` validation MSE, `"maE"` max |encoder output|) for one run,
+ * several runs (one line each), or named groups (a band over the runs of each group).
+ *
+ * @example
+ * ```ts ignore
+ * curves(r)                          // one run
+ * curves([a, b], "maE")              // two runs
+ * curves({ STE: steRuns, mSTE: msteRuns })
+ * ```
+ */
+export function curves(
+  runs: RunsInput,
+  metric: keyof typeof EPOCH_METRICS = "mse",
+  options: { title?: string } = {},
+): Display {
+  if (!(metric in EPOCH_METRICS)) {
+    throw new Error(
+      `curves: metric ${JSON.stringify(metric)} is invalid: expected ${
+        Object.keys(EPOCH_METRICS).join(" or ")
+      }`,
+    );
+  }
+  let groups: GroupRuns[];
+  if (isRun(runs) || Array.isArray(runs)) {
+    const list = isRun(runs) ? [runs] : runs;
+    if (list.length === 0 || !list.every(isRun)) {
+      throw new Error("curves: expected a RunResult, a non-empty array of them, or named groups");
+    }
+    groups = list.map((r) => ({ label: autoLabel(r, list), input: {}, runs: [r] }));
+  } else {
+    groups = Object.entries(runs).map(([label, v]) => {
+      const list = isRun(v) ? [v] : v;
+      if (!Array.isArray(list) || list.length === 0 || !list.every(isRun)) {
+        throw new Error(`curves: group ${JSON.stringify(label)} holds no RunResult`);
+      }
+      return { label, input: {}, runs: list };
+    });
+  }
+  return epochChart(groups, metric, options);
+}
+
+/**
+ * Render an Observable Plot spec (the project's headless document is injected) and display it.
+ *
+ * @example
+ * ```ts ignore
+ * plot({ marks: [Plot.lineY([1, 3, 2])], caption: "a line" })
+ * ```
+ */
+export function plot(options: PlotOptions & { caption?: string }): Display {
+  const { caption, ...rest } = options;
+  return chart(renderPlot(rest), caption);
+}
+
+/** The profiles notebooks run at (quick / full), for sizing one's own runs alike. */
+export { PROFILES };
+
+interface DocNode {
+  name: string;
+  kind: string;
+  doc: string;
+}
+
+let docCache: Promise<DocNode[]> | undefined;
+
+async function docNodes(): Promise<DocNode[]> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["doc", "--json", new URL("./mod.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`help: deno doc failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  // deno 2.9: { nodes: { <module url>: { module_doc, symbols: [{ name, declarations }] } } }
+  const json = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    nodes: Record<string, {
+      symbols: { name: string; declarations: { kind: string; jsDoc?: { doc?: string } }[] }[];
+    }>;
+  };
+  return Object.values(json.nodes).flatMap((m) =>
+    m.symbols.flatMap((sym) =>
+      sym.declarations.map((d) => ({ name: sym.name, kind: d.kind, doc: d.jsDoc?.doc ?? "" }))
+    )
+  );
+}
+
+/**
+ * Show the doc comment of something exported by this module (`help(run)`, `help("curves")`),
+ * or, with no argument, the list of what is exported with each one's first line. Reads the docs
+ * with `deno doc` (a second or two the first time).
+ */
+export async function help(what?: unknown): Promise<Display> {
+  docCache ??= docNodes();
+  const nodes = (await docCache).filter((n) => n.kind !== "import");
+  const first = (d: string) => d.split("\n\n")[0].replace(/\n/g, " ");
+  if (what === undefined) {
+    const rows = [...new Map(nodes.map((n) => [n.name, n])).values()]
+      .map((n) => ({ name: n.name, kind: n.kind, doc: first(n.doc) }));
+    return table(rows, { caption: "quantlab (lib/mod.ts): help(name) for more" });
+  }
+  const name = typeof what === "string"
+    ? what
+    : typeof what === "function"
+    ? what.name
+    : what === Plot
+    ? "Plot"
+    : "";
+  const matches = nodes.filter((n) => n.name === name && n.doc);
+  if (matches.length === 0) {
+    return markdown(
+      `No documentation found for \`${name || String(what)}\` in lib/mod.ts's exports; ` +
+        "`help()` lists them.",
+    );
+  }
+  return markdown(matches.map((n) => `**${n.name}** (${n.kind})\n\n${n.doc}`).join("\n\n"));
+}
+
+/** The current cell's interrupt signal, for one's own long loops: `if (signal().aborted) break`. */
+export function signal(): AbortSignal {
+  return currentSignal();
+}
