@@ -22,6 +22,7 @@
  */
 import { join, resolve } from "node:path";
 import type { RunConfig } from "../config.ts";
+import { atomicWrite } from "../store/atomic.ts";
 import { QUANTLAB_VERSION } from "../version.ts";
 import { canonicalJson, encodeJson, resultKey, sha256Hex, untag } from "./key.ts";
 
@@ -244,22 +245,8 @@ export class ResultStore {
   }
 
   async #write(entry: StoreEntry<unknown>): Promise<void> {
-    await Deno.mkdir(this.dir, { recursive: true });
     const bytes = new TextEncoder().encode(encodeJson(entry, 2) + "\n");
-    const rand = crypto.randomUUID().slice(0, 8);
-    const tmp = join(this.dir, `.${entry.key}.${Deno.pid}.${rand}.tmp`);
-    const f = await Deno.open(tmp, { write: true, createNew: true });
-    try {
-      for (let off = 0; off < bytes.length;) off += await f.write(bytes.subarray(off));
-      await f.syncData();
-    } catch (err) {
-      f.close();
-      await Deno.remove(tmp).catch(() => {});
-      throw err;
-    }
-    f.close();
-    await Deno.rename(tmp, this.path(entry.key));
-    await syncDir(this.dir);
+    await atomicWrite(this.dir, `${entry.key}.json`, bytes, entry.key);
   }
 
   /** Keys of all entry files (valid or not), sorted. Empty when the directory does not exist. */
@@ -447,18 +434,5 @@ function pidAlive(pid: number): boolean | undefined {
     return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
   } catch {
     return false;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const d = await Deno.open(dir, { read: true });
-    try {
-      await d.sync();
-    } finally {
-      d.close();
-    }
-  } catch {
-    // Not every filesystem lets a directory be fsynced; the rename is still atomic.
   }
 }

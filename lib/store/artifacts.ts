@@ -22,6 +22,7 @@
  */
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
+import { atomicWrite } from "./atomic.ts";
 
 /** Element types an artefact can hold. */
 export type Dtype = "float32" | "int32";
@@ -253,21 +254,8 @@ export class ArtifactStore {
   }
 
   async #write(name: string, bytes: Uint8Array): Promise<void> {
-    const file = this.path(name);
-    await Deno.mkdir(this.dir, { recursive: true });
-    const tmp = join(this.dir, `.${name}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
-    const f = await Deno.open(tmp, { write: true, createNew: true });
-    try {
-      for (let off = 0; off < bytes.length;) off += await f.write(bytes.subarray(off));
-      await f.syncData();
-    } catch (err) {
-      f.close();
-      await Deno.remove(tmp).catch(() => {});
-      throw err;
-    }
-    f.close();
-    await Deno.rename(tmp, file);
-    await syncDir(this.dir);
+    this.path(name); // validates the name
+    await atomicWrite(this.dir, `${name}.qla`, bytes, name);
   }
 
   async #corrupt(file: string, reason: string): Promise<void> {
@@ -291,17 +279,4 @@ function align8(n: number): number {
 
 function invalid(name: string, why: string): never {
   throw new TypeError(`artefact tensor ${name}: ${why}`);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const d = await Deno.open(dir, { read: true });
-    try {
-      await d.sync();
-    } finally {
-      d.close();
-    }
-  } catch {
-    // Not every filesystem lets a directory be fsynced; the rename is still atomic.
-  }
 }
