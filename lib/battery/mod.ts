@@ -28,7 +28,12 @@
 import { type ConfigInput, resolveConfig, sourceBits } from "../config.ts";
 import { oracleFloor, SimulatedSource } from "../data.ts";
 import { chart, type Display, group, markdown, table } from "../display.ts";
-import { BUDGETS as SWEEP_BUDGETS, PASSERS, sweepProfile } from "../experiments/sweep.ts";
+import {
+  BUDGETS as SWEEP_BUDGETS,
+  PASSERS,
+  stabilityChart,
+  sweepProfile,
+} from "../experiments/sweep.ts";
 import {
   compareMse,
   currentProfile,
@@ -48,7 +53,7 @@ import {
   verdictOf,
 } from "../experiments/common.ts";
 import { BUILTIN_PASSER_KINDS, type PasserKind } from "../config.ts";
-import { heatMap, lineChart } from "../plot.ts";
+import { lineChart } from "../plot.ts";
 import type { FindingInput } from "../report/findings.ts";
 import type { PairedStats } from "../stats.ts";
 import { type Candidate, loadCandidate } from "./candidate.ts";
@@ -348,18 +353,7 @@ export function batteryReport(x: BatteryResult): Display {
       x: { label: "quantizer bits B_q" },
       y: { label: "validation MSE (log)", log: true },
     })),
-    chart(heatMap({
-      title: "Share of seeds with bounded MA-E per passer × B_q",
-      cells: x.cells.map((cell) => ({
-        x: cell.bits,
-        y: cell.passer,
-        value: cell.runs.filter((r) => isBounded(r)).length / cell.runs.length,
-      })),
-      x: { label: "quantizer bits B_q" },
-      y: { label: "gradient passer" },
-      color: { label: "bounded share", thresholds: [0.25, 0.5, 0.75, 0.99], scheme: "rdylbu" },
-      format: (v) => v.toFixed(2),
-    })),
+    stabilityChart(x),
     table(
       x.cells.map((cell) => ({
         passer: cell.passer,

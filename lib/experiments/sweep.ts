@@ -91,7 +91,7 @@ export function heatChart(x: SweepExperiment): Display {
 }
 
 /** Stability per passer × B_q: bounded seeds out of all. */
-export function stabilityChart(x: SweepExperiment): Display {
+export function stabilityChart(x: Pick<SweepExperiment, "cells">): Display {
   return chart(heatMap({
     title: "Share of seeds with bounded MA-E (no divergence, MA-E within 10× of epoch 1)",
     cells: x.cells.map((c) => ({
