@@ -4,7 +4,9 @@
  * (`svg[data-chart]`) has a non-zero rendered size and visible data marks, its text is at least
  * {@linkcode MIN_CHART_TEXT_PX} px as drawn, the page does not scroll sideways
  * (`document.documentElement.scrollWidth ≤ innerWidth`), and it fetched no resource at all
- * (everything is inline). Optionally takes a full-page screenshot of each page.
+ * (everything is inline). Audio: every `<audio>` loads its (data-URI) clip with a finite,
+ * non-zero duration, and every spectrogram picture (`img.ql-spectrogram`) decodes and renders
+ * with a non-zero size. Optionally takes a full-page screenshot of each page.
  *
  *   deno run -A scripts/browser_check.ts [--width 390] [--screenshots DIR] reports/*.html
  *
@@ -30,8 +32,37 @@ export interface BrowserPage {
   screenshot?: string;
   /** URLs the page fetched besides itself (must be none). */
   resources: string[];
+  /** Every `<audio>`: its duration once its metadata loaded (NaN/0 when it did not), any error. */
+  audio: { duration: number; error: string | null }[];
+  /** Every spectrogram picture: decoded size and rendered size. */
+  spectrograms: { naturalWidth: number; width: number; height: number }[];
   problems: string[];
 }
+
+/** Waits (up to 10 s each) for every `<audio>` to load its metadata, then measures. */
+const MEASURE_AUDIO = `(async () => {
+  const audio = await Promise.all([...document.querySelectorAll("audio")].map((a) =>
+    new Promise((done) => {
+      const report = () => done({
+        duration: Number.isFinite(a.duration) ? a.duration : 0,
+        error: a.error ? "media error " + a.error.code + (a.error.message ? ": " + a.error.message : "") : null,
+      });
+      if (a.readyState >= 1 || a.error) return report();
+      a.addEventListener("loadedmetadata", report, { once: true });
+      a.addEventListener("error", report, { once: true });
+      setTimeout(report, 10000);
+      if (a.preload === "none") a.load();
+    })
+  ));
+  const spectrograms = await Promise.all([...document.querySelectorAll("img.ql-spectrogram")].map(
+    async (img) => {
+      try { await img.decode(); } catch { /* naturalWidth stays 0 */ }
+      const r = img.getBoundingClientRect();
+      return { naturalWidth: img.naturalWidth, width: r.width, height: r.height };
+    },
+  ));
+  return JSON.stringify({ audio, spectrograms });
+})()`;
 
 const MEASURE = `(() => {
   const charts = [...document.querySelectorAll("svg[data-chart]")].map((svg) => {
@@ -206,8 +237,28 @@ export async function browserCheck(
         { expression: MEASURE, returnByValue: true },
         sessionId,
       ) as { result: { value: string } };
-      const seen = JSON.parse(result.value) as Omit<BrowserPage, "file" | "problems">;
+      const { result: media } = await cdp.send(
+        "Runtime.evaluate",
+        { expression: MEASURE_AUDIO, returnByValue: true, awaitPromise: true },
+        sessionId,
+      ) as { result: { value: string } };
+      const seen = {
+        ...JSON.parse(result.value),
+        ...JSON.parse(media.value),
+      } as Omit<BrowserPage, "file" | "problems">;
       const problems: string[] = [];
+      seen.audio.forEach((a, i) => {
+        if (a.error) problems.push(`audio ${i + 1} failed to load: ${a.error}`);
+        else if (!(a.duration > 0)) problems.push(`audio ${i + 1} has duration ${a.duration}`);
+      });
+      seen.spectrograms.forEach((g, i) => {
+        if (!(g.naturalWidth > 0 && g.width > 0 && g.height > 0)) {
+          problems.push(
+            `spectrogram ${i + 1} does not render (decoded width ${g.naturalWidth}, ` +
+              `shown ${g.width}×${g.height})`,
+          );
+        }
+      });
       seen.charts.forEach((c, i) => {
         if (!(c.width > 0 && c.height > 0)) {
           problems.push(`chart ${i + 1} renders at ${c.width}×${c.height}`);
@@ -275,8 +326,11 @@ if (import.meta.main) {
   let bad = 0;
   for (const p of pages) {
     const sizes = p.charts.map((c) => `${Math.round(c.width)}×${Math.round(c.height)}`).join(" ");
+    const media = p.audio.length || p.spectrograms.length
+      ? `, ${p.audio.length} audio, ${p.spectrograms.length} spectrogram(s)`
+      : "";
     console.log(
-      `${p.file}: ${p.charts.length} chart(s) ${sizes}; ${p.scrollWidth}/${p.viewport} px wide` +
+      `${p.file}: ${p.charts.length} chart(s) ${sizes}${media}; ${p.scrollWidth}/${p.viewport} px wide` +
         (p.screenshot ? `; ${p.screenshot}` : ""),
     );
     for (const problem of p.problems) console.log(`  FAILED ${problem}`);

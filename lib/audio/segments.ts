@@ -8,8 +8,10 @@
  *   proportional to its length (uniform over training audio) [choice], then a uniform start; an
  *   utterance shorter than the segment is placed at a uniform offset in zeros.
  * - Validation: {@linkcode SpeechSegments.validation} is fixed: up to `validationSegments`
- *   segments, the first `length` samples of evenly spaced validation utterances (in manifest
- *   order, each speaker's files in turn), zero-padded when shorter.
+ *   segments, the first `length` samples of validation utterances, zero-padded when shorter. Every
+ *   speaker gets an equal share of the segments (all its files when it has fewer), its files
+ *   evenly spaced [choice], so the small LibriVox and codec2 sets are not drowned by the held-out
+ *   Asterisk voice.
  * - Level [choice, `normalisation`]: "utterance-rms" (default) scales each utterance so the RMS of
  *   its active speech is `targetDb` dBFS (default −20): active = the 20 ms frames within 40 dB of
  *   the utterance's loudest frame, so pauses do not inflate the gain; the result is clipped to
@@ -44,6 +46,8 @@ export interface SegmentOptions {
   targetDb?: number;
   /** Size of the fixed validation set (default 64). */
   validationSegments?: number;
+  /** Normalise the utterances' sample arrays in place instead of copying (saves memory). */
+  inPlace?: boolean;
 }
 
 /** A batch: `x[i * length + t]`, `count` segments of `length` samples. */
@@ -69,14 +73,19 @@ export function activeRmsDb(x: Float32Array, sampleRate: number): number {
   return 10 * Math.log10(active.reduce((s, e) => s + e, 0) / active.length);
 }
 
-/** Scale an utterance per the normalisation choice (a copy; clipped to [−1, 1]). */
+/**
+ * Scale an utterance per the normalisation choice, clipped to [−1, 1]: a copy, or `x` itself when
+ * `inPlace`.
+ */
 export function normalise(
   x: Float32Array,
   sampleRate: number,
   normalisation: Normalisation,
   targetDb?: number,
+  inPlace = false,
 ): Float32Array {
-  if (normalisation === "none") return x.slice();
+  const out = inPlace ? x : x.slice();
+  if (normalisation === "none") return out;
   let levelDb: number;
   if (normalisation === "utterance-rms") levelDb = activeRmsDb(x, sampleRate);
   else if (normalisation === "utterance-peak") {
@@ -87,9 +96,10 @@ export function normalise(
     );
   }
   const target = targetDb ?? (normalisation === "utterance-rms" ? -20 : -1);
-  if (!Number.isFinite(levelDb)) return x.slice();
+  if (!Number.isFinite(levelDb)) return out;
   const gain = 10 ** ((target - levelDb) / 20);
-  return x.map((v) => Math.max(-1, Math.min(1, v * gain)));
+  for (let i = 0; i < out.length; i++) out[i] = Math.max(-1, Math.min(1, out[i] * gain));
+  return out;
 }
 
 /** Training and validation segments drawn from utterances at one sample rate. */
@@ -120,17 +130,14 @@ export class SpeechSegments {
     this.seed = opts.seed ?? 0;
     this.normalisation = opts.normalisation ?? "utterance-rms";
     const norm = (u: Utterance) =>
-      normalise(u.samples, u.sampleRate, this.normalisation, opts.targetDb);
+      normalise(u.samples, u.sampleRate, this.normalisation, opts.targetDb, opts.inPlace);
     this.#train = train.map(norm);
     this.#cumulative = new Float64Array(train.length);
     let total = 0;
     this.#train.forEach((s, i) => this.#cumulative[i] = total += Math.max(1, s.length));
 
     const wanted = Math.min(opts.validationSegments ?? 64, validation.length);
-    const picks = Array.from(
-      { length: wanted },
-      (_, i) => Math.floor((i * validation.length) / wanted),
-    );
+    const picks = _validationPicks(validation, wanted);
     const x = new Float32Array(wanted * length);
     picks.forEach((u, i) => {
       const s = norm(validation[u]);
@@ -173,6 +180,33 @@ export class SpeechSegments {
     }
     return { x, count: batchSize, length };
   }
+}
+
+/**
+ * Which validation utterances make the fixed set: every speaker gets an equal share (a speaker
+ * with fewer files gives all it has and the rest goes to the others), and within a speaker the
+ * files are evenly spaced. Indices in input order.
+ */
+function _validationPicks(utterances: Utterance[], wanted: number): number[] {
+  const bySpeaker = new Map<string, number[]>();
+  utterances.forEach((u, i) => bySpeaker.set(u.speaker, [...(bySpeaker.get(u.speaker) ?? []), i]));
+  const groups = [...bySpeaker.values()];
+  const quota = groups.map(() => 0);
+  let left = wanted;
+  while (left > 0) {
+    let gave = false;
+    for (let g = 0; g < groups.length && left > 0; g++) {
+      if (quota[g] < groups[g].length) {
+        quota[g]++;
+        left--;
+        gave = true;
+      }
+    }
+    if (!gave) break;
+  }
+  return groups.flatMap((files, g) =>
+    Array.from({ length: quota[g] }, (_, k) => files[Math.floor((k * files.length) / quota[g])])
+  ).sort((a, b) => a - b);
 }
 
 /** First index i with cumulative[i] > v. */

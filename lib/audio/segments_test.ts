@@ -64,3 +64,20 @@ Deno.test("trainBatch: deterministic per (seed, step), draws ∝ length, pads sh
     /training split has no utterances/,
   );
 });
+
+Deno.test("validation set: every speaker gets an equal share, files evenly spaced", () => {
+  const mk = (speaker: string, i: number): Utterance => ({
+    ...utt(`${speaker}${i}`, new Float32Array(10).fill(0.1)),
+    speaker,
+  });
+  const big = Array.from({ length: 10 }, (_, i) => mk("big", i));
+  const validation = [...big, mk("one", 0), mk("two", 0), mk("two", 1)];
+  const seg = new SpeechSegments([mk("t", 0)], validation, {
+    length: 10,
+    validationSegments: 6,
+    normalisation: "none",
+  });
+  const files = seg.validationSources.map((s) => s.file);
+  // Quotas 3 / 1 / 2: "one" and "two" give all they have; "big" gets files 0, 3, 6.
+  assert.deepEqual(files, ["big0", "big3", "big6", "one0", "two0", "two1"]);
+});

@@ -7,7 +7,7 @@
  * ```ts
  * import { spectrogramDb } from "./spectrum.ts";
  * const s = spectrogramDb(new Float32Array(8000), 8000);
- * [s.frames, s.bins]; // [62, 129]
+ * [s.frames, s.bins]; // [61, 129]
  * ```
  *
  * @module

@@ -1,0 +1,107 @@
+/**
+ * Real speech in a static report page: a listening table of corpus utterances (fetched when
+ * missing) rendered by the report builder, checked by the page checks and in headless Chromium:
+ * every `<audio>` loads with its clip's duration and every spectrogram renders. The page is kept
+ * at `.cache/audio-report/speech.html` for a listener.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { browserCheck } from "../scripts/browser_check.ts";
+import { audio, listeningTable } from "../lib/audio/display.ts";
+import { ensureSpeechData, loadSplit, REPO_ROOT } from "../lib/audio/corpus.ts";
+import { resample } from "../lib/audio/resample.ts";
+import { checkPage, type Notebook, renderNotebookPage } from "../lib/report/mod.ts";
+
+Deno.test("real speech plays in a report page in Chromium, with its spectrograms", async () => {
+  const manifest = await ensureSpeechData();
+  const pick = (speaker: string) => {
+    const of = manifest.files.filter((f) => f.speaker === speaker);
+    assert.ok(of.length > 0, `no files of ${speaker}`);
+    return of[Math.min(3, of.length - 1)];
+  };
+  const files = [
+    "librivox:sense-and-sensibility-reader",
+    "asterisk:june-wallack",
+    "codec2:hts1a",
+  ].map(pick);
+  const utterances = await loadSplit({ ...manifest, files }, "validation", 8000);
+  assert.equal(utterances.length, 3);
+  // Two "systems" so the table has columns: the 8 kHz clip, and the same band-limited to 2 kHz.
+  const rows = await Promise.all(utterances.map(async (u) => ({
+    label: u.file.split("/").pop()!,
+    clips: [u.samples, await resample(await resample(u.samples, 8000, 4000), 4000, 8000)],
+  })));
+  const first = utterances[0];
+  const nb: Notebook = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
+    cells: [
+      { cell_type: "markdown", source: "# Real speech\n\nFrom `./quantlab data`." },
+      {
+        cell_type: "code",
+        source: "audio(x, 8000, label, { spectrogram: true });",
+        execution_count: 1,
+        outputs: [{
+          output_type: "display_data",
+          data: audio(first.samples, 8000, first.file, { spectrogram: true }).bundle,
+        }],
+      },
+      {
+        cell_type: "code",
+        source: "listeningTable(...);",
+        execution_count: 2,
+        outputs: [{
+          output_type: "display_data",
+          data: listeningTable({ sampleRate: 8000, systems: ["8 kHz", "2 kHz band"], rows }).bundle,
+        }],
+      },
+    ],
+  };
+  const page = renderNotebookPage(nb, {
+    notebook: "speech.ipynb",
+    run: { commit: "test", date: "2026-01-01" },
+  });
+  assert.deepEqual(checkPage(page.html, { pageLinks: true }).problems, []);
+  const dir = join(REPO_ROOT, ".cache", "audio-report");
+  await Deno.mkdir(dir, { recursive: true });
+  const file = join(dir, "speech.html");
+  await Deno.writeTextFile(file, page.html);
+  const [seen] = await browserCheck([file]);
+  assert.deepEqual(seen.problems, []);
+  assert.deepEqual(seen.resources, []);
+  const expected = [first, ...rows.flatMap((r) => r.clips.map((c) => ({ samples: c })))].map((u) =>
+    u.samples.length / 8000
+  );
+  assert.equal(seen.audio.length, expected.length);
+  seen.audio.forEach((a, i) =>
+    assert.ok(
+      Math.abs(a.duration - expected[i]) < 0.01,
+      `audio ${i}: ${a.duration} s vs ${expected[i]} s`,
+    )
+  );
+  assert.equal(seen.spectrograms.length, 1 + 2 * rows.length);
+  for (const g of seen.spectrograms) assert.ok(g.naturalWidth > 0 && g.width > 50 && g.height > 10);
+});
+
+Deno.test("the browser check catches a broken clip and a broken spectrogram", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "quantlab-audio-browser-" });
+  const file = join(dir, "bad.html");
+  await Deno.writeTextFile(
+    file,
+    `<!doctype html><html><body>
+<audio controls preload="metadata" src="data:audio/wav;base64,UklGRgAAAABXQVZF"></audio>
+<img class="ql-spectrogram" width="100" height="40" src="data:image/png;base64,iVBORw0KGgo=">
+</body></html>`,
+  );
+  const [seen] = await browserCheck([file]);
+  assert.ok(
+    seen.problems.some((p) => /audio 1 (failed to load|has duration 0)/.test(p)),
+    seen.problems.join("; "),
+  );
+  assert.ok(
+    seen.problems.some((p) => /spectrogram 1 does not render \(decoded width 0/.test(p)),
+    seen.problems.join("; "),
+  );
+  await Deno.remove(dir, { recursive: true });
+});
