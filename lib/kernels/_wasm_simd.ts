@@ -192,3 +192,115 @@ export function adamSimd(memory: WebAssembly.Memory): AdamSimd {
   }
   return fn;
 }
+
+/** Which elementwise function of the leaky-ReLU module. */
+type LeakyOp = "forward" | "grad";
+
+/**
+ * `leakyRelu(a, _, o, n, α)`: o = a < 0 ? a·α : a (the stock wasm kernel's formula).
+ * `leakyReluGrad(a, b, o, n, α)`: o = a > 0 ? b : b·α (tfjs-core's gradient,
+ * `where(x > 0, dy, dy·α)`, with a = x, b = dy). Byte offsets; one float32 multiply per element,
+ * so results are bit-identical to the kernels they replace.
+ */
+function _leakyBody(which: LeakyOp): number[] {
+  // params 0..4: a b o n (i32), α (f32)
+  const K = 5, END4 = 6, END = 7; // i32 locals
+  const ALPHA = 8, ZERO = 9, VA = 10, VB = 11; // v128 locals
+  const SA = 12, SB = 13; // f32 locals
+  const at = (base: number) => [...get(base), ...get(K), ...op.i32Add];
+  const f32x4Lt = simd(0x43);
+  const f32x4Gt = simd(0x44);
+  const bitselect = simd(0x52);
+  const f32Lt = [0x5d];
+  const f32Gt = [0x5e];
+  const select = [0x1b];
+  // deno-fmt-ignore
+  const vector = [
+    ...at(0), ...op.v128Load, ...set(VA),
+    ...at(1), ...op.v128Load, ...set(VB),
+    ...at(2),
+    ...(which === "forward"
+      ? [...get(VA), ...get(ALPHA), ...op.f32x4Mul, ...get(VA), ...get(VA), ...get(ZERO), ...f32x4Lt]
+      : [...get(VB), ...get(VB), ...get(ALPHA), ...op.f32x4Mul, ...get(VA), ...get(ZERO), ...f32x4Gt]),
+    ...bitselect, ...op.v128Store,
+  ];
+  // deno-fmt-ignore
+  const scalar = [
+    ...at(0), ...op.f32Load, ...set(SA),
+    ...at(1), ...op.f32Load, ...set(SB),
+    ...at(2),
+    ...(which === "forward"
+      ? [...get(SA), ...get(4), ...op.f32Mul, ...get(SA), ...get(SA), 0x43, 0, 0, 0, 0, ...f32Lt]
+      : [...get(SB), ...get(SB), ...get(4), ...op.f32Mul, ...get(SA), 0x43, 0, 0, 0, 0, ...f32Gt]),
+    ...select, ...op.f32Store,
+  ];
+  // deno-fmt-ignore
+  const loopUntil = (end: number, step: number, body: number[]) => [
+    ...op.block, ...op.loop,
+    ...get(K), ...get(end), ...op.i32GeU, ...op.brIf(1),
+    ...body,
+    ...get(K), ...i32Const(step), ...op.i32Add, ...set(K),
+    ...op.br(0), ...op.end, ...op.end,
+  ];
+  // deno-fmt-ignore
+  const code = [
+    ...get(4), ...op.f32x4Splat, ...set(ALPHA),
+    0x43, 0, 0, 0, 0, ...op.f32x4Splat, ...set(ZERO),
+    ...get(3), ...i32Const(2), ...op.i32Shl, ...set(END),
+    ...get(END), ...i32Const(-16), ...op.i32And, ...set(END4),
+    ...loopUntil(END4, 16, vector),
+    ...loopUntil(END, 4, scalar),
+    ...op.end,
+  ];
+  const locals = [3, ..._u(3), I32, ..._u(4), V128, ..._u(2), F32];
+  const body = [...locals, ...code];
+  return [..._u(body.length), ...body];
+}
+
+/** `(a, b, o, n, α)` with byte offsets `a, b, o` and element count `n`. */
+export type LeakySimd = (a: number, b: number, o: number, n: number, alpha: number) => void;
+
+/** The module's bytes: `leakyRelu` and `leakyReluGrad` over an imported `env.memory`. */
+export function leakyModuleBytes(): Uint8Array<ArrayBuffer> {
+  const type = [0x60, ..._u(5), I32, I32, I32, I32, F32, 0];
+  return new Uint8Array([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ..._section(1, [1, ...type]),
+    ..._section(2, [1, ..._name("env"), ..._name("memory"), 0x02, 0x00, 0x00]),
+    ..._section(3, [2, 0, 0]),
+    ..._section(7, [
+      2,
+      ..._name("leakyRelu"),
+      0x00,
+      0,
+      ..._name("leakyReluGrad"),
+      0x00,
+      1,
+    ]),
+    ..._section(10, [2, ..._leakyBody("forward"), ..._leakyBody("grad")]),
+  ]);
+}
+
+const leakyInstances = new WeakMap<WebAssembly.Memory, Record<LeakyOp, LeakySimd>>();
+
+/** The leaky-ReLU functions bound to `memory` (compiled once per memory). */
+export function leakySimd(memory: WebAssembly.Memory): Record<LeakyOp, LeakySimd> {
+  let fns = leakyInstances.get(memory);
+  if (fns == null) {
+    const module = new WebAssembly.Module(leakyModuleBytes());
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    fns = {
+      forward: instance.exports.leakyRelu as LeakySimd,
+      grad: instance.exports.leakyReluGrad as LeakySimd,
+    };
+    leakyInstances.set(memory, fns);
+  }
+  return fns;
+}

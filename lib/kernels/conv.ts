@@ -121,9 +121,22 @@ function _col2im(heap: Float32Array, colOff: number, dxOff: number, g: Geometry)
   }
 }
 
-/** A float32 scratch buffer on the heap; the caller frees it with `backend.disposeData`. */
+let scratchLive = 0;
+
+/** A float32 scratch buffer on the heap; the caller frees it with {@linkcode _free}. */
 function _scratch(backend: WasmBackend, n: number): TensorInfo {
+  scratchLive++;
   return backend.makeOutput([n], "float32");
+}
+
+function _free(backend: WasmBackend, scratch: TensorInfo): void {
+  backend.disposeData(scratch.dataId);
+  scratchLive--;
+}
+
+/** Scratch buffers allocated by the conv kernels and not yet freed (0 between calls). */
+export function convScratchInUse(): number {
+  return scratchLive;
 }
 
 /** Heap view `[off, off + n)`. */
@@ -142,7 +155,7 @@ function _colOf(
   return { off: offsetF32(backend, scratch), scratch };
 }
 
-function _forward(sgemm: Sgemm, args: KernelArgs): TensorInfo {
+function _forward(sgemm: Sgemm, method: ConvMethod, args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, w } = args.inputs as { x: TensorInfo; w: TensorInfo };
   const attrs = args.attrs as unknown as Conv1dAttrs;
@@ -151,6 +164,11 @@ function _forward(sgemm: Sgemm, args: KernelArgs): TensorInfo {
   const outC = attrs.transposed ? w.shape[1] : w.shape[2];
   const g = _geometry(batch, length, inC, outC, kernel, attrs);
   const y = backend.makeOutput([batch, g.outLength, outC], "float32");
+  if (method === "taps") {
+    const off = (t: TensorInfo) => offsetF32(backend, t);
+    _forwardTaps(sgemm, heapF32(backend), off(x), off(w), off(y), g);
+    return y;
+  }
   const col = _colOf(backend, x, g);
   try {
     const heap = heapF32(backend);
@@ -182,12 +200,12 @@ function _forward(sgemm: Sgemm, args: KernelArgs): TensorInfo {
       }
     }
   } finally {
-    if (col.scratch) backend.disposeData(col.scratch.dataId);
+    if (col.scratch) _free(backend, col.scratch);
   }
   return y;
 }
 
-function _inputGrad(sgemm: Sgemm, args: KernelArgs): TensorInfo {
+function _inputGrad(sgemm: Sgemm, method: ConvMethod, args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { dy, w } = args.inputs as { dy: TensorInfo; w: TensorInfo };
   const attrs = args.attrs as unknown as Conv1dAttrs & { length: number };
@@ -201,6 +219,11 @@ function _inputGrad(sgemm: Sgemm, args: KernelArgs): TensorInfo {
     );
   }
   const dx = backend.makeOutput([batch, attrs.length, inC], "float32");
+  if (method === "taps") {
+    const off = (t: TensorInfo) => offsetF32(backend, t);
+    _inputGradTaps(sgemm, heapF32(backend), off(dy), off(w), off(dx), g);
+    return dx;
+  }
   const m = batch * outLength;
   const kc = kernel * inC;
   const direct = _colIsInput(g);
@@ -235,12 +258,12 @@ function _inputGrad(sgemm: Sgemm, args: KernelArgs): TensorInfo {
     }
     if (!direct) _col2im(heap, colOff, offsetF32(backend, dx), g);
   } finally {
-    if (!direct) backend.disposeData(dcol.dataId);
+    if (!direct) _free(backend, dcol);
   }
   return dx;
 }
 
-function _filterGrad(sgemm: Sgemm, args: KernelArgs): TensorInfo {
+function _filterGrad(sgemm: Sgemm, method: ConvMethod, args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const attrs = args.attrs as unknown as Conv1dAttrs & { kernel: number };
@@ -257,6 +280,11 @@ function _filterGrad(sgemm: Sgemm, args: KernelArgs): TensorInfo {
     attrs.transposed ? [kernel, outC, inC] : [kernel, inC, outC],
     "float32",
   );
+  if (method === "taps") {
+    const off = (t: TensorInfo) => offsetF32(backend, t);
+    _filterGradTaps(sgemm, heapF32(backend), off(x), off(dy), off(dw), g);
+    return dw;
+  }
   const col = _colOf(backend, x, g);
   try {
     const heap = heapF32(backend);
@@ -288,17 +316,104 @@ function _filterGrad(sgemm: Sgemm, args: KernelArgs): TensorInfo {
       }
     }
   } finally {
-    if (col.scratch) backend.disposeData(col.scratch.dataId);
+    if (col.scratch) _free(backend, col.scratch);
   }
   return dw;
 }
 
+/**
+ * Visit, for each tap `k` (and batch entry, unless the batches fold into one run of rows), the
+ * run of output frames whose tap lies inside `x`: `m` output rows from `yRow`, reading input rows
+ * `xRow, xRow + s, …`. Batches fold when there is no padding and `T = To·s`, so that output row
+ * `b·To + t` reads input row `(b·To + t)·s + k·d` for every `b`.
+ */
+function _taps(g: Geometry, visit: (k: number, xRow: number, yRow: number, m: number) => void) {
+  const { batch, length, outLength, kernel, stride, dilation, padding } = g;
+  const fold = padding === 0 && length === outLength * stride;
+  for (let b = 0; b < (fold ? 1 : batch); b++) {
+    for (let k = 0; k < kernel; k++) {
+      const shift = k * dilation - padding;
+      const t0 = Math.max(0, Math.ceil(-shift / stride));
+      const t1 = Math.min(outLength, Math.floor((length - 1 - shift) / stride) + 1);
+      if (t1 <= t0) continue;
+      const m = fold ? batch * outLength : t1 - t0;
+      visit(k, b * length + t0 * stride + shift, b * outLength + t0, m);
+    }
+  }
+}
+
+/** Forward by one strided GEMM per tap: `y[rows] += x[rows·s + k·d − p] · w[k]`. */
+function _forwardTaps(
+  sgemm: Sgemm,
+  heap: Float32Array,
+  x: number,
+  w: number,
+  y: number,
+  g: Geometry,
+) {
+  const { inC, outC, stride, transposed } = g;
+  heap.fill(0, y, y + g.batch * g.outLength * outC);
+  _taps(g, (k, xRow, yRow, m) => {
+    const a = _at(heap, x + xRow * inC, (m - 1) * stride * inC + inC);
+    const wk = _at(heap, w + k * inC * outC, inC * outC);
+    const c = _at(heap, y + yRow * outC, m * outC);
+    if (!transposed) sgemm(false, false, m, outC, inC, 1, a, stride * inC, wk, outC, 1, c, outC);
+    else sgemm(false, true, m, outC, inC, 1, a, stride * inC, wk, inC, 1, c, outC);
+  });
+}
+
+/** Input gradient by one strided GEMM per tap: `dx[rows·s + k·d − p] += dy[rows] · w[k]ᵀ`. */
+function _inputGradTaps(
+  sgemm: Sgemm,
+  heap: Float32Array,
+  dy: number,
+  w: number,
+  dx: number,
+  g: Geometry,
+) {
+  const { inC, outC, stride, transposed } = g;
+  heap.fill(0, dx, dx + g.batch * g.length * inC);
+  _taps(g, (k, xRow, yRow, m) => {
+    const a = _at(heap, dy + yRow * outC, m * outC);
+    const wk = _at(heap, w + k * inC * outC, inC * outC);
+    const c = _at(heap, dx + xRow * inC, (m - 1) * stride * inC + inC);
+    if (!transposed) sgemm(false, true, m, inC, outC, 1, a, outC, wk, outC, 1, c, stride * inC);
+    else sgemm(false, false, m, inC, outC, 1, a, outC, wk, inC, 1, c, stride * inC);
+  });
+}
+
+/** Filter gradient by one strided GEMM per tap: `dw[k] += x[rows·s + k·d − p]ᵀ · dy[rows]`. */
+function _filterGradTaps(
+  sgemm: Sgemm,
+  heap: Float32Array,
+  x: number,
+  dy: number,
+  dw: number,
+  g: Geometry,
+) {
+  const { inC, outC, stride, transposed } = g;
+  heap.fill(0, dw, dw + g.kernel * inC * outC);
+  _taps(g, (k, xRow, yRow, m) => {
+    const a = _at(heap, x + xRow * inC, (m - 1) * stride * inC + inC);
+    const d = _at(heap, dy + yRow * outC, m * outC);
+    const c = _at(heap, dw + k * inC * outC, inC * outC);
+    if (!transposed) sgemm(true, false, inC, outC, m, 1, a, stride * inC, d, outC, 1, c, outC);
+    else sgemm(true, false, outC, inC, m, 1, d, outC, a, stride * inC, 1, c, inC);
+  });
+}
+
+/** How the kernels reach GEMM: an im2col matrix, or one strided GEMM per kernel tap. */
+export type ConvMethod = "im2col" | "taps";
+
 /** The three conv kernels over native `sgemm`, for `registerKernel`. */
-export function conv1dKernels(sgemm: Sgemm): KernelConfig[] {
-  const config = (kernelName: string, f: (s: Sgemm, a: KernelArgs) => TensorInfo) => ({
+export function conv1dKernels(sgemm: Sgemm, method: ConvMethod = "taps"): KernelConfig[] {
+  const config = (
+    kernelName: string,
+    f: (s: Sgemm, method: ConvMethod, a: KernelArgs) => TensorInfo,
+  ) => ({
     kernelName,
     backendName: "wasm",
-    kernelFunc: ((args: KernelArgs) => f(sgemm, args)) as KernelFunc,
+    kernelFunc: ((args: KernelArgs) => f(sgemm, method, args)) as KernelFunc,
   });
   return [
     config(CONV1D_KERNEL, _forward),

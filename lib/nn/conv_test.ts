@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { initBackend, tf } from "../backend.ts";
-import { CONV1D_KERNEL, loadOpenBlas } from "../kernels/mod.ts";
+import { CONV1D_KERNEL, installKernels, loadOpenBlas } from "../kernels/mod.ts";
+import { convScratchInUse } from "../kernels/conv.ts";
 import { conv1d, conv1dLength, convTranspose1d, convTranspose1dLength } from "./conv.ts";
 
 await initBackend("wasm");
@@ -11,7 +12,15 @@ const SETUPS: Record<string, () => Promise<unknown>> = {
   cpu: () => initBackend("cpu"),
   "wasm stock": () => initBackend("wasm", { patched: false }),
   "wasm tf ops": () => initBackend("wasm", { gemm: "wasm" }),
-  ...(HAVE_OPENBLAS ? { "wasm native": () => initBackend("wasm", { gemm: "openblas" }) } : {}),
+  ...(HAVE_OPENBLAS
+    ? {
+      "wasm native": () => initBackend("wasm", { gemm: "openblas" }),
+      "wasm native im2col": async () => {
+        await initBackend("wasm");
+        installKernels({ gemm: "openblas", conv: "im2col" });
+      },
+    }
+    : {}),
 };
 
 /** A geometry to test: input `[b, t, cin]`, weight `[k, cin, cout]`. */
@@ -156,7 +165,7 @@ async function checkAll(
     for (const [backend, setup] of Object.entries(SETUPS)) {
       await setup();
       const native = tf.getBackend() === "wasm" && tf.getKernel(CONV1D_KERNEL, "wasm") != null;
-      assert.equal(native, backend === "wasm native", `${backend}: native kernels registered`);
+      assert.equal(native, backend.startsWith("wasm native"), `${backend}: native kernels`);
       for (const [n, c] of cases.entries()) {
         const x = data(c.b * c.t * c.cin, 3 * n + 1);
         const w = data(c.k * c.cin * c.cout, 3 * n + 2);
@@ -211,3 +220,56 @@ Deno.test("conv ops name the bad argument", () => {
   assert.throws(() => conv1d(x, tf.zeros([9, 2, 2]) as tf.Tensor3D), /shorter than the kernel/);
   tf.dispose([x, w]);
 });
+
+Deno.test("a small conv net trains without leaking tensors or wasm heap", async () => {
+  await initBackend("wasm");
+  const methods = HAVE_OPENBLAS ? (["taps", "im2col"] as const) : ([undefined] as const);
+  try {
+    for (const conv of methods) {
+      installKernels({ conv });
+      leakCheck(conv ?? "tf ops");
+    }
+  } finally {
+    installKernels();
+  }
+});
+
+function leakCheck(label: string): void {
+  const rand = (shape: [number, number, number], seed: number) =>
+    tf.variable(tf.randomNormal(shape, 0, 0.3, "float32", seed)) as tf.Variable<tf.Rank.R3>;
+  const w1 = rand([7, 1, 8], 1);
+  const w2 = rand([4, 8, 16], 2);
+  const w3 = rand([4, 16, 8], 3);
+  const w4 = rand([7, 8, 1], 4);
+  const w5 = rand([3, 16, 16], 6);
+  const x = tf.randomNormal([2, 64, 1], 0, 1, "float32", 5) as tf.Tensor3D;
+  const optimizer = tf.train.adam(1e-3);
+  const step = () => {
+    const loss = optimizer.minimize(() => {
+      let h = tf.leakyRelu(conv1d(x, w1, { padding: 3 }), 0.1) as tf.Tensor3D;
+      h = conv1d(h, w2, { stride: 2, padding: 1 });
+      h = tf.leakyRelu(conv1d(h, w5, { dilation: 3, padding: 3 }), 0.1) as tf.Tensor3D;
+      h = convTranspose1d(h, w3, { stride: 2, padding: 1 });
+      h = conv1d(h, w4, { padding: 3 });
+      return tf.mean(tf.abs(tf.sub(h, x))) as tf.Scalar;
+    }, true)!;
+    const value = loss.dataSync()[0];
+    loss.dispose();
+    return value;
+  };
+  const first = step();
+  step();
+  const tensors = tf.memory().numTensors;
+  const bytes = tf.memory().numBytes;
+  const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+  let last = first;
+  for (let i = 0; i < 50; i++) last = step();
+  assert.equal(tf.memory().numTensors, tensors, `${label}: tensor count grew over 50 steps`);
+  assert.equal(convScratchInUse(), 0, `${label}: conv scratch buffers left allocated`);
+  assert.equal(tf.memory().numBytes, bytes, `${label}: tensor bytes grew over 50 steps`);
+  const heapNow = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+  assert.equal(heapNow, heap, `${label}: wasm heap grew over 50 steps`);
+  assert.ok(Number.isFinite(last) && last < first, `loss went from ${first} to ${last}`);
+  tf.dispose([w1, w2, w3, w4, w5, x]);
+  optimizer.dispose();
+}
