@@ -48,6 +48,8 @@ let peakRss = Deno.memoryUsage().rss;
  * (wasm memory never shrinks), so the quantlab case runs first.
  */
 let convPeakRss = 0;
+/** OpenBLAS as reported while quantlab's kernels were installed (uninstalling forgets it). */
+let blasSeen: string | null = null;
 let inConvStep = false;
 function sampleRss(): void {
   const rss = Deno.memoryUsage().rss;
@@ -225,6 +227,7 @@ async function benchConv(
   c: ConvCase,
 ): Promise<(Row & { peakRssMb: number }) | { name: string; throws: string }> {
   const info = await initBackend("wasm", { patched: c.patched });
+  blasSeen = kernelStatus().blas ?? blasSeen;
   const step = createConvStep({ ops: c.ops });
   convPeakRss = 0;
   inConvStep = true;
@@ -284,7 +287,7 @@ if (import.meta.main) {
       else conv.set(c.key, r);
     }
   }
-  const blas = kernelStatus().blas;
+  const blas = kernelStatus().blas ?? blasSeen;
   console.log(`quantlab gemm: ${blas ? `openblas (${blas})` : "wasm (OpenBLAS not loadable)"}`);
   printTable([...reference.values(), ...proxy, ...conv.values()]);
   for (const [key, kernel] of Object.entries(convThrows)) {

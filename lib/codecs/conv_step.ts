@@ -54,7 +54,9 @@ export interface ConvStep {
  *
  * @example
  * ```ts
+ * import { initBackend } from "../backend.ts";
  * import { resolveConvCodecConfig } from "./conv.ts";
+ * await initBackend();
  * const step = createConvStep({
  *   config: resolveConvCodecConfig({ channels: 2, strides: [2, 2] }),
  *   batch: 1,

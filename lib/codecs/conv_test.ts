@@ -12,6 +12,7 @@ import {
   resolveConvCodecConfig,
 } from "./conv.ts";
 import { createConvStep } from "./conv_step.ts";
+import { rngFor } from "../random.ts";
 
 await initBackend("wasm");
 
@@ -140,7 +141,14 @@ Deno.test("conv codec: same seed, same weights; the decoder's init ignores encod
   }
   // One more encoder residual unit per block: the decoder's first weights are unchanged.
   assert.deepEqual(a.decoderVariables[0].dataSync(), c.decoderVariables[0].dataSync());
-  [a, b, c].forEach((k) => k.dispose());
+  // Seeded by an Rng (a registry's builder): deterministic, and the same split.
+  const d = convCodec(SMALL[0], rngFor(11, "codec"));
+  const e = convCodec(SMALL[0], rngFor(11, "codec"));
+  const f = convCodec({ ...SMALL[0], dilations: [1, 3, 9] }, rngFor(11, "codec"));
+  assert.deepEqual(d.encoderVariables[0].dataSync(), e.encoderVariables[0].dataSync());
+  assert.deepEqual(d.decoderVariables[0].dataSync(), f.decoderVariables[0].dataSync());
+  assert.notDeepEqual(d.decoderVariables[0].dataSync(), a.decoderVariables[0].dataSync());
+  [a, b, c, d, e, f].forEach((k) => k.dispose());
 });
 
 Deno.test("conv step: Adam on L1 + STFT loss through a rounding STE stays finite, learns, leaks nothing", () => {
