@@ -61,8 +61,21 @@ export function buildParts(config: RunConfig, given: Partial<Parts> = {}): Parts
   return { source, codec, quantizer, passer };
 }
 
-/** Which variables the optimizer trains: everything, or only the decoder (decoder finetuning). */
+/**
+ * What training updates: everything, or only the decoder (decoder finetuning: the encoder and
+ * the quantizer, EMA codebooks included, stay as they are).
+ */
 export type Trainable = "all" | "decoder";
+
+export interface SessionOptions {
+  /** Default "all". */
+  trainable?: Trainable;
+  /**
+   * Run the quantizer's data-dependent initialisation (k-means init) if it asks for one. Default
+   * true; `createSession` turns it off for a quantizer handed in (it is trained already).
+   */
+  initializeQuantizer?: boolean;
+}
 
 /** One training run's state, stepped explicitly (the bench and tests use it directly). */
 export class Session {
@@ -77,8 +90,10 @@ export class Session {
   lastBatchMaxAbs = 0;
   readonly #optimizer: tf.AdamOptimizer;
   readonly #variables: tf.Variable[];
+  readonly #updateQuantizer: boolean;
 
-  constructor(readonly config: RunConfig, parts: Parts, trainable: Trainable = "all") {
+  constructor(readonly config: RunConfig, parts: Parts, options: SessionOptions = {}) {
+    const { trainable = "all", initializeQuantizer = true } = options;
     this.source = parts.source;
     this.codec = parts.codec;
     this.quantizer = parts.quantizer;
@@ -89,7 +104,8 @@ export class Session {
     this.#variables = trainable === "decoder"
       ? [...this.codec.decoderVariables]
       : [...this.codec.variables, ...this.quantizer.variables];
-    if (this.quantizer.initialization) this.#initializeQuantizer();
+    this.#updateQuantizer = trainable === "all";
+    if (initializeQuantizer && this.quantizer.initialization) this.#initializeQuantizer();
   }
 
   /** The passer's temperature at the current step (undefined unless it anneals). */
@@ -115,7 +131,7 @@ export class Session {
         let loss = this.source.loss(yhat, y);
         for (const aux of Object.values(hard.losses)) loss = tf.add(loss, aux);
         maxE = tf.keep(tf.max(tf.abs(e)));
-        if (this.quantizer.afterStep) {
+        if (this.quantizer.afterStep && this.#updateQuantizer) {
           kept = {
             z: tf.keep(stopGradient(z)),
             codes: tf.keep(hard.codes),
@@ -225,7 +241,8 @@ export class Session {
 
 /**
  * Build a session for a validated config (see `resolveConfig`): parts not given are built from
- * the config; a bare `Source` stands for `{ source }`.
+ * the config; a bare `Source` stands for `{ source }`. A quantizer handed in is not initialised
+ * again.
  */
 export function createSession(
   config: RunConfig,
@@ -233,7 +250,10 @@ export function createSession(
   trainable: Trainable = "all",
 ): Session {
   const parts = "trainBatch" in given ? { source: given as Source } : given as Partial<Parts>;
-  return new Session(config, buildParts(config, parts), trainable);
+  return new Session(config, buildParts(config, parts), {
+    trainable,
+    initializeQuantizer: parts.quantizer === undefined,
+  });
 }
 
 export interface TrainOptions {

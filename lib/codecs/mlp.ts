@@ -17,12 +17,12 @@ class Dense {
   constructor(fanIn: number, fanOut: number, prelu: boolean, rng: Rng) {
     // Glorot-uniform weights, zero biases, PReLU slopes 0.25. [choice]
     const limit = Math.sqrt(6 / (fanIn + fanOut));
-    this.w = tf.variable(
-      tf.tensor2d(rng.uniforms(fanIn * fanOut, -limit, limit), [fanIn, fanOut]),
-      true,
+    // Built in tidy so the initial values are freed once the variables hold them.
+    this.w = tf.tidy(() =>
+      tf.variable(tf.tensor2d(rng.uniforms(fanIn * fanOut, -limit, limit), [fanIn, fanOut]), true)
     );
-    this.b = tf.variable(tf.zeros([fanOut]), true);
-    this.alpha = prelu ? tf.variable(tf.fill([fanOut], 0.25), true) : null;
+    this.b = tf.tidy(() => tf.variable(tf.zeros([fanOut]), true));
+    this.alpha = prelu ? tf.tidy(() => tf.variable(tf.fill([fanOut], 0.25), true)) : null;
   }
 
   apply(x: tf.Tensor2D): tf.Tensor2D {

@@ -28,13 +28,13 @@ export class Codebook {
   constructor(readonly options: CodebookOptions, readonly rng: Rng) {
     const { size, dim, learning } = options;
     // Random init: N(0, 1) codewords, the scale of a freshly initialised encoder's output. [choice]
-    this.embeddings = tf.variable(
-      tf.tensor2d(rng.normals(size * dim), [size, dim]),
-      learning === "loss",
+    // Built in tidy so the initial values are freed once the variables hold them.
+    this.embeddings = tf.tidy(() =>
+      tf.variable(tf.tensor2d(rng.normals(size * dim), [size, dim]), learning === "loss")
     );
     if (learning === "ema") {
-      this.#emaCount = tf.variable(tf.ones([size]), false);
-      this.#emaSum = tf.variable(tf.clone(this.embeddings), false);
+      this.#emaCount = tf.tidy(() => tf.variable(tf.ones([size]), false));
+      this.#emaSum = tf.tidy(() => tf.variable(tf.clone(this.embeddings), false));
     }
   }
 
@@ -112,6 +112,11 @@ export class Codebook {
       sum.assign(newSum);
       this.embeddings.assign(tf.div(newSum, tf.expandDims(smoothed, 1)));
     });
+  }
+
+  /** Every variable that defines the codebook: codewords and, for EMA, its statistics. */
+  get state(): tf.Variable[] {
+    return [this.embeddings, this.#emaCount, this.#emaSum].filter((v) => v !== null);
   }
 
   dispose(): void {

@@ -135,3 +135,57 @@ Deno.test("codeword lookup is exact on wasm (guards the OneHot float32 bug)", ()
     for (let j = 0; j < 3; j++) assert.equal(looked[p * 3 + j], words[k * 3 + j]);
   });
 });
+
+Deno.test("decodeCodes inverts the codes of quantize exactly, for every quantizer", () => {
+  const cases = [
+    resolveConfig({ quantizer: { kind: "vq", bits: 4 }, codec: { latent: 3 } }).quantizer,
+    resolveConfig({ quantizer: { kind: "rvq", stages: 3, bitsPerStage: 3 }, codec: { latent: 3 } })
+      .quantizer,
+    resolveConfig({ quantizer: { kind: "fsq", levels: [3, 4, 5] }, codec: { latent: 3 } })
+      .quantizer,
+  ];
+  for (const config of cases) {
+    const quantizer = buildQuantizer(config, 3, new Rng(7));
+    const z = quantizer.prepare(tf.tensor2d(new Rng(8).normals(50 * 3, 1.5), [50, 3]));
+    const hard = quantizer.quantize(z);
+    const back = quantizer.decodeCodes(hard.codes);
+    assert.deepEqual(back.shape, [50, 3]);
+    assert.deepEqual(back.dataSync(), hard.q.dataSync(), config.kind);
+    quantizer.dispose();
+  }
+});
+
+Deno.test("a quantizer reports its own weighted losses: commitment β·mean(z − Q)², codebook w·loss", () => {
+  const config = { kind: "vq", bits: 3, learning: "loss", init: "random", emaDecay: 0.9 } as const;
+  const z = tf.tensor2d(new Rng(3).normals(40 * 2), [40, 2]);
+  const plain = buildQuantizer(config, 2, new Rng(1), { commitment: 0, codebook: 1 });
+  const hard = plain.quantize(z);
+  const mse = tf.mean(tf.squaredDifference(z, hard.q)).dataSync()[0];
+  assert.deepEqual(Object.keys(hard.losses), ["codebook"]);
+  assert.ok(Math.abs(hard.losses.codebook.dataSync()[0] - mse) < 1e-6);
+  const weighted = buildQuantizer(config, 2, new Rng(1), { commitment: 0.25, codebook: 2 });
+  const both = weighted.quantize(z);
+  assert.deepEqual(Object.keys(both.losses), ["commitment", "codebook"], "the trainer's order");
+  assert.ok(Math.abs(both.losses.commitment.dataSync()[0] - 0.25 * mse) < 1e-6);
+  assert.ok(Math.abs(both.losses.codebook.dataSync()[0] - 2 * mse) < 1e-6);
+  const ema = buildQuantizer({ ...config, learning: "ema" }, 2, new Rng(1));
+  assert.deepEqual(Object.keys(ema.quantize(z).losses), [], "EMA codebooks learn without a loss");
+  // The commitment gradient reaches z; the codebook loss's does not.
+  const gz = tf.grad((zz: tf.Tensor) => {
+    const h = weighted.quantize(zz as tf.Tensor2D);
+    return tf.add(h.losses.commitment, h.losses.codebook);
+  })(z).dataSync();
+  const expected = tf.mul(tf.sub(z, hard.q), 0.25 * 2 / z.size).dataSync();
+  gz.forEach((g, i) => assert.ok(Math.abs(g - expected[i]) < 1e-6, `${g} vs ${expected[i]}`));
+});
+
+Deno.test("the quantizer owns its init policy: k-means init asks for 4 × codebook size frames", () => {
+  const vq = { kind: "vq", bits: 5, learning: "loss", init: "kmeans", emaDecay: 0.9 } as const;
+  assert.equal(buildQuantizer(vq, 8, new Rng(1)).initialization?.frames, 128);
+  assert.equal(buildQuantizer({ ...vq, init: "random" }, 8, new Rng(1)).initialization, undefined);
+  const rvq = resolveConfig({ quantizer: { kind: "rvq", bitsPerStage: 3, init: "kmeans" } })
+    .quantizer;
+  assert.equal(buildQuantizer(rvq, 8, new Rng(1)).initialization?.frames, 32);
+  const fsq = resolveConfig({ quantizer: { kind: "fsq" } }).quantizer;
+  assert.equal(buildQuantizer(fsq, 8, new Rng(1)).initialization, undefined);
+});

@@ -40,6 +40,7 @@ export function residualVq(
     bits: config.stages * config.bitsPerStage,
     dim,
     variables: config.learning === "loss" ? books.map((b) => b.embeddings) : [],
+    state: books.flatMap((b) => b.state),
     initialization: config.init === "kmeans"
       ? {
         frames: 4 * size,

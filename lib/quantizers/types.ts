@@ -49,6 +49,11 @@ export interface Quantizer {
   readonly dim: number;
   /** Variables the optimizer trains (codebooks learned by loss); empty otherwise. */
   readonly variables: tf.Variable[];
+  /**
+   * Every variable that defines the quantizer (codebooks, EMA statistics), for checkpoints;
+   * absent means `variables`.
+   */
+  readonly state?: tf.Variable[];
   /** Present when the quantizer wants a data-dependent initialisation before training. */
   readonly initialization?: QuantizerInitialization;
   /** Differentiable map from the encoder output e to the quantizer input z (FSQ: tanh bound; VQ: identity). */

@@ -38,6 +38,7 @@ export function vectorQuantizer(
     bits: config.bits,
     dim,
     variables: config.learning === "loss" ? [book.embeddings] : [],
+    state: book.state,
     initialization: config.init === "kmeans"
       ? { frames: 4 * 2 ** config.bits, run: (z, frames) => book.initialize(z, frames) }
       : undefined,
