@@ -58,6 +58,20 @@ export interface Profile {
   flatSlope: number;
   /** Epochs of the "long" group that checks paper A's MSE claim near convergence. [choice] */
   longEpochs: number;
+  /** Sizes of notebook 07's real-speech runs (`lib/experiments/speech.ts`). [choice] */
+  speech: SpeechProfile;
+}
+
+/** Run sizes of the real-speech notebook (07); its codec and data are in `experiments/speech.ts`. */
+export interface SpeechProfile {
+  epochs: number;
+  stepsPerEpoch: number;
+  seeds: number[];
+  /** Validation segments (an equal share per held-out speaker) and their length in samples. */
+  validationSegments: number;
+  validationSamples: number;
+  /** Utterances in the listening table. */
+  listen: number;
 }
 
 /** Profile sizes. [choice] Quick keeps every notebook to seconds; full is what reports show. */
@@ -73,6 +87,14 @@ export const PROFILES: Record<ProfileName, Profile> = {
     slopeEpochs: 3,
     flatSlope: 0.05,
     longEpochs: 6,
+    speech: {
+      epochs: 2,
+      stepsPerEpoch: 50,
+      seeds: [0],
+      validationSegments: 12,
+      validationSamples: 8192,
+      listen: 4,
+    },
   },
   full: {
     name: "full",
@@ -85,6 +107,14 @@ export const PROFILES: Record<ProfileName, Profile> = {
     slopeEpochs: 5,
     flatSlope: 0.05,
     longEpochs: 40,
+    speech: {
+      epochs: 6,
+      stepsPerEpoch: 100,
+      seeds: [0, 1],
+      validationSegments: 24,
+      validationSamples: 8192,
+      listen: 5,
+    },
   },
 };
 
