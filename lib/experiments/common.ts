@@ -219,9 +219,10 @@ function fingerprint(text: string): string {
  * The settings of an experiment's runs as a table: every config field, its value (or the values
  * it takes across the runs), and whether it is the paper's or our choice, folded behind a
  * one-line summary; with the backend and versions the runs were computed on and each run's
- * stored compute time (the report header and index show them).
+ * stored compute time (the report header and index show them). `labels` overrides the
+ * proxy's [paper]/[choice] labels per field (e.g. for another data kind or codec).
  */
-export function settingsTable(runs: RunResult[]): Display {
+export function settingsTable(runs: RunResult[], labels: Record<string, string> = {}): Display {
   const configs = runs.map((r) => r.config);
   const infos = runs.map(({ versions: v, wallMs, config }) => ({
     backend: `${v.backend}${v.patched ? " with quantlab kernels" : ""}${
@@ -240,7 +241,7 @@ export function settingsTable(runs: RunResult[]): Display {
       field,
       value: values.length === 1 ? values[0] : `varies: ${values.join(", ")}`,
       default: JSON.stringify(defaults.get(field) ?? "(quantizer-specific)"),
-      source: LABELS[field] ?? "choice",
+      source: labels[field] ?? LABELS[field] ?? "choice",
     };
   });
   return group(

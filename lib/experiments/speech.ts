@@ -68,6 +68,19 @@ export const BASE: ConfigInput = {
   train: { batchSize: 8, learningRate: BASE_LEARNING_RATE, divergenceThreshold: 1e8 },
 };
 
+/** [paper]/[choice] labels of this notebook's config fields for `settingsTable`. */
+export const SPEECH_LABELS: Record<string, string> = {
+  "data.kind": "choice: real speech from Debian packages (paper A: LibriTTS)",
+  "data.sampleRate": "choice: 8 kHz (DAC: 44.1 kHz)",
+  "codec.kind": "paper A: DAC; here a DAC-shaped conv codec at CPU scale (choice of sizes)",
+  "quantizer.kind": "paper A / DAC: RVQ",
+  "quantizer.lookup": "DAC: l2-normalised (cosine) code choice; euclidean: choice",
+  "passer.kind": "paper A: STE, mSTE, noise approximation",
+  "passer.sigma": "choice: σ_E per tensor or per channel",
+  "train.commitment": "paper A names commitment loss; β = 0.25 from DAC",
+  "quantizer.learning": "paper A / DAC: codebook loss",
+};
+
 /** A quantizer set-up. */
 export interface Setup {
   id: "dac" | "euclidean";
