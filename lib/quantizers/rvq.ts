@@ -3,6 +3,8 @@
  *
  * r₀ = z; i_s = argmin_k ‖r_s − c_{s,k}‖²; q_s = C_s[i_s]; r_{s+1} = r_s − q_s; Q(z) = Σ_s q_s.
  * Codebook loss Σ_s mean‖sg(r_s) − q_s‖² (per stage, residuals detached, as in DAC). [paper A/B]
+ * With `lookup: "cosine"` each stage picks i_s = argmax_k cos(r_s, c_{s,k}) instead (DAC's
+ * l2-normalised lookup) and still adds the raw codeword. [choice]
  *
  * @module
  */
@@ -36,6 +38,10 @@ export function residualVq(
       emaDecay: config.emaDecay,
     }, rng));
   const size = 2 ** config.bitsPerStage;
+  // The code choice of a stage: nearest codeword, or largest cosine (config.lookup). [choice]
+  const pick = config.lookup === "cosine"
+    ? (book: Codebook, r: tf.Tensor2D) => book.nearestCosine(r)
+    : (book: Codebook, r: tf.Tensor2D) => book.nearest(r);
   return {
     bits: config.stages * config.bitsPerStage,
     dim,
@@ -49,7 +55,7 @@ export function residualVq(
           let residual = tf.tensor2d(z, [frames, dim]);
           for (const book of books) {
             book.initialize(residual.dataSync() as Float32Array, frames);
-            const next = tf.tidy(() => tf.sub(residual, book.lookup(book.nearest(residual))));
+            const next = tf.tidy(() => tf.sub(residual, book.lookup(pick(book, residual))));
             residual.dispose();
             residual = next as tf.Tensor2D;
           }
@@ -64,7 +70,7 @@ export function residualVq(
       let loss: tf.Scalar | null = null;
       const codes: tf.Tensor1D[] = [];
       for (const book of books) {
-        const idx = book.nearest(residual);
+        const idx = pick(book, residual);
         const qs = book.lookup(idx);
         const ls = weights.codebook > 0 ? book.loss(residual, qs) : null;
         if (ls) loss = loss ? tf.add(loss, ls) : ls;

@@ -11,7 +11,7 @@ Deno.test("the registry builds the simulated source from data.kind", () => {
   const batches = [...source.validationBatches()];
   assert.equal(batches.length, 1);
   assert.deepEqual(batches[0].xShape, [64, 16]);
-  assert.throws(() => buildSource({ kind: "speech" } as never, 0), /data.kind = "speech"/);
+  assert.throws(() => buildSource({ kind: "video" } as never, 0), /data.kind = "video"/);
 });
 
 Deno.test("the MSE meter gives the same numbers for one batch or many", () => {
