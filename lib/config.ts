@@ -6,6 +6,15 @@
  * @module
  */
 
+import {
+  CONV_CODEC_DEFAULTS,
+  type ConvCodecConfig,
+  convHopSamples,
+  validateConvCodecConfig,
+} from "./codecs/conv.ts";
+
+export type { ConvCodecConfig };
+
 /** Simulated source with a known number of bits per frame (method §2). [paper A idea, choice of form] */
 export interface SimulatedDataConfig {
   kind: "simulated";
@@ -19,8 +28,43 @@ export interface SimulatedDataConfig {
   validationFrames: number;
 }
 
+/**
+ * Real speech (`lib/audio/`, `./quantlab data`) cut into fixed-length segments, for the conv codec
+ * (`lib/sources/speech.ts`). The first eight fields are `lib/audio/source.ts`'s
+ * `SpeechDataConfig`; the rest size the validation set and weight the loss.
+ */
+export interface SpeechSourceConfig {
+  kind: "speech";
+  /** Corpus sample rate, Hz; files at other rates are resampled. [choice: 8 kHz telephone band] */
+  sampleRate: number;
+  /** Samples per training segment (a multiple of the codec's hop). [choice] */
+  segmentSamples: number;
+  /** Level normalisation per utterance (`lib/audio/segments.ts`). [choice] */
+  normalisation: "utterance-rms" | "utterance-peak" | "none";
+  /** Target level, dBFS. [choice] */
+  targetDb: number;
+  /** The Asterisk speaker held out for validation (the codec never hears it). [choice] */
+  heldOutSpeaker: string;
+  /** Size of the fixed validation set, in segments (equal share per validation speaker). [choice] */
+  validationSegments: number;
+  /** Seed of the training segment draws, mixed with `train.seed`. */
+  seed: number;
+  /** Samples per validation segment (longer than training segments, so they can be listened to). [choice] */
+  validationSamples: number;
+  /** Validation segments per forward pass. [choice] */
+  validationBatch: number;
+  /** Weight of the waveform L1 loss mean|ŷ − y|. [choice] */
+  waveformWeight: number;
+  /** Weight of the multi-scale log-magnitude STFT L1 loss (`logMagnitudeStftLoss`). [choice] */
+  spectralWeight: number;
+  /** Hann windows of the spectral loss, hop window/4. [choice: 64, 256, 1024, the conv reference step's] */
+  spectralWindows: number[];
+  /** Weight of DAC's multi-scale mel L1 loss in training (`melSpectrogramLoss`); validation always reports it. [choice: 0, off] */
+  melWeight: number;
+}
+
 /** The data a run trains on, by `kind` (each kind's source is built by `lib/sources/mod.ts`). */
-export type DataConfig = SimulatedDataConfig;
+export type DataConfig = SimulatedDataConfig | SpeechSourceConfig;
 
 /** Frame-wise MLP proxy codec (method §3): three FC layers per side with a skip. [paper A structure] */
 export interface MlpCodecConfig {
@@ -31,8 +75,8 @@ export interface MlpCodecConfig {
   latent: number;
 }
 
-/** The codec, by `kind` (each kind is built by `lib/codecs/mod.ts`). */
-export type CodecConfig = MlpCodecConfig;
+/** The codec, by `kind` (each kind is built by `lib/codecs/mod.ts`); conv: `lib/codecs/conv.ts`. */
+export type CodecConfig = MlpCodecConfig | ConvCodecConfig;
 
 /** How a codebook learns. [paper A names codebook loss; EMA is a common alternative, choice] */
 export type CodebookLearning = "loss" | "ema";
@@ -57,6 +101,14 @@ export interface RvqConfig {
   learning: CodebookLearning;
   init: CodebookInit;
   emaDecay: number;
+  /**
+   * How a stage picks its code [choice]: "euclidean" (absent, the default) the nearest codeword;
+   * "cosine" the codeword of largest cosine with the residual, both l2-normalised for the choice
+   * only (DAC's factorised-code lookup), while Q(z) sums the raw codewords, so the choice ignores
+   * |z| and nothing but the commitment loss pulls z towards Q(z). Absent from configs that do not
+   * set it, so the proxy's cache keys stay.
+   */
+  lookup?: "euclidean" | "cosine";
   /**
    * Quantizer dropout [DAC: 0.5]: in training, each frame with this probability uses only its
    * first n ~ U{1..stages} stages (per frame, not per example as in DAC: choice); evaluation uses
@@ -138,6 +190,12 @@ export interface TrainConfig {
   divergenceThreshold: number;
   /** Seed of everything: data, initial weights, batches, noise. */
   seed: number;
+  /**
+   * Record training loss and MA-E (max |e| of the batch) every `traceEvery` steps in
+   * `RunResult.steps`; 0 records nothing. Absent from the proxy's resolved configs (their cache
+   * keys stay); defaults to 1 (every step) for `data.kind = "speech"`. [choice]
+   */
+  traceEvery?: number;
 }
 
 /** One complete, validated run description. JSON-serialisable. */
@@ -175,15 +233,42 @@ export const DEFAULTS: RunConfig = {
   },
 };
 
-/** Defaults per `data.kind`: a kind's section is filled from its own defaults. */
-const DATA_DEFAULTS: { [K in DataConfig["kind"]]: Extract<DataConfig, { kind: K }> } = {
-  simulated: DEFAULTS.data,
+/**
+ * Defaults of `data.kind = "speech"` [choice]: 8 kHz, training segments of 4096 samples (0.51 s,
+ * a multiple of the conv codec's default hop 128), 32 validation segments of 16384 samples
+ * (2.05 s) in batches of 8, loss = waveform L1 + log-magnitude STFT L1 at windows 64/256/1024
+ * (the conv reference step's loss), no mel term in training.
+ */
+export const SPEECH_SOURCE_DEFAULTS: SpeechSourceConfig = {
+  kind: "speech",
+  sampleRate: 8000,
+  segmentSamples: 4096,
+  normalisation: "utterance-rms",
+  targetDb: -20,
+  heldOutSpeaker: "asterisk:june-wallack",
+  validationSegments: 32,
+  seed: 0,
+  validationSamples: 16384,
+  validationBatch: 8,
+  waveformWeight: 1,
+  spectralWeight: 1,
+  spectralWindows: [64, 256, 1024],
+  melWeight: 0,
 };
 
-/** Defaults per `codec.kind`. */
-const CODEC_DEFAULTS: { [K in CodecConfig["kind"]]: Extract<CodecConfig, { kind: K }> } = {
-  mlp: DEFAULTS.codec,
-};
+/**
+ * Defaults per `data.kind`: a kind's section is filled from its own defaults. A function, not a
+ * table, because `codecs/conv.ts` imports this module: reading its defaults at call time keeps
+ * the import cycle harmless whichever module loads first.
+ */
+function dataDefaults(): { [K in DataConfig["kind"]]: Extract<DataConfig, { kind: K }> } {
+  return { simulated: DEFAULTS.data as SimulatedDataConfig, speech: SPEECH_SOURCE_DEFAULTS };
+}
+
+/** Defaults per `codec.kind` (see {@linkcode dataDefaults} for why a function). */
+function codecDefaults(): { [K in CodecConfig["kind"]]: Extract<CodecConfig, { kind: K }> } {
+  return { mlp: DEFAULTS.codec as MlpCodecConfig, conv: CONV_CODEC_DEFAULTS };
+}
 
 const QUANTIZER_DEFAULTS = {
   vq: DEFAULTS.quantizer,
@@ -230,23 +315,35 @@ export function resolveConfig(input: ConfigInput = {}): RunConfig {
     }
   }
   const cfg = {
-    data: merge("data", kindDefaults("data", DATA_DEFAULTS, input.data), input.data),
-    codec: merge("codec", kindDefaults("codec", CODEC_DEFAULTS, input.codec), input.codec),
+    // A speech source defaults to the conv codec (the only codec for audio).
+    data: merge("data", kindDefaults("data", dataDefaults(), input.data), input.data),
+    codec: merge(
+      "codec",
+      kindDefaults(
+        "codec",
+        codecDefaults(),
+        input.codec?.kind === undefined && input.data?.kind === "speech"
+          ? { ...input.codec, kind: "conv" }
+          : input.codec,
+      ),
+      input.codec,
+    ),
     quantizer: merge(
       "quantizer",
       kindDefaults("quantizer", QUANTIZER_DEFAULTS, input.quantizer),
       input.quantizer,
-      ["dropout"],
+      ["lookup", "dropout"],
     ),
     passer: merge("passer", DEFAULTS.passer, input.passer, ["module", "moduleSha256"]),
-    train: merge("train", DEFAULTS.train, input.train),
+    train: merge("train", DEFAULTS.train, input.train, ["traceEvery"]),
   } as RunConfig;
+  if (cfg.data.kind === "speech" && cfg.train.traceEvery === undefined) cfg.train.traceEvery = 1;
   validate(cfg);
   return cfg;
 }
 
 /** Bits B carried by one frame of the simulated source. */
-export function sourceBits(data: SimulatedDataConfig): number {
+export function sourceBits(data: DataConfig): number {
   if (data.kind !== "simulated") {
     throw new ConfigError("data.kind", data.kind, `"simulated" (only it has a known bit count)`);
   }
@@ -258,6 +355,8 @@ export function latentDim(codec: CodecConfig): number {
   switch (codec.kind) {
     case "mlp":
       return codec.latent;
+    case "conv":
+      return codec.codeDim ?? codec.latentDim;
   }
 }
 
@@ -341,20 +440,60 @@ function validate(c: RunConfig): void {
     case "simulated":
       validateSimulated(c.data);
       break;
+    case "speech":
+      validateSpeech(c.data);
+      break;
   }
   switch (c.codec.kind) {
     case "mlp":
       int("codec.hidden", c.codec.hidden, 1, 8192);
       int("codec.latent", c.codec.latent, 1, 4096);
       break;
+    case "conv":
+      validateConvCodecConfig(c.codec);
+      break;
+  }
+  if (c.codec.kind === "conv") {
+    if (c.data.kind !== "speech") {
+      throw new ConfigError(
+        "codec.kind",
+        c.codec.kind,
+        `a codec for data.kind = "${c.data.kind}" ("mlp")`,
+      );
+    }
+    const hop = convHopSamples(c.codec);
+    for (const f of ["segmentSamples", "validationSamples"] as const) {
+      if (c.data[f] % hop !== 0) {
+        throw new ConfigError(`data.${f}`, c.data[f], `a multiple of Πcodec.strides = ${hop}`);
+      }
+    }
+    if (c.codec.sampleRate !== c.data.sampleRate) {
+      throw new ConfigError(
+        "codec.sampleRate",
+        c.codec.sampleRate,
+        `data.sampleRate = ${c.data.sampleRate}`,
+      );
+    }
+  } else if (c.data.kind === "speech") {
+    throw new ConfigError("codec.kind", c.codec.kind, '"conv" for data.kind = "speech"');
   }
 
   const q = c.quantizer;
+  if (q.kind !== "rvq" && "lookup" in q) {
+    throw new ConfigError(
+      "quantizer.lookup",
+      (q as { lookup: unknown }).lookup,
+      'no lookup: it is for quantizer.kind = "rvq"',
+    );
+  }
   if (q.kind === "vq" || q.kind === "rvq") {
     if (q.kind === "vq") int("quantizer.bits", q.bits, 1, 16);
     else {
       int("quantizer.stages", q.stages, 1, 64);
       int("quantizer.bitsPerStage", q.bitsPerStage, 1, 16);
+    }
+    if (q.kind === "rvq" && q.lookup !== undefined) {
+      oneOf("quantizer.lookup", q.lookup, ["euclidean", "cosine"]);
     }
     oneOf("quantizer.learning", q.learning, ["loss", "ema"]);
     oneOf("quantizer.init", q.init, ["random", "kmeans"]);
@@ -442,6 +581,45 @@ function validate(c: RunConfig): void {
   num("train.codebookWeight", t.codebookWeight, 0, 1e6);
   num("train.divergenceThreshold", t.divergenceThreshold, 0, Number.MAX_VALUE, true);
   int("train.seed", t.seed, 0, 2 ** 32 - 1);
+  if (t.traceEvery !== undefined) int("train.traceEvery", t.traceEvery, 0, 1e7);
+}
+
+function validateSpeech(d: SpeechSourceConfig): void {
+  int("data.sampleRate", d.sampleRate, 1000, 192000);
+  int("data.segmentSamples", d.segmentSamples, 1, 1 << 22);
+  oneOf("data.normalisation", d.normalisation, ["utterance-rms", "utterance-peak", "none"]);
+  num("data.targetDb", d.targetDb, -200, 0);
+  if (typeof d.heldOutSpeaker !== "string" || !d.heldOutSpeaker.startsWith("asterisk:")) {
+    throw new ConfigError(
+      "data.heldOutSpeaker",
+      d.heldOutSpeaker,
+      'an Asterisk speaker id ("asterisk:…")',
+    );
+  }
+  int("data.validationSegments", d.validationSegments, 1, 1 << 16);
+  int("data.seed", d.seed, 0, 2 ** 32 - 1);
+  int("data.validationSamples", d.validationSamples, 1, 1 << 24);
+  int("data.validationBatch", d.validationBatch, 1, 1 << 16);
+  num("data.waveformWeight", d.waveformWeight, 0, 1e6);
+  num("data.spectralWeight", d.spectralWeight, 0, 1e6);
+  if (
+    !Array.isArray(d.spectralWindows) ||
+    !d.spectralWindows.every((w) => Number.isInteger(w) && w >= 4 && w <= d.segmentSamples)
+  ) {
+    throw new ConfigError(
+      "data.spectralWindows",
+      d.spectralWindows,
+      `a list of integer window lengths in [4, data.segmentSamples = ${d.segmentSamples}]`,
+    );
+  }
+  num("data.melWeight", d.melWeight, 0, 1e6);
+  if (d.waveformWeight + d.spectralWeight + d.melWeight <= 0) {
+    throw new ConfigError(
+      "data.waveformWeight",
+      d.waveformWeight,
+      "a loss: at least one of data.waveformWeight, spectralWeight, melWeight > 0",
+    );
+  }
 }
 
 function validateSimulated(d: SimulatedDataConfig): void {

@@ -52,4 +52,16 @@ export interface RunResult {
   versions: BackendInfo & { quantlab: string };
   wallMs: number;
   peakRssMb: number;
+  /** Per-step trace when `train.traceEvery` > 0 (absent otherwise, e.g. in the proxy's runs). */
+  steps?: StepTrace;
+}
+
+/**
+ * Training loss and MA-E (max |e| of the training batch) at steps every, 2·every, …: entry i is
+ * step (i + 1)·every. A diverging step is recorded too; non-finite values are stored as null.
+ */
+export interface StepTrace {
+  every: number;
+  loss: (number | null)[];
+  maE: (number | null)[];
 }

@@ -22,8 +22,8 @@ import { codeUsage, maxAbs } from "./metrics.ts";
 import { buildPasser, type PassContext, type Passer } from "./passers.ts";
 import { buildQuantizer, type Quantizer } from "./quantizers/mod.ts";
 import { rngFor } from "./random.ts";
-import type { Divergence, EpochRecord, RunResult } from "./result.ts";
-import { buildSource, type Source } from "./sources/mod.ts";
+import type { Divergence, EpochRecord, RunResult, StepTrace } from "./result.ts";
+import { buildSource, prepareSource, type Source } from "./sources/mod.ts";
 import { QUANTLAB_VERSION } from "./version.ts";
 
 /** Validation metrics of the current model (an {@linkcode EpochRecord} without bookkeeping). */
@@ -169,7 +169,8 @@ export class Session {
     const codeParts: Int32Array[] = [];
     for (const batch of this.source.validationBatches()) {
       const x = tf.tensor(batch.x, [...batch.xShape]);
-      const { yhat, e, codes, softYhat } = tidyObject(() => {
+      const latents = meter.addQuantization !== undefined;
+      const { yhat, e, codes, softYhat, z, q } = tidyObject(() => {
         const e = this.codec.encode(x);
         const z = this.quantizer.prepare(foldFrames(e));
         const hard = this.quantizer.quantize(z);
@@ -177,14 +178,29 @@ export class Session {
         const soft = this.passer.softEvaluation
           ? this.codec.decode(unfoldFrames(this.passer.softEvaluation(z, ctx), e.shape))
           : null;
-        return { yhat, e, codes: hard.codes, softYhat: soft };
+        return {
+          yhat,
+          e,
+          codes: hard.codes,
+          softYhat: soft,
+          z: latents ? z : null,
+          q: latents ? hard.q : null,
+        };
       });
       meter.add(yhat.dataSync() as Float32Array, batch);
+      if (latents && z && q) {
+        meter.addQuantization!(
+          z.dataSync() as Float32Array,
+          q.dataSync() as Float32Array,
+          codes.dataSync() as Int32Array,
+          codes.shape[1],
+        );
+      }
       if (softMeter && softYhat) softMeter.add(softYhat.dataSync() as Float32Array, batch);
       maE = maxAbs(e.dataSync(), maE);
       codeParts.push(codes.dataSync() as Int32Array);
       frames += codes.shape[0];
-      tf.dispose([x, yhat, e, codes, softYhat].filter((t) => t !== null) as tf.Tensor[]);
+      tf.dispose([x, yhat, e, codes, softYhat, z, q].filter((t) => t !== null) as tf.Tensor[]);
     }
     const metrics = meter.result();
     const usage = codeUsage(this.quantizer.jointCodes(concatCodes(codeParts), frames));
@@ -282,6 +298,8 @@ export interface TrainOptions {
  * ```
  */
 export async function train(config: RunConfig, options: TrainOptions = {}): Promise<RunResult> {
+  // Loading data (the speech corpus: seconds, once per process) is not training time.
+  if (!options.source && !options.parts?.source) await prepareSource(config.data);
   const started = performance.now();
   const session = createSession(
     config,
@@ -292,12 +310,20 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
   const history: EpochRecord[] = [];
   let diverged: Divergence | null = null;
   let peakRss = Deno.memoryUsage().rss;
+  const traceEvery = config.train.traceEvery ?? 0;
+  const steps: StepTrace | undefined = traceEvery > 0
+    ? { every: traceEvery, loss: [], maE: [] }
+    : undefined;
   try {
     for (let epoch = 1; epoch <= epochs && !diverged; epoch++) {
       let lossSum = 0;
       for (let i = 0; i < stepsPerEpoch; i++) {
         if (options.signal?.aborted) throw options.signal.reason;
         const loss = session.step();
+        if (steps && session.stepCount % traceEvery === 0) {
+          steps.loss.push(finiteOrNull(loss));
+          steps.maE.push(finiteOrNull(session.lastBatchMaxAbs));
+        }
         const reason = !Number.isFinite(loss)
           ? `non-finite training loss (${loss})`
           : !(session.lastBatchMaxAbs <= divergenceThreshold)
@@ -349,7 +375,13 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     versions: { ...backendInfo(), quantlab: QUANTLAB_VERSION },
     wallMs: performance.now() - started,
     peakRssMb: Math.max(peakRss, Deno.memoryUsage().rss) / 2 ** 20,
+    ...(steps ? { steps } : {}),
   };
+}
+
+/** A number as JSON keeps it: non-finite values become null (JSON has no NaN or Infinity). */
+function finiteOrNull(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
 }
 
 function concatCodes(parts: Int32Array[]): Int32Array {

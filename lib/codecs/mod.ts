@@ -9,9 +9,10 @@
 import { tf } from "../backend.ts";
 import type { CodecConfig } from "../config.ts";
 import type { Rng } from "../random.ts";
+import { convCodec } from "./conv.ts";
 import { mlpCodec } from "./mlp.ts";
 
-export { mlpCodec };
+export { convCodec, mlpCodec };
 
 /**
  * Encoder and decoder with their trainable variables. The LAST axis of a latent is the latent
@@ -45,6 +46,14 @@ export const CODECS: {
   [K in CodecConfig["kind"]]: CodecBuilder<Extract<CodecConfig, { kind: K }>>;
 } = {
   mlp: (config, io, rng) => mlpCodec(config, io.inputDim, io.outputDim, rng),
+  conv: (config, io, rng) => {
+    if (io.inputDim !== 1 || io.outputDim !== 1) {
+      throw new Error(
+        `buildCodec: codec.kind = "conv" codes mono audio (inputDim = outputDim = 1), got ${io.inputDim} → ${io.outputDim}`,
+      );
+    }
+    return convCodec(config, rng);
+  },
 };
 
 /**

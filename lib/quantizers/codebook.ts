@@ -48,6 +48,20 @@ export class Codebook {
     });
   }
 
+  /**
+   * Index of the codeword of largest cosine with each row: argmax_k ⟨z/‖z‖, c_k/‖c_k‖⟩ (DAC's
+   * factorised-code lookup, equivalently the nearest codeword after l2-normalising both). The
+   * choice ignores ‖z‖; norms are floored at 1e-12 as torch's `F.normalize` does.
+   */
+  nearestCosine(z: tf.Tensor2D): tf.Tensor1D {
+    return tf.tidy(() => {
+      const c = this.embeddings;
+      const cn = tf.div(c, tf.maximum(tf.norm(c, "euclidean", 1, true), 1e-12));
+      const zn = tf.div(z, tf.maximum(tf.norm(z, "euclidean", 1, true), 1e-12));
+      return tf.argMax(tf.matMul(zn, cn, false, true), 1) as tf.Tensor1D;
+    });
+  }
+
   /** Squared distances ‖z_n − c_k‖², (frames × K), differentiable in z and c. */
   distances(z: tf.Tensor2D): tf.Tensor2D {
     const c = this.embeddings;

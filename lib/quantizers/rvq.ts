@@ -3,6 +3,8 @@
  *
  * r₀ = z; i_s = argmin_k ‖r_s − c_{s,k}‖²; q_s = C_s[i_s]; r_{s+1} = r_s − q_s; Q(z) = Σ_s q_s.
  * Codebook loss Σ_s mean‖sg(r_s) − q_s‖² (per stage, residuals detached, as in DAC). [paper A/B]
+ * With `lookup: "cosine"` each stage picks i_s = argmax_k cos(r_s, c_{s,k}) instead (DAC's
+ * l2-normalised lookup) and still adds the raw codeword. [choice]
  * Quantizer dropout (`config.dropout` = p, DAC's 0.5): in training, a frame drawn with
  * probability p keeps only q_1 … q_n, n ~ U{1..N}, with a mask m_{f,s} = [s < n_f]:
  * Q(z)_f = Σ_s m_{f,s} q_{f,s}, while the residuals and codes are those of all stages, as in
@@ -40,6 +42,10 @@ export function residualVq(
       emaDecay: config.emaDecay,
     }, rng));
   const size = 2 ** config.bitsPerStage;
+  // The code choice of a stage: nearest codeword, or largest cosine (config.lookup). [choice]
+  const pick = config.lookup === "cosine"
+    ? (book: Codebook, r: tf.Tensor2D) => book.nearestCosine(r)
+    : (book: Codebook, r: tf.Tensor2D) => book.nearest(r);
   /** Per frame, the number of stages kept: N, or n ~ U{1..N} with probability `dropout`. */
   const dropoutMask = (frames: number, rng: Rng): tf.Tensor2D => {
     const mask = new Float32Array(frames * config.stages);
@@ -55,7 +61,7 @@ export function residualVq(
     let loss: tf.Scalar | null = null;
     const codes: tf.Tensor1D[] = [];
     books.forEach((book, s) => {
-      const idx = book.nearest(residual);
+      const idx = pick(book, residual);
       let qs = book.lookup(idx);
       const ls = weights.codebook > 0 ? book.loss(residual, qs) : null;
       if (ls) loss = loss ? tf.add(loss, ls) : ls;
@@ -79,7 +85,7 @@ export function residualVq(
           let residual = tf.tensor2d(z, [frames, dim]);
           for (const book of books) {
             book.initialize(residual.dataSync() as Float32Array, frames);
-            const next = tf.tidy(() => tf.sub(residual, book.lookup(book.nearest(residual))));
+            const next = tf.tidy(() => tf.sub(residual, book.lookup(pick(book, residual))));
             residual.dispose();
             residual = next as tf.Tensor2D;
           }
@@ -88,6 +94,22 @@ export function residualVq(
       }
       : undefined,
     prepare: (e) => e,
+    quantize(z): HardQuantization {
+      let residual: tf.Tensor2D = z;
+      let q: tf.Tensor2D | null = null;
+      let loss: tf.Scalar | null = null;
+      const codes: tf.Tensor1D[] = [];
+      for (const book of books) {
+        const idx = pick(book, residual);
+        const qs = book.lookup(idx);
+        const ls = weights.codebook > 0 ? book.loss(residual, qs) : null;
+        if (ls) loss = loss ? tf.add(loss, ls) : ls;
+        q = q ? tf.add(q, qs) : qs;
+        residual = tf.sub(residual, qs);
+        codes.push(idx);
+      }
+      return withLosses(q!, tf.stack(codes, 1) as tf.Tensor2D, z, weights, loss);
+    },
     quantize: (z) => forward(z, null),
     quantizeTrain: config.dropout
       ? (z, rng) => forward(z, dropoutMask(z.shape[0], rng))

@@ -10,10 +10,12 @@
 import { tf } from "../backend.ts";
 import type { DataConfig } from "../config.ts";
 import { SimulatedSource } from "./simulated.ts";
+import { prepareSpeech, speechSource } from "./speech.ts";
 
 export { oracleFloor, SimulatedSource } from "./simulated.ts";
 export { mseLoss, mseMeter } from "./mse.ts";
 export type { FloorDistribution, FrameBatch } from "./simulated.ts";
+export { prepareSpeech, releaseSpeech, speechLoss, SpeechSource } from "./speech.ts";
 
 /**
  * One batch of examples as row-major Float32Arrays with their shapes; the leading axis counts
@@ -41,6 +43,12 @@ export interface SourceMetrics {
 /** Accumulates validation metrics batch by batch, in the order the source gave the batches. */
 export interface ValidationMeter {
   add(yhat: Float32Array, batch: Batch): void;
+  /**
+   * Optional: the quantizer's view of the batch just added — inputs z, hard values Q(z) (both
+   * frames × dim) and codes (frames × `columns`) — for latent and code-usage metrics. The trainer
+   * calls it only on meters that have it.
+   */
+  addQuantization?(z: Float32Array, q: Float32Array, codes: Int32Array, columns: number): void;
   result(): SourceMetrics;
 }
 
@@ -72,7 +80,17 @@ export const SOURCES: {
   [K in DataConfig["kind"]]: SourceBuilder<Extract<DataConfig, { kind: K }>>;
 } = {
   simulated: (config, seed) => new SimulatedSource(config, seed),
+  speech: (config, seed) => speechSource(config, seed),
 };
+
+/**
+ * Load what a data kind needs before its (synchronous) builder can run: the speech corpus for
+ * `"speech"` (fetched when missing, kept for the process); nothing for `"simulated"`.
+ * `train()` calls it; call it yourself before `createSession` or `buildSource`.
+ */
+export async function prepareSource(config: DataConfig): Promise<void> {
+  if (config.kind === "speech") await prepareSpeech(config);
+}
 
 /**
  * The source a (validated) data config names.

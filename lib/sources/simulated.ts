@@ -11,7 +11,7 @@
  */
 import type { tf } from "../backend.ts";
 import { kmeans } from "../cluster/kmeans.ts";
-import type { SimulatedDataConfig } from "../config.ts";
+import { ConfigError, type DataConfig, type SimulatedDataConfig } from "../config.ts";
 import { Rng, rngFor } from "../random.ts";
 import type { Batch, Source, ValidationMeter } from "./mod.ts";
 import { mseLoss, mseMeter } from "./mse.ts";
@@ -41,7 +41,14 @@ export class SimulatedSource implements Source {
   /** Dictionary indices of the validation frames, (count × M). */
   readonly validationIndices: Int32Array;
 
-  constructor(readonly config: SimulatedDataConfig, readonly seed: number) {
+  readonly config: SimulatedDataConfig;
+
+  /** `config` must be a simulated data config (any other kind is rejected naming `data.kind`). */
+  constructor(config: DataConfig, readonly seed: number) {
+    if (config.kind !== "simulated") {
+      throw new ConfigError("data.kind", config.kind, '"simulated" for SimulatedSource');
+    }
+    this.config = config;
     const { frameDim: F, groups: M, bitsPerGroup: b } = config;
     this.inputDim = F;
     this.outputDim = F;
