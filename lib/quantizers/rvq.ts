@@ -94,22 +94,6 @@ export function residualVq(
       }
       : undefined,
     prepare: (e) => e,
-    quantize(z): HardQuantization {
-      let residual: tf.Tensor2D = z;
-      let q: tf.Tensor2D | null = null;
-      let loss: tf.Scalar | null = null;
-      const codes: tf.Tensor1D[] = [];
-      for (const book of books) {
-        const idx = pick(book, residual);
-        const qs = book.lookup(idx);
-        const ls = weights.codebook > 0 ? book.loss(residual, qs) : null;
-        if (ls) loss = loss ? tf.add(loss, ls) : ls;
-        q = q ? tf.add(q, qs) : qs;
-        residual = tf.sub(residual, qs);
-        codes.push(idx);
-      }
-      return withLosses(q!, tf.stack(codes, 1) as tf.Tensor2D, z, weights, loss);
-    },
     quantize: (z) => forward(z, null),
     quantizeTrain: config.dropout
       ? (z, rng) => forward(z, dropoutMask(z.shape[0], rng))
