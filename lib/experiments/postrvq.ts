@@ -269,15 +269,19 @@ export async function offlineQuantizer(
   // RVQs are fitted once at the top rung and truncated (see the module doc).
   const fitRung = isRvq ? LADDER[0] : rung;
   const config = ladderConfig(family, fitRung, continuous.latents.dim, kmeans);
+  // Every RVQ variant draws the same k-means seeds, so the ablation differs only in the
+  // standardization (and the scalar control can reproduce plain RVQ's codes).
+  const seedLabel = isRvq ? "offline.rvq" : `offline.${family}`;
   const key = keyOf("offline", {
     model: continuous.model.config,
     fitFrames: continuous.latents.count,
     config,
+    seedLabel,
   });
   let fitMs = 0;
   const { artifact, computed } = await store.getOrCompute(key, () => {
     const started = performance.now();
-    const q = fitOfflineQuantizer(config, continuous.latents, rngFor(SEED, `offline.${family}`));
+    const q = fitOfflineQuantizer(config, continuous.latents, rngFor(SEED, seedLabel));
     fitMs = performance.now() - started;
     const a = q.toArtifact();
     return { meta: { ...(a.meta as Record<string, Json>), fitMs }, tensors: a.tensors };
