@@ -999,13 +999,13 @@ export function fixedLatentFindings(x: FixedLatentExperiment): FindingInput[] {
         "mel L1 scalar control": control.treatmentMean,
         "Δ mel L1 CI low": lo,
         "Δ mel L1 CI high": hi,
+        "paired-t outcome (lower)": control.outcome,
         "identical codes per stage (top rate)": agreement.map((a) => a.toFixed(3)).join(" "),
       },
       verdict: controlVerdict,
       detail: `mel L1 difference ${fmt(control.mean)} [${fmt(lo)}, ${fmt(hi)}], equivalence band ±${
         fmt(margin)
       }`,
-      stats: control,
     },
   ];
 }
