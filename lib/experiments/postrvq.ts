@@ -92,15 +92,15 @@ export const POSTRVQ_PROFILES: Record<ProfileName, PostRvqProfile> = {
   },
   full: {
     name: "full",
-    steps: 1200,
-    batchSize: 8,
+    steps: 800,
+    batchSize: 4,
     segmentSamples: 4096,
-    finetuneSteps: 400,
-    fitFrames: 32768,
-    kmeansIterations: 25,
-    validationSegments: 32,
+    finetuneSteps: 300,
+    fitFrames: 16384,
+    kmeansIterations: 20,
+    validationSegments: 16,
     validationSamples: 16384,
-    listenRows: 4,
+    listenRows: 3,
   },
 };
 
