@@ -257,6 +257,16 @@ export const SPEECH_SOURCE_DEFAULTS: SpeechSourceConfig = {
 };
 
 /**
+ * Training defaults that differ for `data.kind = "speech"` [choice]: batches of 8 segments,
+ * 10 epochs of 100 steps (1000 steps). The rest are the proxy's (Adam 1e-3, no commitment loss).
+ */
+export const SPEECH_TRAIN_DEFAULTS: Partial<TrainConfig> = {
+  batchSize: 8,
+  epochs: 10,
+  stepsPerEpoch: 100,
+};
+
+/**
  * Defaults per `data.kind`: a kind's section is filled from its own defaults. A function, not a
  * table, because `codecs/conv.ts` imports this module: reading its defaults at call time keeps
  * the import cycle harmless whichever module loads first.
@@ -335,7 +345,14 @@ export function resolveConfig(input: ConfigInput = {}): RunConfig {
       ["lookup", "dropout"],
     ),
     passer: merge("passer", DEFAULTS.passer, input.passer, ["module", "moduleSha256"]),
-    train: merge("train", DEFAULTS.train, input.train, ["traceEvery"]),
+    train: merge(
+      "train",
+      input.data?.kind === "speech"
+        ? { ...DEFAULTS.train, ...SPEECH_TRAIN_DEFAULTS }
+        : DEFAULTS.train,
+      input.train,
+      ["traceEvery"],
+    ),
   } as RunConfig;
   if (cfg.data.kind === "speech" && cfg.train.traceEvery === undefined) cfg.train.traceEvery = 1;
   validate(cfg);

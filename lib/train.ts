@@ -285,6 +285,11 @@ export interface TrainOptions {
   trainable?: Trainable;
   /** Checked between steps: an aborted run throws the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Called once training ended (finished or diverged, not aborted) with the trained session,
+   * before it is disposed: e.g. to decode and keep reconstructions with the run.
+   */
+  onFinished?: (session: Session, diverged: Divergence | null) => void | Promise<void>;
 }
 
 /**
@@ -364,6 +369,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       // Let the event loop breathe so progress output and signals get through between epochs.
       await new Promise((r) => setTimeout(r, 0));
     }
+    await options.onFinished?.(session, diverged);
   } finally {
     session.dispose();
   }

@@ -58,6 +58,20 @@ export interface Profile {
   flatSlope: number;
   /** Epochs of the "long" group that checks paper A's MSE claim near convergence. [choice] */
   longEpochs: number;
+  /** Sizes of notebook 07's real-speech runs (`lib/experiments/speech.ts`). [choice] */
+  speech: SpeechProfile;
+}
+
+/** Run sizes of the real-speech notebook (07); its codec and data are in `experiments/speech.ts`. */
+export interface SpeechProfile {
+  epochs: number;
+  stepsPerEpoch: number;
+  seeds: number[];
+  /** Validation segments (an equal share per held-out speaker) and their length in samples. */
+  validationSegments: number;
+  validationSamples: number;
+  /** Utterances in the listening table. */
+  listen: number;
 }
 
 /** Profile sizes. [choice] Quick keeps every notebook to seconds; full is what reports show. */
@@ -73,6 +87,14 @@ export const PROFILES: Record<ProfileName, Profile> = {
     slopeEpochs: 3,
     flatSlope: 0.05,
     longEpochs: 6,
+    speech: {
+      epochs: 2,
+      stepsPerEpoch: 50,
+      seeds: [0],
+      validationSegments: 12,
+      validationSamples: 8192,
+      listen: 4,
+    },
   },
   full: {
     name: "full",
@@ -85,6 +107,14 @@ export const PROFILES: Record<ProfileName, Profile> = {
     slopeEpochs: 5,
     flatSlope: 0.05,
     longEpochs: 40,
+    speech: {
+      epochs: 6,
+      stepsPerEpoch: 100,
+      seeds: [0, 1],
+      validationSegments: 24,
+      validationSamples: 8192,
+      listen: 5,
+    },
   },
 };
 
@@ -189,9 +219,10 @@ function fingerprint(text: string): string {
  * The settings of an experiment's runs as a table: every config field, its value (or the values
  * it takes across the runs), and whether it is the paper's or our choice, folded behind a
  * one-line summary; with the backend and versions the runs were computed on and each run's
- * stored compute time (the report header and index show them).
+ * stored compute time (the report header and index show them). `labels` overrides the
+ * proxy's [paper]/[choice] labels per field (e.g. for another data kind or codec).
  */
-export function settingsTable(runs: RunResult[]): Display {
+export function settingsTable(runs: RunResult[], labels: Record<string, string> = {}): Display {
   const configs = runs.map((r) => r.config);
   const infos = runs.map(({ versions: v, wallMs, config }) => ({
     backend: `${v.backend}${v.patched ? " with quantlab kernels" : ""}${
@@ -210,7 +241,7 @@ export function settingsTable(runs: RunResult[]): Display {
       field,
       value: values.length === 1 ? values[0] : `varies: ${values.join(", ")}`,
       default: JSON.stringify(defaults.get(field) ?? "(quantizer-specific)"),
-      source: LABELS[field] ?? "choice",
+      source: labels[field] ?? LABELS[field] ?? "choice",
     };
   });
   return group(

@@ -14,7 +14,8 @@
  * segments with a non-silent reference), `melL1` (DAC's multi-scale mel L1 at the sample rate,
  * `melSpectrogramLoss`), `stftL1` (the training spectral loss at `spectralWindows`), `waveformL1`,
  * `latentMse` (mean (z − Q(z))² over the validation latents), and per code column s (an RVQ stage,
- * a VQ's one code, an FSQ dimension) `codeEntropy.s` (bits) and `codePerplexity.s`.
+ * a VQ's one code, an FSQ dimension) `codeEntropy.s` (bits) and `codePerplexity.s`; and per
+ * validation segment i `siSdr.seg.i` and `melL1.seg.i`, for comparisons paired by utterance.
  *
  * Loading is asynchronous (the corpus is read from disk, fetched first when missing), the
  * registry's builders are not: {@linkcode prepareSpeech} (or `prepareSource` of `sources/mod.ts`,
@@ -196,7 +197,9 @@ export class SpeechMeter implements ValidationMeter {
   #segments = 0;
   #melSum = 0;
   #stftSum = 0;
+  /** SI-SDR (dB) and mel L1 of each validation segment, in validation order. */
   readonly perSegmentSiSdr: number[] = [];
+  readonly perSegmentMel: number[] = [];
   #latentSq = 0;
   #latentCount = 0;
   #codes: Int32Array[] = [];
@@ -224,13 +227,23 @@ export class SpeechMeter implements ValidationMeter {
     const [mel, stft] = tf.tidy(() => {
       const a = tf.tensor2d(yhat, [count, length]);
       const b = tf.tensor2d(y, [count, length]);
+      // Mel L1 per segment (its mean over a batch is the batch's mel L1: equal frame counts).
+      const perSegment = Array.from({ length: count }, (_, i) =>
+        melSpectrogramLoss(
+          tf.slice(a, [i, 0], [1, length]),
+          tf.slice(b, [i, 0], [1, length]),
+          this.config.sampleRate,
+        ));
       return [
-        melSpectrogramLoss(a, b, this.config.sampleRate),
+        tf.stack(perSegment),
         logMagnitudeStftLoss(a, b, { windows: this.config.spectralWindows }),
       ];
     });
-    // Each is a mean over the batch's frames: weight by segments for the mean over the set.
-    this.#melSum += mel.dataSync()[0] * count;
+    for (const v of mel.dataSync()) {
+      this.perSegmentMel.push(v);
+      this.#melSum += v;
+    }
+    // A mean over the batch's frames: weight by segments for the mean over the set.
     this.#stftSum += stft.dataSync()[0] * count;
     tf.dispose([mel, stft]);
     this.#segments += count;
@@ -253,6 +266,9 @@ export class SpeechMeter implements ValidationMeter {
       stftL1: this.#stftSum / this.#segments,
       waveformL1: this.#absError / this.#count,
     };
+    // Per segment, for comparisons paired by utterance: `siSdr.seg.i`, `melL1.seg.i`.
+    this.perSegmentSiSdr.forEach((v, i) => extra[`siSdr.seg.${i}`] = v);
+    this.perSegmentMel.forEach((v, i) => extra[`melL1.seg.${i}`] = v);
     if (this.#latentCount > 0) extra.latentMse = this.#latentSq / this.#latentCount;
     if (this.#codes.length > 0) {
       const all = concatInt(this.#codes);
