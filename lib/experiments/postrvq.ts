@@ -667,6 +667,34 @@ export function postRvqListening(x: PostRvqExperiment): Display {
   });
 }
 
+/**
+ * Every field of the continuous model's run config, and the end-to-end baseline's quantizer and
+ * loss weights, as settings rows ([choice] unless named below).
+ */
+function configRows(p: PostRvqProfile): { field: string; value: string; source: string }[] {
+  const flat = (prefix: string, v: unknown): [string, unknown][] =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.entries(v).flatMap(([k, x]) => flat(`${prefix}.${k}`, x))
+      : [[prefix, v]];
+  const cont = continuousConfig(p), e2e = endToEndConfig(p);
+  const paper: Record<string, string> = {
+    "continuous.quantizer.kind": "paper B",
+    "end-to-end.quantizer.dropout": "DAC",
+    "end-to-end.train.commitment": "DAC",
+  };
+  return [
+    ...flat("continuous", cont),
+    ...flat("end-to-end.quantizer", e2e.quantizer),
+    ["end-to-end.train.commitment", e2e.train.commitment],
+    ["end-to-end.train.codebookWeight", e2e.train.codebookWeight],
+    ["end-to-end.passer.kind", e2e.passer.kind],
+  ].map(([field, value]) => ({
+    field: field as string,
+    value: JSON.stringify(value),
+    source: paper[field as string] ?? "choice",
+  }));
+}
+
 /** Settings of notebooks 08 and 09 with their [paper]/[choice] labels. */
 export function postRvqSettings(p: PostRvqProfile, frameRate: number): Display {
   const rows: { field: string; value: string; source: string }[] = [
@@ -675,6 +703,7 @@ export function postRvqSettings(p: PostRvqProfile, frameRate: number): Display {
       value: JSON.stringify(v),
       source: "choice",
     })),
+    ...configRows(p),
     { field: "continuous model", value: "conv codec, quantizer.kind = none", source: "paper B" },
     {
       field: "PostRVQ family",
