@@ -1,11 +1,11 @@
 /**
  * Micro-benchmark of `lib/nn/conv.ts` at the shapes of issue 8's conv reference step (8 kHz,
  * batch 8 × 4096 samples, channels 16…256, strides 2, 4, 4, 4, k7 at dilations 1 and 3, k1).
- * Prints CPU ms (user + system of this process) per op for forward and forward+backward (gradients of x and w), native kernels
+ * Prints CPU ms (user + system of this process) per op for forward and backward (gradients of x and w), native kernels
  * against the tf-ops reference on the same (patched) wasm backend, and the sum over one step's
  * convs. Timings on a shared machine: compare ratios within one run.
  *
- *     deno run -A bench/conv_ops.ts [--reps 5] [--only native|tfops] [--conv taps|im2col]
+ *     deno run -A bench/conv_ops.ts [--reps 5] [--only native|tfops] [--conv auto|taps|im2col]
  *
  * @module
  */
@@ -122,21 +122,19 @@ function time(f: () => void, reps: number): number {
   return median(ms);
 }
 
-function measure(l: Layer, native: boolean, reps: number): { fwd: number; both: number } {
+function measure(l: Layer, native: boolean, reps: number): { fwd: number; bwd: number } {
   const x = tf.randomNormal([B, l.t, l.cin], 0, 1, "float32", 1) as tf.Tensor3D;
   const w = tf.randomNormal([l.k, l.cin, l.cout], 0, 0.1, "float32", 2) as tf.Tensor3D;
   const op = ops(l, native);
   const y = op(x, w);
-  const g = tf.randomNormal(y.shape, 0, 1, "float32", 3);
+  const dy = tf.randomNormal(y.shape, 0, 1, "float32", 3);
   y.dispose();
-  const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-    tf.sum(tf.mul(op(a as tf.Tensor3D, b as tf.Tensor3D), g))
-  );
+  const vjp = tf.grads((a: tf.Tensor, b: tf.Tensor) => op(a as tf.Tensor3D, b as tf.Tensor3D));
   // Nothing is returned from tidy: tfjs would walk a returned typed array element by element.
   const fwd = time(() => tf.tidy(() => void op(x, w).dataSync()), reps);
-  const both = time(() => tf.tidy(() => grads([x, w]).forEach((t) => void t.dataSync())), reps);
-  tf.dispose([x, w, g]);
-  return { fwd, both };
+  const both = time(() => tf.tidy(() => vjp([x, w], dy).forEach((t) => void t.dataSync())), reps);
+  tf.dispose([x, w, dy]);
+  return { fwd, bwd: Math.max(0, both - fwd) };
 }
 
 if (import.meta.main) {
@@ -144,7 +142,7 @@ if (import.meta.main) {
   const reps = Number(args[args.indexOf("--reps") + 1] ?? 5) || 5;
   const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : null;
   const info = await initBackend("wasm");
-  const method = args.includes("--conv") ? args[args.indexOf("--conv") + 1] as ConvMethod : "taps";
+  const method = args.includes("--conv") ? args[args.indexOf("--conv") + 1] as ConvMethod : "auto";
   installKernels({ conv: method });
   console.log(`conv method ${method}`);
   console.log(
@@ -169,30 +167,31 @@ if (import.meta.main) {
         `${native ? "native" : "tf-ops"} conv-net step (L1 only): cpu ${
           median(cpu).toFixed(0)
         } ms, ` +
-          `wall ${median(wall).toFixed(0)} ms, tensors ${tf.memory().numTensors}`,
+          `wall ${median(wall).toFixed(0)} ms, tensors ${tf.memory().numTensors}, ` +
+          `rss ${(Deno.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`,
       );
       net.dispose();
     }
     Deno.exit(0);
   }
   const modes = only == null ? [true, false] : [only === "native"];
-  const totals = new Map<boolean, { fwd: number; both: number }>();
+  const totals = new Map<boolean, { fwd: number; bwd: number }>();
   const rows: string[] = [];
   for (const l of layers()) {
     const cells: string[] = [];
     for (const native of modes) {
       const r = measure(l, native, reps);
-      const tot = totals.get(native) ?? { fwd: 0, both: 0 };
+      const tot = totals.get(native) ?? { fwd: 0, bwd: 0 };
       tot.fwd += l.count * r.fwd;
-      tot.both += l.count * r.both;
+      tot.bwd += l.count * r.bwd;
       totals.set(native, tot);
-      cells.push(`${r.fwd.toFixed(2).padStart(8)} ${r.both.toFixed(2).padStart(8)}`);
+      cells.push(`${r.fwd.toFixed(2).padStart(8)} ${r.bwd.toFixed(2).padStart(8)}`);
     }
     rows.push(`${(`${l.name} T${l.t}`).padEnd(28)} ×${l.count} ${cells.join("   ")}`);
   }
   console.log(
     `${"layer".padEnd(31)} ${
-      modes.map((m) => (m ? "native fwd  fwd+bwd" : "tf-ops fwd  fwd+bwd").padStart(19)).join("   ")
+      modes.map((m) => (m ? "native fwd  dx+dw" : "tf-ops fwd  dx+dw").padStart(19)).join("   ")
     }`,
   );
   for (const r of rows) console.log(r);
@@ -201,7 +200,7 @@ if (import.meta.main) {
     console.log(
       `${native ? "native" : "tf-ops"} per step (weighted by count): fwd ${
         t.fwd.toFixed(1)
-      } ms, fwd+bwd ${t.both.toFixed(1)} ms`,
+      } ms, backward (dx + dw) ${t.bwd.toFixed(1)} ms`,
     );
   }
   console.log(`load ${Deno.loadavg().map((v) => v.toFixed(2)).join(" ")}`);

@@ -301,7 +301,7 @@ async function main(): Promise<void> {
   }
   const files = [...built.pages.map((p) => p.file), "index.html"];
   const browserProblems: string[] = [];
-  let charts = 0;
+  let charts = 0, clips = 0, pictures = 0;
   for (const width of VIEWPORTS) {
     const seen = await browserCheck(files.map((f) => join(stage, f)), { width });
     browserProblems.push(...seen.flatMap((p, i) => {
@@ -312,6 +312,8 @@ async function main(): Promise<void> {
       return [...p.problems, ...extra].map((problem) => `${files[i]} at ${width} px: ${problem}`);
     }));
     charts = seen.reduce((n, p) => n + p.charts.length, 0);
+    clips = seen.reduce((n, p) => n + p.audio.length, 0);
+    pictures = seen.reduce((n, p) => n + p.spectrograms.length, 0);
   }
   if (browserProblems.length > 0) {
     await abandon(`headless Chromium sees broken pages:\n  ${browserProblems.join("\n  ")}`);
@@ -324,6 +326,9 @@ async function main(): Promise<void> {
     await publishDir(stage, outDir);
   } catch (err) {
     await abandon(`cannot replace ${outDir}: ${(err as Error).message}`);
+  }
+  if (clips + pictures > 0) {
+    log(`Chromium loaded ${clips} audio clip(s) with a duration and ${pictures} spectrogram(s)`);
   }
   const verdicts = new Map<string, number>();
   for (const f of built.findings) verdicts.set(f.verdict, (verdicts.get(f.verdict) ?? 0) + 1);

@@ -475,3 +475,32 @@ export async function loadSplit(
   }
   return out;
 }
+
+/**
+ * One example utterance per listed speaker (default: every speaker, manifest order): the longest
+ * file of at most `maxSeconds` (default 4), loaded at `sampleRate`. For listening tables.
+ */
+export async function exampleUtterances(
+  manifest: Manifest,
+  sampleRate: number,
+  opts: { speakers?: string[]; maxSeconds?: number; dir?: string } = {},
+): Promise<(Utterance & { split: Split })[]> {
+  const maxSeconds = opts.maxSeconds ?? 4;
+  const speakers = opts.speakers ?? [...new Set(manifest.files.map((f) => f.speaker))];
+  const out: (Utterance & { split: Split })[] = [];
+  for (const speaker of speakers) {
+    const files = manifest.files.filter((f) => f.speaker === speaker);
+    if (files.length === 0) {
+      throw new Error(
+        `exampleUtterances: no files of speaker ${JSON.stringify(speaker)} in the manifest`,
+      );
+    }
+    const fitting = files.filter((f) => f.duration <= maxSeconds);
+    const pick = (fitting.length ? fitting : files).reduce((a, b) =>
+      (fitting.length ? b.duration > a.duration : b.duration < a.duration) ? b : a
+    );
+    const [u] = await loadSplit({ ...manifest, files: [pick] }, pick.split, sampleRate, opts.dir);
+    out.push({ ...u, split: pick.split });
+  }
+  return out;
+}

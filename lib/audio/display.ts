@@ -23,7 +23,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { type Display, display } from "../display.ts";
+import { type Display, display, table } from "../display.ts";
+import { type Manifest, summarize } from "./corpus.ts";
 import { escapeHtml } from "../report/html.ts";
 import { encodeWav } from "./wav.ts";
 import { encodePng } from "./png.ts";
@@ -198,4 +199,21 @@ export function listeningTable(input: ListeningTableInput): Display {
       `${caption}<thead>${head}</thead><tbody>\n${body}\n</tbody></table></div>`,
     "text/plain": plain,
   });
+}
+
+/** The corpus per split and speaker: languages, minutes, files (for notebooks and reports). */
+export function corpusTable(manifest: Manifest): Display {
+  const rows = summarize(manifest).flatMap((s) =>
+    s.speakers.map((sp) => ({
+      split: s.split,
+      speaker: sp.speaker,
+      languages: sp.languages.join(", "),
+      minutes: Number(sp.minutes.toFixed(2)),
+      files: sp.files,
+    }))
+  );
+  const totals = summarize(manifest).map((s) =>
+    `${s.split} ${s.minutes.toFixed(1)} min from ${s.speakers.length} speakers`
+  ).join("; ");
+  return table(rows, { caption: `Speech corpus: ${totals}` });
 }

@@ -236,3 +236,19 @@ export async function writeWav(
 ): Promise<void> {
   await Deno.writeFile(path, encodeWav(samples, sampleRate, format));
 }
+
+/**
+ * G.711 µ-law round trip (PCM16 → 8-bit µ-law → PCM16, via wavefile): the telephone baseline at
+ * 8 bits per sample (64 kbit/s at 8 kHz).
+ */
+export function muLawRoundTrip(samples: Float32Array, sampleRate: number): Float32Array {
+  const wav = new WaveFile();
+  const ints = Int16Array.from(
+    samples,
+    (v) => Math.max(-32768, Math.min(32767, Math.round(v * 32768))),
+  );
+  wav.fromScratch(1, sampleRate, "16", ints);
+  wav.toMuLaw();
+  // wavefile pads an odd number of µ-law bytes to an even chunk: drop the pad sample.
+  return decodeWav(wav.toBuffer(), "<µ-law>").samples.slice(0, samples.length);
+}

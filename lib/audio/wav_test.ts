@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { decodeWav, encodeWav, readWav, WavError } from "./wav.ts";
+import { decodeWav, encodeWav, muLawRoundTrip, readWav, WavError } from "./wav.ts";
+import { siSdr } from "./metrics.ts";
 import { resample } from "./resample.ts";
 import { Rng } from "../random.ts";
 import { spectrumDb } from "./spectrum.ts";
@@ -125,4 +126,22 @@ Deno.test("resample keeps a sine's frequency and level (0.1 dB) and removes cont
   const at = (hz: number) => spec.db[Math.round((hz / 8000) * 4096)];
   assert.ok(at(1000) - at(2000) > 80, `alias at 2 kHz: ${at(2000)} dB vs tone ${at(1000)} dB`);
   await assert.rejects(resample(mix, 0, 8000), /resample: fromRate must be a positive integer/);
+});
+
+Deno.test("µ-law round trip: G.711's ~38 dB SNR on a speech-level sine, and a PCM16 stereo downmix", () => {
+  const x = sine(8001, 8000, 440, 0.3); // odd length: wavefile pads the µ-law chunk
+  const y = muLawRoundTrip(x, 8000);
+  assert.equal(y.length, x.length);
+  const sdr = siSdr(y, x);
+  assert.ok(sdr > 33 && sdr < 42, `µ-law SI-SDR ${sdr} dB`);
+  const st = encodeWav(new Float32Array(4), 8000); // header to patch into stereo
+  const view = new DataView(st.buffer);
+  view.setUint16(22, 2, true); // channels
+  view.setUint16(32, 4, true); // block align
+  view.setUint32(28, 8000 * 4, true);
+  const pcm = new Int16Array([1000, 3000, -2000, 0]); // frames (1000, 3000), (−2000, 0)
+  st.set(new Uint8Array(pcm.buffer), 44);
+  const d = decodeWav(st, "stereo.wav");
+  assert.equal(d.channels, 2);
+  assert.deepEqual(Array.from(d.samples), [2000 / 32768, -1000 / 32768]);
 });

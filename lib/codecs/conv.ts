@@ -99,9 +99,9 @@ export interface ConvCodecConfig {
 /**
  * Defaults [choice]: the reference network at half its width (stem 8 → 16 → 32 → 64 → 128
  * channels, ¼ of its multiply-adds, 390 k parameters), 128× downsampling (62.5 frames/s at 8 kHz),
- * a 32-dimensional latent. Measured on a loaded 2-core machine at the conv kernels of 2026-11-23:
- * about 0.65 s of CPU per step of batch 8 × 4096 samples (the reference network: 1.2 s), of
- * which about 0.1 s is the spectral loss; per-op overhead, not multiply-adds, keeps it from ¼.
+ * a 32-dimensional latent. Measured on a loaded 2-core machine with quantlab's conv kernels of
+ * 2026-11-23: about 0.2 s of CPU per step of batch 8 × 4096 samples (the reference network:
+ * 0.4 s), so 3000 steps take about 10 minutes on one core.
  */
 export const CONV_CODEC_DEFAULTS: ConvCodecConfig = {
   kind: "conv",

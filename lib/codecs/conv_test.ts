@@ -158,9 +158,10 @@ Deno.test("conv step: Adam on L1 + STFT loss through a rounding STE stays finite
     const before = step.codec.variables.map((v) => v.dataSync().slice());
     const losses: number[] = [];
     losses.push(step.step());
-    const tensors = tf.memory().numTensors;
+    const { numTensors, numBytes } = tf.memory();
     for (let i = 0; i < 15; i++) losses.push(step.step());
-    assert.equal(tf.memory().numTensors, tensors, "no tensor leak over steps");
+    assert.equal(tf.memory().numTensors, numTensors, "no tensor leak over steps");
+    assert.equal(tf.memory().numBytes, numBytes, "no byte leak over steps");
     assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
     assert.ok(losses.at(-1)! < losses[0], `loss decreases: ${losses[0]} → ${losses.at(-1)}`);
     step.codec.variables.forEach((v, i) => {

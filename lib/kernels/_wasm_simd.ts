@@ -304,3 +304,105 @@ export function leakySimd(memory: WebAssembly.Memory): Record<LeakyOp, LeakySimd
   }
   return fns;
 }
+
+/**
+ * `preluGrad(x, dy, α, dx, r, n)` with byte offsets and `α` already laid out like `x`:
+ * dx = x > 0 ? dy : dy·α and r = x > 0 ? 0 : dy·x — tfjs-core's PReLU gradient
+ * (`where(x > 0, dy, dy·α)` and `where(x > 0, 0, dy·x)`) in one pass, one float32 multiply each.
+ */
+function _preluGradBody(): number[] {
+  // params 0..5: x dy α dx r n (i32)
+  const K = 6, END4 = 7, END = 8; // i32
+  const VX = 9, VD = 10, VA = 11, ZERO = 12; // v128
+  const SX = 13, SD = 14, SA = 15; // f32
+  const at = (base: number) => [...get(base), ...get(K), ...op.i32Add];
+  const f32x4Gt = simd(0x44);
+  const bitselect = simd(0x52);
+  const f32Gt = [0x5e];
+  const select = [0x1b];
+  const f32Zero = [0x43, 0, 0, 0, 0];
+  // deno-fmt-ignore
+  const vector = [
+    ...at(0), ...op.v128Load, ...set(VX),
+    ...at(1), ...op.v128Load, ...set(VD),
+    ...at(2), ...op.v128Load, ...set(VA),
+    ...at(3), ...get(VD), ...get(VD), ...get(VA), ...op.f32x4Mul,
+    ...get(VX), ...get(ZERO), ...f32x4Gt, ...bitselect, ...op.v128Store,
+    ...at(4), ...get(ZERO), ...get(VD), ...get(VX), ...op.f32x4Mul,
+    ...get(VX), ...get(ZERO), ...f32x4Gt, ...bitselect, ...op.v128Store,
+  ];
+  // deno-fmt-ignore
+  const scalar = [
+    ...at(0), ...op.f32Load, ...set(SX),
+    ...at(1), ...op.f32Load, ...set(SD),
+    ...at(2), ...op.f32Load, ...set(SA),
+    ...at(3), ...get(SD), ...get(SD), ...get(SA), ...op.f32Mul,
+    ...get(SX), ...f32Zero, ...f32Gt, ...select, ...op.f32Store,
+    ...at(4), ...f32Zero, ...get(SD), ...get(SX), ...op.f32Mul,
+    ...get(SX), ...f32Zero, ...f32Gt, ...select, ...op.f32Store,
+  ];
+  // deno-fmt-ignore
+  const loopUntil = (end: number, step: number, body: number[]) => [
+    ...op.block, ...op.loop,
+    ...get(K), ...get(end), ...op.i32GeU, ...op.brIf(1),
+    ...body,
+    ...get(K), ...i32Const(step), ...op.i32Add, ...set(K),
+    ...op.br(0), ...op.end, ...op.end,
+  ];
+  // deno-fmt-ignore
+  const code = [
+    ...f32Zero, ...op.f32x4Splat, ...set(ZERO),
+    ...get(5), ...i32Const(2), ...op.i32Shl, ...set(END),
+    ...get(END), ...i32Const(-16), ...op.i32And, ...set(END4),
+    ...loopUntil(END4, 16, vector),
+    ...loopUntil(END, 4, scalar),
+    ...op.end,
+  ];
+  const locals = [3, ..._u(3), I32, ..._u(4), V128, ..._u(3), F32];
+  const body = [...locals, ...code];
+  return [..._u(body.length), ...body];
+}
+
+/** `(x, dy, α, dx, r, n)`: byte offsets and element count. */
+export type PreluGradSimd = (
+  x: number,
+  dy: number,
+  alpha: number,
+  dx: number,
+  r: number,
+  n: number,
+) => void;
+
+/** The module's bytes: `preluGrad` over an imported `env.memory`. */
+export function preluModuleBytes(): Uint8Array<ArrayBuffer> {
+  const type = [0x60, ..._u(6), I32, I32, I32, I32, I32, I32, 0];
+  return new Uint8Array([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ..._section(1, [1, ...type]),
+    ..._section(2, [1, ..._name("env"), ..._name("memory"), 0x02, 0x00, 0x00]),
+    ..._section(3, [1, 0]),
+    ..._section(7, [1, ..._name("preluGrad"), 0x00, 0]),
+    ..._section(10, [1, ..._preluGradBody()]),
+  ]);
+}
+
+const preluInstances = new WeakMap<WebAssembly.Memory, PreluGradSimd>();
+
+/** The PReLU gradient function bound to `memory` (compiled once per memory). */
+export function preluGradSimd(memory: WebAssembly.Memory): PreluGradSimd {
+  let fn = preluInstances.get(memory);
+  if (fn == null) {
+    const module = new WebAssembly.Module(preluModuleBytes());
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    fn = instance.exports.preluGrad as PreluGradSimd;
+    preluInstances.set(memory, fn);
+  }
+  return fn;
+}

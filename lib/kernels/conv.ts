@@ -1,6 +1,6 @@
 /**
  * One-dimensional convolution kernels for the wasm backend: forward, input gradient and filter
- * gradient, each one im2col/col2im pass plus native OpenBLAS GEMMs on the wasm heap.
+ * gradient as native OpenBLAS GEMMs on the wasm heap.
  *
  * tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` (the weight gradient of every conv throws),
  * a naive-loop `Conv2DBackpropInput`, and a `Conv2D` that returns zeros for `same` padding with
@@ -12,15 +12,29 @@
  * The weight is `[K, Ci, Co]`, or `[K, Co, Ci]` with `transposed: true` (the layout a transposed
  * conv's weight has when its forward pass is this conv's input gradient).
  *
- * With `col [B·To, K·Ci]` the im2col matrix of `x` (row `(b, t)` = the K taps, zeros off the
- * ends):
+ * Method `"auto"` (the default) picks per call (see {@linkcode _useTaps}).
+ *
+ * Method `"taps"`: one strided GEMM per kernel tap `k` (and batch entry, unless
+ * the batches fold into one run of rows), over the output frames whose tap lies inside `x`, so
+ * padding costs nothing and nothing is copied. Input rows `t·s + k·d − p` are a matrix with
+ * leading dimension `s·Ci`:
+ * - forward `y[t] += x[t·s + k·d − p] · w[k]`;
+ * - input gradient `dx[t·s + k·d − p] += dy[t] · w[k]ᵀ` (GEMM writing a strided C);
+ * - filter gradient `dw[k] += x[t·s + k·d − p]ᵀ · dy[t]`.
+ *
+ * Method `"im2col"` (kept for comparison) builds `col [B·To, K·Ci]`, the im2col matrix of `x`
+ * (row `(b, t)` = the K taps, zeros off the ends):
  * - forward `y = col · W` (one GEMM; per tap `col_k · w[k]ᵀ` when transposed);
  * - input gradient `dcol = dy · Wᵀ` (per tap `dy · w[k]` when transposed), then col2im adds each
  *   tap back to the frame it came from;
  * - filter gradient `dW = colᵀ · dy` (per tap `dyᵀ · col_k` when transposed).
  * When the taps tile the input exactly (K = s, d = 1, p = 0, T = To·s) `col` is `x` itself and no
  * copy is made. The im2col/col2im buffers are allocated on the wasm heap for the call and freed
- * before it returns.
+ * before it returns ({@linkcode convScratchInUse} counts them).
+ *
+ * Measured on the conv layers of issue 8's reference step (`bench/conv_ops.ts`, CPU time, same
+ * process, machine under load): taps 373 ms against im2col 652 ms for the conv-net step; raw
+ * OpenBLAS at the 16-channel shapes, 44 GFLOP/s per-tap against 39 for the im2col GEMM alone.
  *
  * @module
  */
@@ -164,7 +178,7 @@ function _forward(sgemm: Sgemm, method: ConvMethod, args: KernelArgs): TensorInf
   const outC = attrs.transposed ? w.shape[1] : w.shape[2];
   const g = _geometry(batch, length, inC, outC, kernel, attrs);
   const y = backend.makeOutput([batch, g.outLength, outC], "float32");
-  if (method === "taps") {
+  if (_useTaps(method, g)) {
     const off = (t: TensorInfo) => offsetF32(backend, t);
     _forwardTaps(sgemm, heapF32(backend), off(x), off(w), off(y), g);
     return y;
@@ -219,7 +233,7 @@ function _inputGrad(sgemm: Sgemm, method: ConvMethod, args: KernelArgs): TensorI
     );
   }
   const dx = backend.makeOutput([batch, attrs.length, inC], "float32");
-  if (method === "taps") {
+  if (_useTaps(method, g)) {
     const off = (t: TensorInfo) => offsetF32(backend, t);
     _inputGradTaps(sgemm, heapF32(backend), off(dy), off(w), off(dx), g);
     return dx;
@@ -280,7 +294,7 @@ function _filterGrad(sgemm: Sgemm, method: ConvMethod, args: KernelArgs): Tensor
     attrs.transposed ? [kernel, outC, inC] : [kernel, inC, outC],
     "float32",
   );
-  if (method === "taps") {
+  if (_useTaps(method, g)) {
     const off = (t: TensorInfo) => offsetF32(backend, t);
     _filterGradTaps(sgemm, heapF32(backend), off(x), off(dy), off(dw), g);
     return dw;
@@ -403,10 +417,24 @@ function _filterGradTaps(
 }
 
 /** How the kernels reach GEMM: an im2col matrix, or one strided GEMM per kernel tap. */
-export type ConvMethod = "im2col" | "taps";
+export type ConvMethod = "im2col" | "taps" | "auto";
+
+/** Largest im2col matrix `"auto"` builds (floats; 256 MB). */
+const AUTO_IM2COL_MAX = 64 * 2 ** 20;
+
+/**
+ * `"auto"`: per-tap GEMMs up to 16 taps, im2col above (an STFT as a conv: K = 1024, Ci = 1 is one
+ * GEMM instead of B·K rank-1 updates; measured 10× faster there, and 2–3× slower at K = 7,
+ * Ci = 16), unless the im2col matrix would exceed {@linkcode AUTO_IM2COL_MAX}.
+ */
+function _useTaps(method: ConvMethod, g: Geometry): boolean {
+  if (method !== "auto") return method === "taps";
+  const colSize = g.batch * g.outLength * g.kernel * g.inC;
+  return g.kernel <= 16 || colSize > AUTO_IM2COL_MAX;
+}
 
 /** The three conv kernels over native `sgemm`, for `registerKernel`. */
-export function conv1dKernels(sgemm: Sgemm, method: ConvMethod = "taps"): KernelConfig[] {
+export function conv1dKernels(sgemm: Sgemm, method: ConvMethod = "auto"): KernelConfig[] {
   const config = (
     kernelName: string,
     f: (s: Sgemm, method: ConvMethod, a: KernelArgs) => TensorInfo,

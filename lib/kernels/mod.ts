@@ -10,7 +10,8 @@
  * | `Sum` over leading axes | `Xᵀ·1` by OpenBLAS `sgemv`, else row accumulation; no transpose | the bias gradient of every dense layer |
  * | `Add` of a bias row (`[…, n] + [n]`, OpenBLAS only) | copy + rank-1 GEMM update, bit-identical | the stock broadcasting path is 4–6× slower than a plain add |
  * | `LeakyRelu` and its gradient (new kernel `QuantlabLeakyReluGrad`, gradient re-registered) | one SIMD pass each, bit-identical | the stock kernel is a scalar loop, the gradient three kernels |
- * | `QuantlabConv1d`, `…BackpropInput`, `…BackpropFilter` (new, OpenBLAS only) | im2col/col2im + native GEMM; used by `lib/nn/conv.ts` | stock wasm has no filter gradient and a naive-loop input gradient |
+ * | `Prelu`'s gradient (new kernel `QuantlabPreluGrad`, gradient re-registered) | one SIMD pass for `dx` and the `dα` term, same `sum`; bit-identical | six kernel calls per layer |
+ * | `QuantlabConv1d`, `…BackpropInput`, `…BackpropFilter` (new, OpenBLAS only) | one strided OpenBLAS GEMM per kernel tap (or im2col); used by `lib/nn/conv.ts` | stock wasm has no filter gradient and a naive-loop input gradient |
  *
  * Installation swaps entries in tfjs's global kernel registry (and Adam's update method), so it
  * can be undone: the stock configs are kept and {@linkcode uninstallKernels} puts them back.
@@ -37,6 +38,7 @@ import {
   Identity,
   type KernelConfig,
   LeakyRelu,
+  Prelu,
   registerGradient,
   registerKernel,
   Select,
@@ -50,6 +52,7 @@ import { greaterKernel, selectKernel } from "./select.ts";
 import { ADAM_KERNEL, adamKernel, patchAdam } from "./adam.ts";
 import { sumKernel } from "./sum.ts";
 import { addKernel } from "./add.ts";
+import { PRELU_GRAD_KERNEL, preluGradConfig, preluGradKernel } from "./prelu.ts";
 import {
   LEAKY_RELU_GRAD_KERNEL,
   leakyReluGradConfig,
@@ -77,8 +80,14 @@ export { loadOpenBlas, type OpenBlas } from "./blas.ts";
 /** How to install: `gemm: "auto"` takes OpenBLAS when it loads, else wasm. */
 export interface KernelOptions {
   gemm?: GemmName | "auto";
-  /** How the native conv kernels reach GEMM (default "taps", measured faster; see `conv.ts`). */
+  /** How the native conv kernels reach GEMM (default "auto": per-tap up to 16 taps; `conv.ts`). */
   conv?: ConvMethod;
+  /**
+   * Install the elementwise kernels (default true): bias-row `Add`, `LeakyRelu` and the fused
+   * LeakyRelu and PReLU gradients. All are bit-identical to what they replace; `false` is for
+   * before/after comparisons.
+   */
+  elementwise?: boolean;
 }
 
 /** What is installed. */
@@ -95,6 +104,7 @@ const stock = new Map<string, KernelConfig>();
 let status: KernelStatus = { patched: false, gemm: null, blas: null };
 let restoreAdam: (() => void) | null = null;
 let stockLeakyGrad: GradConfig | null = null;
+let stockPreluGrad: GradConfig | null = null;
 
 function _swap(name: string, make: (stock: KernelConfig) => KernelConfig): void {
   const original = stock.get(name) ?? getKernel(name, BACKEND);
@@ -111,6 +121,15 @@ function _restore(name: string): void {
   unregisterKernel(name, BACKEND);
   registerKernel(original);
   stock.delete(name);
+}
+
+/** Undo the `elementwise` kernels: stock `Add` and `LeakyRelu`, no fused gradient kernels. */
+function _unregisterElementwise(): void {
+  _restore(Add);
+  _restore(LeakyRelu);
+  for (const name of [LEAKY_RELU_GRAD_KERNEL, PRELU_GRAD_KERNEL]) {
+    if (getKernel(name, BACKEND) != null) unregisterKernel(name, BACKEND);
+  }
 }
 
 /** Remove the conv kernels (they exist only with OpenBLAS; `lib/nn/conv.ts` then uses tf ops). */
@@ -145,14 +164,22 @@ export function installKernels(options: KernelOptions = {}): KernelStatus {
   _swap(Greater, greaterKernel);
   _swap(Select, selectKernel);
   _swap(Sum, (s) => sumKernel(s, blas?.sgemv ?? null));
-  if (blas != null) _swap(Add, (s) => addKernel(s, blas.sgemm));
-  else _restore(Add);
   if (getKernel(ADAM_KERNEL, BACKEND) == null) registerKernel(adamKernel());
-  _swap(LeakyRelu, leakyReluKernel);
-  if (getKernel(LEAKY_RELU_GRAD_KERNEL, BACKEND) == null) registerKernel(leakyReluGradKernel());
+  _unregisterElementwise();
+  if (options.elementwise ?? true) {
+    if (blas != null) _swap(Add, (s) => addKernel(s, blas.sgemm));
+    _swap(LeakyRelu, leakyReluKernel);
+    registerKernel(leakyReluGradKernel());
+    registerKernel(preluGradKernel());
+  }
+  // The gradients fall back to tfjs-core's own formulas while their kernels are not registered.
   if (stockLeakyGrad == null) {
     stockLeakyGrad = getGradient(LeakyRelu) ?? null;
     if (stockLeakyGrad != null) registerGradient(leakyReluGradConfig(stockLeakyGrad));
+  }
+  if (stockPreluGrad == null) {
+    stockPreluGrad = getGradient(Prelu) ?? null;
+    if (stockPreluGrad != null) registerGradient(preluGradConfig(stockPreluGrad));
   }
   _unregisterConv();
   if (blas != null) {
@@ -172,11 +199,11 @@ export function uninstallKernels(): KernelStatus {
   stock.clear();
   if (getKernel(ADAM_KERNEL, BACKEND) != null) unregisterKernel(ADAM_KERNEL, BACKEND);
   _unregisterConv();
-  if (getKernel(LEAKY_RELU_GRAD_KERNEL, BACKEND) != null) {
-    unregisterKernel(LEAKY_RELU_GRAD_KERNEL, BACKEND);
-  }
+  _unregisterElementwise();
   if (stockLeakyGrad != null) registerGradient(stockLeakyGrad);
   stockLeakyGrad = null;
+  if (stockPreluGrad != null) registerGradient(stockPreluGrad);
+  stockPreluGrad = null;
   restoreAdam?.();
   restoreAdam = null;
   status = { patched: false, gemm: null, blas: null };

@@ -15,6 +15,10 @@ const SETUPS: Record<string, () => Promise<unknown>> = {
   ...(HAVE_OPENBLAS
     ? {
       "wasm native": () => initBackend("wasm", { gemm: "openblas" }),
+      "wasm native taps": async () => {
+        await initBackend("wasm");
+        installKernels({ gemm: "openblas", conv: "taps" });
+      },
       "wasm native im2col": async () => {
         await initBackend("wasm");
         installKernels({ gemm: "openblas", conv: "im2col" });
@@ -47,6 +51,7 @@ const CONV_CASES: Case[] = [
   { b: 2, t: 14, cin: 3, cout: 3, k: 2, s: 4, d: 1, p: 1 }, // kernel < stride, padded
   { b: 2, t: 11, cin: 5, cout: 7, k: 1, s: 1, d: 1, p: 0 }, // pointwise
   { b: 1, t: 10, cin: 2, cout: 2, k: 3, s: 3, d: 2, p: 4 }, // stride, dilation and padding at once
+  { b: 2, t: 80, cin: 1, cout: 6, k: 20, s: 5, d: 1, p: 0 }, // STFT-like: > 16 taps ("auto" im2col)
 ];
 
 const TRANSPOSE_CASES: Case[] = [
@@ -223,7 +228,7 @@ Deno.test("conv ops name the bad argument", () => {
 
 Deno.test("a small conv net trains without leaking tensors or wasm heap", async () => {
   await initBackend("wasm");
-  const methods = HAVE_OPENBLAS ? (["taps", "im2col"] as const) : ([undefined] as const);
+  const methods = HAVE_OPENBLAS ? (["auto", "taps", "im2col"] as const) : ([undefined] as const);
   try {
     for (const conv of methods) {
       installKernels({ conv });
@@ -273,3 +278,48 @@ function leakCheck(label: string): void {
   tf.dispose([w1, w2, w3, w4, w5, x]);
   optimizer.dispose();
 }
+
+Deno.test({
+  name: "native kernels match the cpu backend at codec-sized shapes (values and gradients)",
+  ignore: !HAVE_OPENBLAS,
+  fn: async () => {
+    const shapes: { c: Case; transpose: boolean }[] = [
+      { c: { b: 3, t: 300, cin: 16, cout: 16, k: 7, s: 1, d: 3, p: 9 }, transpose: false },
+      { c: { b: 2, t: 256, cin: 32, cout: 64, k: 8, s: 4, d: 1, p: 2 }, transpose: false },
+      { c: { b: 2, t: 96, cin: 64, cout: 64, k: 1, s: 1, d: 1, p: 0 }, transpose: false },
+      { c: { b: 2, t: 40, cin: 128, cout: 64, k: 8, s: 4, d: 1, p: 2 }, transpose: true },
+      { c: { b: 2, t: 100, cin: 32, cout: 16, k: 4, s: 2, d: 1, p: 1 }, transpose: true },
+    ];
+    const compute = () =>
+      shapes.map(({ c, transpose }, n) => {
+        const x = data(c.b * c.t * c.cin, 7 * n + 1);
+        const w = data(c.k * c.cin * c.cout, 7 * n + 2);
+        const len = transpose
+          ? convTranspose1dLength(c.t, c.k, c.s, c.p)
+          : conv1dLength(c.t, c.k, c.s, c.d, c.p);
+        const shape = [c.b, len, c.cout];
+        const g = data(c.b * len * c.cout, 7 * n + 3);
+        const op: Op = transpose
+          ? (x, w, c) => convTranspose1d(x, w, { stride: c.s, padding: c.p })
+          : (x, w, c) => conv1d(x, w, { stride: c.s, dilation: c.d, padding: c.p });
+        return run(op, c, x, w, g, shape);
+      });
+    try {
+      await initBackend("cpu");
+      const cpu = compute();
+      await initBackend("wasm", { gemm: "openblas" });
+      assert.ok(tf.getKernel(CONV1D_KERNEL, "wasm") != null);
+      const native = compute();
+      native.forEach((got, i) => {
+        const tag = `${JSON.stringify(shapes[i])}`;
+        assert.deepEqual(got.shape, cpu[i].shape, `${tag}: shape`);
+        // float32 sums of up to K·C = 1024 products in different orders: 1e-5 of |v| + rms.
+        assertClose(got.y, cpu[i].y, `${tag}: y`, 1e-5);
+        assertClose(got.dx, cpu[i].dx, `${tag}: dx`, 1e-5);
+        assertClose(got.dw, cpu[i].dw, `${tag}: dw`, 1e-5);
+      });
+    } finally {
+      await initBackend("wasm");
+    }
+  },
+});

@@ -108,3 +108,36 @@ export function buildSource(config: DataConfig, seed: number): Source {
   if (!build) throw new Error(`buildSource: no source registered for data.kind = "${config.kind}"`);
   return build(config, seed);
 }
+
+/**
+ * Split a batch along its leading axis into batches of at most `size` examples (views, no
+ * copies): how a source serves a long validation set in batches of a configured size.
+ *
+ * @example
+ * ```ts
+ * const x = new Float32Array(10 * 4);
+ * const parts = splitBatch({ x, xShape: [10, 4], y: x, yShape: [10, 4] }, 4);
+ * console.log(parts.map((b) => b.xShape[0])); // [4, 4, 2]
+ * ```
+ */
+export function splitBatch(batch: Batch, size: number): Batch[] {
+  if (!(Number.isInteger(size) && size >= 1)) {
+    throw new RangeError(`splitBatch: size ${size} is not a positive integer`);
+  }
+  const n = batch.xShape[0];
+  if (batch.yShape[0] !== n) {
+    throw new RangeError(`splitBatch: x has ${n} examples, y has ${batch.yShape[0]}`);
+  }
+  const xPer = batch.x.length / n, yPer = batch.y.length / n;
+  const out: Batch[] = [];
+  for (let start = 0; start < n; start += size) {
+    const count = Math.min(size, n - start);
+    out.push({
+      x: batch.x.subarray(start * xPer, (start + count) * xPer),
+      xShape: [count, ...batch.xShape.slice(1)],
+      y: batch.y.subarray(start * yPer, (start + count) * yPer),
+      yShape: [count, ...batch.yShape.slice(1)],
+    });
+  }
+  return out;
+}

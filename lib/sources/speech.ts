@@ -306,7 +306,9 @@ export function speechSource(config: SpeechSourceConfig, seed: number, dir?: str
   const corpus = corpora.get(corpusKey(config, dir));
   if (!corpus) {
     throw new Error(
-      `speech source: the corpus for data = ${JSON.stringify(config)} is not loaded; ` +
+      `speech source (data.kind = "speech"): the corpus for data = ${
+        JSON.stringify(config)
+      } is not loaded; ` +
         "await prepareSource(config.data) (lib/sources/mod.ts) first — train() does",
     );
   }

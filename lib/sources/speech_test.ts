@@ -81,6 +81,12 @@ Deno.test("speech config: defaults, conv codec by default, proxy configs unchang
   }
 });
 
+Deno.test("speech source: building it before its corpus is loaded names the fix", () => {
+  // A level no other test loads, so its corpus is not in memory.
+  const cfg = resolveConfig(tiny({ data: { targetDb: -33 } }));
+  assert.throws(() => buildSource(cfg.data, 0), /data\.kind = "speech".*await prepareSource/);
+});
+
 Deno.test("speech source: seeded segments, fixed validation in batches, loss", async () => {
   const cfg = resolveConfig(tiny());
   await prepareSource(cfg.data);

@@ -285,21 +285,6 @@ export class ArtifactStore {
   }
 }
 
-/** Named tensors of a set of tfjs variables (a checkpoint's `tensors`), copied out. */
-export function tensorsOf(
-  named: Record<string, { shape: number[]; dataSync(): ArrayLike<number> }>,
-): Record<string, StoredTensor> {
-  const out: Record<string, StoredTensor> = {};
-  for (const [name, v] of Object.entries(named)) {
-    const data = v.dataSync();
-    out[name] = {
-      shape: [...v.shape],
-      data: data instanceof Int32Array ? Int32Array.from(data) : Float32Array.from(data),
-    };
-  }
-  return out;
-}
-
 function align8(n: number): number {
   return Math.ceil(n / 8) * 8;
 }
