@@ -648,7 +648,7 @@ export function postRvqTable(x: PostRvqExperiment): Display {
     [x.continuous, ...x.rungs, x.finetuned, x.endToEnd].map(resultRow),
     {
       caption:
-        `Validation segments of the held-out speaker (n = ${x.continuous.siSdr.length}), means`,
+        `Validation segments of the held-out speakers (n = ${x.continuous.siSdr.length}), means`,
     },
   );
 }
@@ -663,7 +663,7 @@ export function postRvqListening(x: PostRvqExperiment): Display {
       label: `${x.speakers[i] ?? "?"} #${i + 1}`,
       clips: [o, ...systems.map((s) => s.clips[i] ?? null)],
     })),
-    caption: "Speakers the codec never heard (the held-out validation speaker)",
+    caption: "Speakers the codec never heard (the validation split's held-out speakers)",
   });
 }
 
