@@ -75,7 +75,15 @@ export interface PostRvqProfile {
 
 /**
  * Profile sizes [choice]: quick keeps both notebooks within CI's 3 minutes on real data (its
- * models are barely trained; it checks that everything runs); full is what the report shows.
+ * models are barely trained; it checks that everything runs); full is what the report shows,
+ * sized for both notebooks within 15 minutes from an empty cache on this 2-core machine.
+ * Measured under load (load average ≈ 7, other work running), per part: continuous training
+ * 0.15 s/step, end-to-end training ≈ 0.3 s/step, decoder finetuning 0.21 s/step, one 8-stage
+ * RVQ fit on 16 384 frames 10 s, one system's evaluation on 16 × 2 s 2.6 s; full ≈ 150 + 300 +
+ * 63 + 45 (4 RVQ fits + the rest) + 101 (39 evaluations) + 20 (corpus loads) ≈ 680 s.
+ * What was cut for that: 1000 training steps at batch 4 (≈ 34 min of audio seen, where DAC
+ * trains for hundreds of thousands of steps), one seed, 16 validation segments, k-means on
+ * 16 384 frames with at most 20 iterations.
  */
 export const POSTRVQ_PROFILES: Record<ProfileName, PostRvqProfile> = {
   quick: {
@@ -92,7 +100,7 @@ export const POSTRVQ_PROFILES: Record<ProfileName, PostRvqProfile> = {
   },
   full: {
     name: "full",
-    steps: 800,
+    steps: 1000,
     batchSize: 4,
     segmentSamples: 4096,
     finetuneSteps: 300,
