@@ -2,8 +2,8 @@
  * Notebooks 08 (PostRVQ) and 09 (the fixed latent): paper B's post-training quantization on the
  * conv speech codec (method §7).
  *
- * Pipeline, every expensive part cached in the artefact store (`QUANTLAB_ARTIFACTS` or
- * `.cache/artifacts`), keyed by the config that made it:
+ * Pipeline, every expensive part cached in the artefact store (`$QUANTLAB_CACHE/artifacts`,
+ * else `.cache/artifacts`; `QUANTLAB_RECOMPUTE=1` recomputes), keyed by the config that made it:
  * 1. the **continuous model**: the conv codec trained with `quantizer.kind = "none"` [paper B],
  *    stored with the latents of `fitFrames` training-split frames (the latent data set);
  * 2. **offline quantizers** fitted on those latents (`lib/quantizers/offline/`), one per family
@@ -180,9 +180,21 @@ function keyOf(what: string, value: unknown): string {
   return `postrvq-${what}-${sha256Bytes(new TextEncoder().encode(text)).slice(0, 16)}`;
 }
 
-/** The artefact store of these experiments. */
+/** The artefact store of these experiments: `$QUANTLAB_CACHE/artifacts`, else `.cache/artifacts`. */
 export function artifactStore(): ArtifactStore {
-  return new ArtifactStore(Deno.env.get("QUANTLAB_ARTIFACTS") ?? undefined);
+  return new ArtifactStore();
+}
+
+/** `store.getOrCompute`, except that `QUANTLAB_RECOMPUTE=1` recomputes (and overwrites). */
+async function cached(
+  store: ArtifactStore,
+  key: string,
+  compute: () => Artifact | Promise<Artifact>,
+): Promise<{ artifact: Artifact; computed: boolean }> {
+  if (Deno.env.get("QUANTLAB_RECOMPUTE") !== "1") return await cached(store, key, compute);
+  const artifact = await compute();
+  await store.putKeyed(key, artifact);
+  return { artifact, computed: true };
 }
 
 /**
@@ -199,7 +211,7 @@ export async function trainedModel(
   await prepareSource(config.data);
   const key = keyOf("model", { config, latentFrames });
   let trainMs = 0;
-  const { artifact, computed } = await store.getOrCompute(key, () => {
+  const { artifact, computed } = await cached(store, key, () => {
     const started = performance.now();
     const session = new Session(config, buildParts(config));
     const total = config.train.epochs * config.train.stepsPerEpoch;
@@ -287,7 +299,7 @@ export async function offlineQuantizer(
     seedLabel,
   });
   let fitMs = 0;
-  const { artifact, computed } = await store.getOrCompute(key, () => {
+  const { artifact, computed } = await cached(store, key, () => {
     const started = performance.now();
     const q = fitOfflineQuantizer(config, continuous.latents, rngFor(SEED, seedLabel));
     fitMs = performance.now() - started;
@@ -380,7 +392,7 @@ export async function finetunedModel(
     return parts;
   };
   let trainMs = 0;
-  const { artifact, computed } = await store.getOrCompute(key, () => {
+  const { artifact, computed } = await cached(store, key, () => {
     const started = performance.now();
     const session = new Session(config, build(), {
       trainable: "decoder",
