@@ -191,7 +191,7 @@ async function cached(
   key: string,
   compute: () => Artifact | Promise<Artifact>,
 ): Promise<{ artifact: Artifact; computed: boolean }> {
-  if (Deno.env.get("QUANTLAB_RECOMPUTE") !== "1") return await cached(store, key, compute);
+  if (Deno.env.get("QUANTLAB_RECOMPUTE") !== "1") return await store.getOrCompute(key, compute);
   const artifact = await compute();
   await store.putKeyed(key, artifact);
   return { artifact, computed: true };
