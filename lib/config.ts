@@ -109,6 +109,12 @@ export interface RvqConfig {
    * set it, so the proxy's cache keys stay.
    */
   lookup?: "euclidean" | "cosine";
+  /**
+   * Quantizer dropout [DAC: 0.5]: in training, each frame with this probability uses only its
+   * first n ~ U{1..stages} stages (per frame, not per example as in DAC: choice); evaluation uses
+   * all stages. Absent (off) unless set, so existing cache keys stay.
+   */
+  dropout?: number;
 }
 
 /** Finite scalar quantization: tanh-bounded, rounded per dimension; levels.length must equal L. */
@@ -117,7 +123,15 @@ export interface FsqConfig {
   levels: number[];
 }
 
-export type QuantizerConfig = VqConfig | RvqConfig | FsqConfig;
+/**
+ * No quantizer: Q(z) = z, zero bits. The continuous model of post-training quantization.
+ * [paper B]
+ */
+export interface NoneQuantizerConfig {
+  kind: "none";
+}
+
+export type QuantizerConfig = VqConfig | RvqConfig | FsqConfig | NoneQuantizerConfig;
 
 /** Gradient passers through the quantizer (method §4). */
 export type PasserKind =
@@ -281,6 +295,7 @@ const QUANTIZER_DEFAULTS = {
     emaDecay: 0.99,
   },
   fsq: { kind: "fsq", levels: [4, 4, 4, 4, 2, 2, 2, 2] },
+  none: { kind: "none" },
 } as const;
 
 /** Raised for an invalid configuration; names the field, the value and what is allowed. */
@@ -331,7 +346,7 @@ export function resolveConfig(input: ConfigInput = {}): RunConfig {
       "quantizer",
       kindDefaults("quantizer", QUANTIZER_DEFAULTS, input.quantizer),
       input.quantizer,
-      ["lookup"],
+      ["lookup", "dropout"],
     ),
     passer: merge("passer", DEFAULTS.passer, input.passer, ["module", "moduleSha256"]),
     train: merge(
@@ -375,6 +390,8 @@ export function quantizerBits(q: QuantizerConfig): number {
       return q.stages * q.bitsPerStage;
     case "fsq":
       return q.levels.reduce((s, l) => s + Math.log2(l), 0);
+    case "none":
+      return 0;
   }
 }
 
@@ -505,7 +522,8 @@ function validate(c: RunConfig): void {
     if (q.emaDecay >= 1) {
       throw new ConfigError("quantizer.emaDecay", q.emaDecay, "a number in (0, 1)");
     }
-  } else {
+    if (q.kind === "rvq" && q.dropout !== undefined) num("quantizer.dropout", q.dropout, 0, 1);
+  } else if (q.kind === "fsq") {
     const dim = latentDim(c.codec);
     if (!Array.isArray(q.levels) || q.levels.length !== dim) {
       throw new ConfigError(
@@ -515,6 +533,13 @@ function validate(c: RunConfig): void {
       );
     }
     q.levels.forEach((l, i) => int(`quantizer.levels[${i}]`, l, 2, 1 << 16));
+  }
+  if (q.kind !== "rvq" && "dropout" in q) {
+    throw new ConfigError(
+      "quantizer.dropout",
+      (q as { dropout: unknown }).dropout,
+      'no dropout: it is for quantizer.kind = "rvq"',
+    );
   }
 
   oneOf("passer.kind", c.passer.kind, PASSER_KINDS);

@@ -126,7 +126,9 @@ export class Session {
       () => {
         const e = this.codec.encode(x);
         const z = this.quantizer.prepare(foldFrames(e));
-        const hard = this.quantizer.quantize(z);
+        const hard = this.quantizer.quantizeTrain
+          ? this.quantizer.quantizeTrain(z, rngFor(train.seed, `quantizer.${this.stepCount}`))
+          : this.quantizer.quantize(z);
         const yhat = this.codec.decode(unfoldFrames(this.passer.forward(z, hard, ctx), e.shape));
         let loss = this.source.loss(yhat, y);
         for (const aux of Object.values(hard.losses)) loss = tf.add(loss, aux);

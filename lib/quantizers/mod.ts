@@ -6,6 +6,7 @@
 import type { QuantizerConfig } from "../config.ts";
 import type { Rng } from "../random.ts";
 import { finiteScalarQuantizer } from "./fsq.ts";
+import { identityQuantizer } from "./identity.ts";
 import { residualVq } from "./rvq.ts";
 import { DEFAULT_LOSS_WEIGHTS, type LossWeights, type Quantizer } from "./types.ts";
 import { vectorQuantizer } from "./vq.ts";
@@ -13,7 +14,7 @@ import { vectorQuantizer } from "./vq.ts";
 export type { HardQuantization, LossWeights, Quantizer, QuantizerInitialization } from "./types.ts";
 export { DEFAULT_LOSS_WEIGHTS } from "./types.ts";
 export { Codebook, commitmentLoss } from "./codebook.ts";
-export { finiteScalarQuantizer, residualVq, vectorQuantizer };
+export { finiteScalarQuantizer, identityQuantizer, residualVq, vectorQuantizer };
 
 /**
  * Build the quantizer a config names, for latent frames of `dim` dimensions, with the weights
@@ -32,5 +33,7 @@ export function buildQuantizer(
       return residualVq(config, dim, rng, weights);
     case "fsq":
       return finiteScalarQuantizer(config, weights);
+    case "none":
+      return identityQuantizer(dim);
   }
 }

@@ -5,6 +5,10 @@
  * Codebook loss Σ_s mean‖sg(r_s) − q_s‖² (per stage, residuals detached, as in DAC). [paper A/B]
  * With `lookup: "cosine"` each stage picks i_s = argmax_k cos(r_s, c_{s,k}) instead (DAC's
  * l2-normalised lookup) and still adds the raw codeword. [choice]
+ * Quantizer dropout (`config.dropout` = p, DAC's 0.5): in training, a frame drawn with
+ * probability p keeps only q_1 … q_n, n ~ U{1..N}, with a mask m_{f,s} = [s < n_f]:
+ * Q(z)_f = Σ_s m_{f,s} q_{f,s}, while the residuals and codes are those of all stages, as in
+ * DAC's `ResidualVectorQuantize.forward`. [DAC; per frame rather than per example: choice]
  *
  * @module
  */
@@ -42,6 +46,32 @@ export function residualVq(
   const pick = config.lookup === "cosine"
     ? (book: Codebook, r: tf.Tensor2D) => book.nearestCosine(r)
     : (book: Codebook, r: tf.Tensor2D) => book.nearest(r);
+  /** Per frame, the number of stages kept: N, or n ~ U{1..N} with probability `dropout`. */
+  const dropoutMask = (frames: number, rng: Rng): tf.Tensor2D => {
+    const mask = new Float32Array(frames * config.stages);
+    for (let f = 0; f < frames; f++) {
+      const keep = rng.uniform() < config.dropout! ? 1 + rng.int(config.stages) : config.stages;
+      for (let s = 0; s < keep; s++) mask[f * config.stages + s] = 1;
+    }
+    return tf.tensor2d(mask, [frames, config.stages]);
+  };
+  const forward = (z: tf.Tensor2D, mask: tf.Tensor2D | null): HardQuantization => {
+    let residual: tf.Tensor2D = z;
+    let q: tf.Tensor2D | null = null;
+    let loss: tf.Scalar | null = null;
+    const codes: tf.Tensor1D[] = [];
+    books.forEach((book, s) => {
+      const idx = pick(book, residual);
+      let qs = book.lookup(idx);
+      const ls = weights.codebook > 0 ? book.loss(residual, qs) : null;
+      if (ls) loss = loss ? tf.add(loss, ls) : ls;
+      residual = tf.sub(residual, qs);
+      if (mask) qs = tf.mul(qs, tf.slice(mask, [0, s], [-1, 1]));
+      q = q ? tf.add(q, qs) : qs;
+      codes.push(idx);
+    });
+    return withLosses(q!, tf.stack(codes, 1) as tf.Tensor2D, z, weights, loss);
+  };
   return {
     bits: config.stages * config.bitsPerStage,
     dim,
@@ -64,22 +94,10 @@ export function residualVq(
       }
       : undefined,
     prepare: (e) => e,
-    quantize(z): HardQuantization {
-      let residual: tf.Tensor2D = z;
-      let q: tf.Tensor2D | null = null;
-      let loss: tf.Scalar | null = null;
-      const codes: tf.Tensor1D[] = [];
-      for (const book of books) {
-        const idx = pick(book, residual);
-        const qs = book.lookup(idx);
-        const ls = weights.codebook > 0 ? book.loss(residual, qs) : null;
-        if (ls) loss = loss ? tf.add(loss, ls) : ls;
-        q = q ? tf.add(q, qs) : qs;
-        residual = tf.sub(residual, qs);
-        codes.push(idx);
-      }
-      return withLosses(q!, tf.stack(codes, 1) as tf.Tensor2D, z, weights, loss);
-    },
+    quantize: (z) => forward(z, null),
+    quantizeTrain: config.dropout
+      ? (z, rng) => forward(z, dropoutMask(z.shape[0], rng))
+      : undefined,
     decodeCodes: (codes) =>
       tf.tidy(() => {
         let q: tf.Tensor2D | null = null;

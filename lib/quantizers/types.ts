@@ -6,6 +6,7 @@
  * @module
  */
 import type { tf } from "../backend.ts";
+import type { Rng } from "../random.ts";
 
 /** The hard quantization of a batch: value, codes and auxiliary losses together (as in DAC). */
 export interface HardQuantization {
@@ -60,6 +61,11 @@ export interface Quantizer {
   prepare(e: tf.Tensor2D): tf.Tensor2D;
   /** Hard forward pass: nearest codeword(s) or rounding, with the weighted auxiliary losses. */
   quantize(z: tf.Tensor2D): HardQuantization;
+  /**
+   * The hard pass of a training step when it differs from `quantize` (quantizer dropout); the
+   * trainer calls it with the step's seeded stream and evaluation always calls `quantize`.
+   */
+  quantizeTrain?(z: tf.Tensor2D, rng: Rng): HardQuantization;
   /** Q(z) from integer codes, exactly the `q` that `quantize` returned with those codes. */
   decodeCodes(codes: tf.Tensor2D): tf.Tensor2D;
   /** Soft assignment Σ_k softmax(−‖z−c_k‖²/τ)_k c_k, for soft-to-hard annealing (VQ only). */
