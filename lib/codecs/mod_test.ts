@@ -24,8 +24,8 @@ Deno.test("the registry builds the MLP codec; its variables split into encoder a
 
 Deno.test("an unregistered codec kind is refused naming codec.kind", () => {
   assert.throws(
-    () => buildCodec({ kind: "conv" } as never, { inputDim: 1, outputDim: 1 }, rngFor(0, "c")),
-    /codec.kind = "conv"/,
+    () => buildCodec({ kind: "video" } as never, { inputDim: 1, outputDim: 1 }, rngFor(0, "c")),
+    /codec.kind = "video"/,
   );
 });
 
