@@ -7,7 +7,8 @@
  *
  * @module
  */
-import type { ConfigInput } from "../config.ts";
+import { type ConfigInput, resolveConfig } from "../config.ts";
+import { prepareSource } from "../sources/mod.ts";
 import { type Display, group, markdown } from "../display.ts";
 import {
   isBounded,
@@ -59,6 +60,8 @@ export async function speechCheck(
   const seeds = profile.speech.seeds;
   const mine = { id: "candidate", label: `${candidate.name} (candidate)`, input };
   const of = (g: typeof mine) => seeds.map((seed) => configOf(profile, SPEECH_SETUP, g, seed));
+  // The corpus once, here, before the workers would each fetch it.
+  await prepareSource(resolveConfig(of(mine)[0]).data);
   const base = await runConfigs("battery speech baselines (07)", SPEECH_PASSERS.flatMap(of), {
     job: SPEECH_JOB,
   });
