@@ -14,6 +14,13 @@
  *   seeds (those of notebooks 02–03): MA-E curves, and a paired comparison of validation MSE
  *   (mean of the last epochs, `compareMse`) with every baseline under the rule of `lib/stats.ts`.
  *
+ * A quantizer module (an export with `build(bits, dim, rng, weights)`, see `candidate.ts`) is run
+ * at every budget with {@linkcode QUANTIZER_PASSERS} next to the built-in VQ with the same
+ * passers (the sweep's and notebooks 02–04's cached runs), with verdicts: stable with each
+ * passer at every budget, paired MSE against VQ at the focus budget, code usage against B_q.
+ *
+ * `speech: true` adds notebook 07's short real-speech check for a passer (`speech.ts`).
+ *
  * Every verdict is computed from the runs.
  *
  * @example
