@@ -16,11 +16,7 @@
 import { initBackend, tf } from "../backend.ts";
 import { latentDim, resolveConfig } from "../config.ts";
 import { type Passer, registerCustomPasser } from "../passers.ts";
-import {
-  DEFAULT_LOSS_WEIGHTS,
-  type Quantizer,
-  registerCustomQuantizer,
-} from "../quantizers/mod.ts";
+import { type Quantizer, registerCustomQuantizer } from "../quantizers/mod.ts";
 import { rngFor } from "../random.ts";
 import { createSession } from "../train.ts";
 import {
@@ -132,6 +128,12 @@ async function preflightPasser(c: PasserCandidate): Promise<void> {
  */
 export const DECODE_TOLERANCE = { absolute: 1e-5, relative: 1e-4 } as const;
 
+/**
+ * Loss weights the quantizer is checked with, so that its commitment loss is computed and
+ * checked too. [choice: DAC's β = 0.25, the default codebook weight]
+ */
+export const PREFLIGHT_WEIGHTS = { commitment: 0.25, codebook: 1 } as const;
+
 const METHODS = ["prepare", "quantize", "decodeCodes", "jointCodes", "dispose"] as const;
 
 /** Build the candidate at `bits` and check what it returns on a batch of frames. */
@@ -141,7 +143,7 @@ function checkQuantizer(c: QuantizerCandidate, bits: number, dim: number): void 
   };
   let q: Quantizer;
   try {
-    q = c.build(bits, dim, rngFor(0, "preflight"), DEFAULT_LOSS_WEIGHTS);
+    q = c.build(bits, dim, rngFor(0, "preflight"), PREFLIGHT_WEIGHTS);
   } catch (e) {
     if (e instanceof CandidateError) throw e;
     return fail(`build(${bits}, ${dim}, rng, weights) threw: ${(e as Error).message}`);
