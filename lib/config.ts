@@ -131,7 +131,27 @@ export interface NoneQuantizerConfig {
   kind: "none";
 }
 
-export type QuantizerConfig = VqConfig | RvqConfig | FsqConfig | NoneQuantizerConfig;
+/**
+ * A researcher's own quantizer, from a module (see `lib/battery/candidate.ts`), built at `bits`
+ * per frame. Only the battery's job (`lib/battery/job.ts`) loads it; the fields exist only for
+ * this kind, so the built-in kinds' resolved configs and cache keys are unchanged.
+ */
+export interface CustomQuantizerConfig {
+  kind: "custom";
+  /** Bits B_q per frame the module is asked to build, and must report as its `bits`. */
+  bits: number;
+  /** The module as `file:///abs/path.ts#exportName`. */
+  module: string;
+  /** SHA-256 of the module's source, so an edited module is a new run. */
+  moduleSha256: string;
+}
+
+export type QuantizerConfig =
+  | VqConfig
+  | RvqConfig
+  | FsqConfig
+  | NoneQuantizerConfig
+  | CustomQuantizerConfig;
 
 /** Gradient passers through the quantizer (method §4). */
 export type PasserKind =
@@ -296,6 +316,7 @@ const QUANTIZER_DEFAULTS = {
   },
   fsq: { kind: "fsq", levels: [4, 4, 4, 4, 2, 2, 2, 2] },
   none: { kind: "none" },
+  custom: { kind: "custom", bits: 8 },
 } as const;
 
 /** Raised for an invalid configuration; names the field, the value and what is allowed. */
@@ -346,7 +367,7 @@ export function resolveConfig(input: ConfigInput = {}): RunConfig {
       "quantizer",
       kindDefaults("quantizer", QUANTIZER_DEFAULTS, input.quantizer),
       input.quantizer,
-      ["lookup", "dropout"],
+      ["lookup", "dropout", "module", "moduleSha256"],
     ),
     passer: merge("passer", DEFAULTS.passer, input.passer, ["module", "moduleSha256"]),
     train: merge(
@@ -392,6 +413,8 @@ export function quantizerBits(q: QuantizerConfig): number {
       return q.levels.reduce((s, l) => s + Math.log2(l), 0);
     case "none":
       return 0;
+    case "custom":
+      return q.bits;
   }
 }
 
@@ -500,6 +523,7 @@ function validate(c: RunConfig): void {
   }
 
   const q = c.quantizer;
+  if (q.kind !== "custom") moduleFields("quantizer", q as { kind: string }, false);
   if (q.kind !== "rvq" && "lookup" in q) {
     throw new ConfigError(
       "quantizer.lookup",
@@ -523,6 +547,9 @@ function validate(c: RunConfig): void {
       throw new ConfigError("quantizer.emaDecay", q.emaDecay, "a number in (0, 1)");
     }
     if (q.kind === "rvq" && q.dropout !== undefined) num("quantizer.dropout", q.dropout, 0, 1);
+  } else if (q.kind === "custom") {
+    num("quantizer.bits", q.bits, 0, 64, true);
+    moduleFields("quantizer", q, true);
   } else if (q.kind === "fsq") {
     const dim = latentDim(c.codec);
     if (!Array.isArray(q.levels) || q.levels.length !== dim) {
@@ -546,42 +573,7 @@ function validate(c: RunConfig): void {
   oneOf("passer.sigma", c.passer.sigma, ["tensor", "channel"]);
   num("passer.tauStart", c.passer.tauStart, 0, 1e6, true);
   num("passer.tauEnd", c.passer.tauEnd, 0, c.passer.tauStart, true);
-  const custom = c.passer.kind === "custom";
-  if (custom !== (c.passer.module !== undefined)) {
-    throw new ConfigError(
-      "passer.module",
-      c.passer.module,
-      custom
-        ? 'a module reference "file:///path/module.ts#exportName" (passer.kind = "custom")'
-        : 'no module: passer.module is only for passer.kind = "custom"',
-    );
-  }
-  if (custom) {
-    if (
-      typeof c.passer.module !== "string" || !/^file:\/\/.+#[A-Za-z_$][\w$]*$/.test(c.passer.module)
-    ) {
-      throw new ConfigError(
-        "passer.module",
-        c.passer.module,
-        '"file:///path/module.ts#exportName"',
-      );
-    }
-    if (
-      typeof c.passer.moduleSha256 !== "string" || !/^[0-9a-f]{64}$/.test(c.passer.moduleSha256)
-    ) {
-      throw new ConfigError(
-        "passer.moduleSha256",
-        c.passer.moduleSha256,
-        "the module's SHA-256 (64 hex digits)",
-      );
-    }
-  } else if (c.passer.moduleSha256 !== undefined) {
-    throw new ConfigError(
-      "passer.moduleSha256",
-      c.passer.moduleSha256,
-      'no value: it is only for passer.kind = "custom"',
-    );
-  }
+  moduleFields("passer", c.passer, c.passer.kind === "custom");
   if (c.passer.kind === "soft-to-hard" && q.kind !== "vq") {
     throw new ConfigError(
       "passer.kind",
@@ -603,6 +595,44 @@ function validate(c: RunConfig): void {
   num("train.divergenceThreshold", t.divergenceThreshold, 0, Number.MAX_VALUE, true);
   int("train.seed", t.seed, 0, 2 ** 32 - 1);
   if (t.traceEvery !== undefined) int("train.traceEvery", t.traceEvery, 0, 1e7);
+}
+
+/**
+ * `<section>.module` and `<section>.moduleSha256`: both required for kind "custom" (a
+ * `file:///…#export` reference and 64 hex digits), both absent otherwise.
+ */
+function moduleFields(
+  name: "passer" | "quantizer",
+  v: { kind: string; module?: unknown; moduleSha256?: unknown },
+  custom: boolean,
+): void {
+  if (custom !== (v.module !== undefined)) {
+    throw new ConfigError(
+      `${name}.module`,
+      v.module,
+      custom
+        ? `a module reference "file:///path/module.ts#exportName" (${name}.kind = "custom")`
+        : `no module: ${name}.module is only for ${name}.kind = "custom"`,
+    );
+  }
+  if (custom) {
+    if (typeof v.module !== "string" || !/^file:\/\/.+#[A-Za-z_$][\w$]*$/.test(v.module)) {
+      throw new ConfigError(`${name}.module`, v.module, '"file:///path/module.ts#exportName"');
+    }
+    if (typeof v.moduleSha256 !== "string" || !/^[0-9a-f]{64}$/.test(v.moduleSha256)) {
+      throw new ConfigError(
+        `${name}.moduleSha256`,
+        v.moduleSha256,
+        "the module's SHA-256 (64 hex digits)",
+      );
+    }
+  } else if (v.moduleSha256 !== undefined) {
+    throw new ConfigError(
+      `${name}.moduleSha256`,
+      v.moduleSha256,
+      `no value: it is only for ${name}.kind = "custom"`,
+    );
+  }
 }
 
 function validateSpeech(d: SpeechSourceConfig): void {

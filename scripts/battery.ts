@@ -1,6 +1,7 @@
 /**
- * `./quantlab battery <module.ts#export | built-in passer> [--quick] [--out DIR] [--workers N]`:
- * judge a gradient passer against every baseline on the proxy and write its report card.
+ * `./quantlab battery <module.ts#export | built-in passer> [--quick] [--speech] [--out DIR]`:
+ * judge a gradient passer (or a quantizer) against every baseline on the proxy and write its
+ * report card; `--speech` adds notebook 07's short real-speech check for a passer.
  *
  * Relative module paths resolve against the directory the command was run from
  * (`$QUANTLAB_CWD`, set by the wrapper). The page goes to `--out` (default `.cache/battery/`
@@ -18,11 +19,14 @@ import { PROFILES } from "../lib/experiments/common.ts";
 
 const ROOT = resolve(import.meta.dirname!, "..");
 const USAGE =
-  `usage: ./quantlab battery <path/to/module.ts#export | passer kind> [--quick] [--out DIR]
+  `usage: ./quantlab battery <path/to/module.ts#export | passer kind> [--quick] [--speech] [--out DIR]
 
-Runs the passer at every bit budget of the sweep next to STE, STE + CL, mSTE, NA detached and
-attached and soft-to-hard (read from the result cache when the paper-A notebooks have run) and
-writes a self-contained report card. --quick uses the quick profile (seconds to a minute).`;
+Runs a passer at every bit budget of the sweep next to STE, STE + CL, mSTE, NA detached and
+attached and soft-to-hard (read from the result cache when the paper-A notebooks have run), or a
+quantizer (an export with build(bits, dim, rng, weights)) with STE + CL and mSTE next to the
+built-in VQ with the same passers, and writes a self-contained report card.
+--quick uses the quick profile (seconds to a minute). --speech adds notebook 07's short
+real-speech check (a passer only): the candidate next to 07's passers in the DAC set-up.`;
 
 function usage(message: string): never {
   console.error(`battery: ${message}\n\n${USAGE}`);
@@ -49,6 +53,7 @@ if (import.meta.main) {
       args: Deno.args,
       options: {
         quick: { type: "boolean", default: false },
+        speech: { type: "boolean", default: false },
         out: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -63,7 +68,7 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   if (args.positionals.length !== 1) {
-    usage("expected one passer: module.ts#export or a built-in kind");
+    usage("expected one candidate: module.ts#export or a built-in passer kind");
   }
   const cwd = Deno.env.get("QUANTLAB_CWD") ?? Deno.cwd();
   const out = args.values.out !== undefined
@@ -72,7 +77,11 @@ if (import.meta.main) {
   if (args.values.out === "") usage("--out is empty");
   const profile = args.values.quick ? PROFILES.quick : PROFILES.full;
   try {
-    const card = await battery(args.positionals[0], { profile, cwd });
+    const card = await battery(args.positionals[0], {
+      profile,
+      cwd,
+      speech: args.values.speech,
+    });
     const path = await writeBatteryPage(card, out, {
       commit: await commit(),
       date: new Date().toISOString(),

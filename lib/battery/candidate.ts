@@ -1,10 +1,10 @@
 /**
- * A researcher's own gradient passer, loaded from their module and checked before it goes near
- * the worker pool or the result cache.
+ * A researcher's own gradient passer or quantizer, loaded from their module and checked before
+ * it goes near the worker pool or the result cache.
  *
- * A candidate module exports a passer under some name, either as a bare function with the
- * built-in passers' `forward` contract (`(z, hard, ctx) => q`, see `Passer` in
- * `lib/passers.ts`) or, better, as an object with a name and a short doc for the report card:
+ * A passer export is either a bare function with the built-in passers' `forward` contract
+ * (`(z, hard, ctx) => q`, see `Passer` in `lib/passers.ts`) or, better, an object with a name
+ * and a short doc for the report card:
  *
  * ```ts ignore
  * import type { PassForward } from "quantlab/lib/passers.ts";
@@ -15,6 +15,21 @@
  * };
  * ```
  *
+ * A quantizer export is an object with a `build` function returning a `Quantizer`
+ * (`lib/quantizers/types.ts`) that spends exactly `bits` per frame of `dim` dimensions:
+ *
+ * ```ts ignore
+ * import type { QuantizerBuilder } from "quantlab/lib/quantizers/mod.ts";
+ * export const rounding = {
+ *   name: "scalar rounding",
+ *   doc: "Each dimension rounded to 2^(bits/dim) levels.",
+ *   build: ((bits, dim, rng, weights) => …) as QuantizerBuilder,
+ * };
+ * ```
+ *
+ * Which one a value is, is read from its shape: a function or an object with `forward` is a
+ * passer, an object with `build` a quantizer.
+ *
  * The reference is `path/to/module.ts#exportName`, resolved against the caller's directory.
  * The module's SHA-256 goes into every run's config, so editing the module makes new runs
  * instead of reusing stale ones.
@@ -24,9 +39,10 @@
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Passer, PassForward } from "../passers.ts";
+import type { QuantizerBuilder } from "../quantizers/mod.ts";
 
-/** A loaded, shape-checked candidate passer. */
-export interface Candidate {
+/** What every loaded candidate carries: where it came from and how it is shown. */
+export interface CandidateIdentity {
   /** `file:///abs/path.ts#exportName`, what `passer.module` holds. */
   module: string;
   /** The module file's absolute path. */
@@ -38,8 +54,22 @@ export interface Candidate {
   doc: string;
   /** SHA-256 (hex) of the module's source. */
   sha256: string;
+}
+
+/** A loaded, shape-checked candidate passer. */
+export interface PasserCandidate extends CandidateIdentity {
+  kind: "passer";
   passer: Passer;
 }
+
+/** A loaded, shape-checked candidate quantizer (its builder; what it builds is checked by the preflight). */
+export interface QuantizerCandidate extends CandidateIdentity {
+  kind: "quantizer";
+  build: QuantizerBuilder;
+}
+
+/** A candidate module's export: a passer or a quantizer. */
+export type Candidate = PasserCandidate | QuantizerCandidate;
 
 /** A candidate module that cannot be used; the message names the module and what is wrong. */
 export class CandidateError extends Error {
@@ -78,7 +108,8 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 /**
- * Load `path#export`, check that the export is a passer, and return it with its identity.
+ * Load `path#export`, check that the export is a passer or a quantizer, and return it with its
+ * identity.
  * Every failure is a {@linkcode CandidateError} naming the module: a missing file, an import
  * that throws, a missing export (the module's exports are listed), a value of the wrong shape.
  */
@@ -107,40 +138,59 @@ export async function loadCandidate(ref: string, cwd = Deno.cwd()): Promise<Cand
     );
   }
   const value = mod[exportName];
-  let forward: PassForward, name = exportName, doc = "";
-  if (typeof value === "function") {
-    forward = value as PassForward;
-  } else if (
-    value && typeof value === "object" &&
-    typeof (value as { forward?: unknown }).forward === "function"
-  ) {
-    const v = value as { forward: PassForward; name?: unknown; doc?: unknown };
-    forward = v.forward.bind(v);
-    if (v.name !== undefined) {
-      if (typeof v.name !== "string" || !v.name.trim()) {
-        throw new CandidateError(ref, "its `name` must be a non-empty string");
-      }
-      name = v.name;
-    }
-    if (v.doc !== undefined) {
-      if (typeof v.doc !== "string") throw new CandidateError(ref, "its `doc` must be a string");
-      doc = v.doc;
-    }
-  } else {
-    throw new CandidateError(
-      ref,
-      `"${exportName}" is ${describe(value)}, expected a passer: a function (z, hard, ctx) => q ` +
-        "or an object { name, doc, forward(z, hard, ctx) }",
-    );
-  }
-  return {
+  const identity = {
     module: `${url}#${exportName}`,
     path,
     exportName,
+    sha256: await sha256Hex(source),
+  };
+  if (typeof value === "function") {
+    return {
+      ...identity,
+      kind: "passer",
+      name: exportName,
+      doc: "",
+      passer: { kind: "custom", forward: value as PassForward },
+    };
+  }
+  const v = (value && typeof value === "object" ? value : {}) as {
+    forward?: unknown;
+    build?: unknown;
+    name?: unknown;
+    doc?: unknown;
+  };
+  const isPasser = typeof v.forward === "function", isQuantizer = typeof v.build === "function";
+  if (isPasser === isQuantizer) {
+    throw new CandidateError(
+      ref,
+      `"${exportName}" is ${describe(value)}, expected ${
+        isPasser ? "either `forward` (a passer) or `build` (a quantizer), not both: " : ""
+      }a passer, a function (z, hard, ctx) => q or an object { name, doc, forward(z, hard, ctx) }, ` +
+        "or a quantizer, an object { name, doc, build(bits, dim, rng, weights) } whose build " +
+        "returns a Quantizer (lib/quantizers/types.ts)",
+    );
+  }
+  let name = exportName, doc = "";
+  if (v.name !== undefined) {
+    if (typeof v.name !== "string" || !v.name.trim()) {
+      throw new CandidateError(ref, "its `name` must be a non-empty string");
+    }
+    name = v.name;
+  }
+  if (v.doc !== undefined) {
+    if (typeof v.doc !== "string") throw new CandidateError(ref, "its `doc` must be a string");
+    doc = v.doc;
+  }
+  if (isPasser) {
+    const forward = (v.forward as PassForward).bind(v);
+    return { ...identity, kind: "passer", name, doc, passer: { kind: "custom", forward } };
+  }
+  return {
+    ...identity,
+    kind: "quantizer",
     name,
     doc,
-    sha256: await sha256Hex(source),
-    passer: { kind: "custom", forward },
+    build: (v.build as QuantizerBuilder).bind(v),
   };
 }
 

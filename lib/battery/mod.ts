@@ -14,6 +14,13 @@
  *   seeds (those of notebooks 02–03): MA-E curves, and a paired comparison of validation MSE
  *   (mean of the last epochs, `compareMse`) with every baseline under the rule of `lib/stats.ts`.
  *
+ * A quantizer module (an export with `build(bits, dim, rng, weights)`, see `candidate.ts`) is run
+ * at every budget with {@linkcode QUANTIZER_PASSERS} next to the built-in VQ with the same
+ * passers (the sweep's and notebooks 02–04's cached runs), with verdicts: stable with each
+ * passer at every budget, paired MSE against VQ at the focus budget, code usage against B_q.
+ *
+ * `speech: true` adds notebook 07's short real-speech check for a passer (`speech.ts`).
+ *
  * Every verdict is computed from the runs.
  *
  * @example
@@ -56,7 +63,13 @@ import { BUILTIN_PASSER_KINDS, type PasserKind } from "../config.ts";
 import { lineChart } from "../plot.ts";
 import type { FindingInput } from "../report/findings.ts";
 import type { PairedStats } from "../stats.ts";
-import { type Candidate, loadCandidate } from "./candidate.ts";
+import {
+  type Candidate,
+  CandidateError,
+  loadCandidate,
+  type QuantizerCandidate,
+} from "./candidate.ts";
+import { type SpeechCheck, speechCheck, speechFinding, speechReport } from "./speech.ts";
 import { BATTERY_JOB } from "./job.ts";
 import { preflight } from "./preflight.ts";
 
@@ -70,6 +83,13 @@ export interface BatteryOptions {
   focusBits?: number;
   /** Directory relative module references resolve against. Default: `Deno.cwd()`. */
   cwd?: string;
+  /**
+   * A quantizer candidate runs with these passers (labels of {@linkcode BASELINES}), next to the
+   * built-in VQ with the same ones. Default {@linkcode QUANTIZER_PASSERS}.
+   */
+  passers?: string[];
+  /** Add notebook 07's short real-speech check (a passer candidate only; `lib/battery/speech.ts`). */
+  speech?: boolean;
 }
 
 /** What is judged. */
@@ -79,11 +99,14 @@ export interface BatteryCandidate {
   /** Built-in passer kind, or the module reference `file:///…#export`. */
   ref: string;
   builtin: boolean;
+  /** A gradient passer or a quantizer. */
+  kind: "passer" | "quantizer";
   sha256?: string;
 }
 
 /** One passer at one budget, over seeds. */
 export interface BatteryCell extends GroupRuns {
+  /** The row: the passer's label (a quantizer battery: "quantizer · passer"). */
   passer: string;
   bits: number;
   candidate: boolean;
@@ -108,11 +131,32 @@ export interface BatteryResult {
   /** Oracle floor per budget, per sweep seed (each seed's own source). */
   floors: Map<number, number[]>;
   comparisons: BatteryComparison[];
+  /** A quantizer battery: the passers it ran with (labels of {@linkcode BASELINES}). */
+  passers?: string[];
+  /** With `speech: true`: notebook 07's check, candidate and baselines in the DAC set-up. */
+  speech?: SpeechCheck;
   findings: FindingInput[];
 }
 
 /** The built-in passers the battery compares against: the sweep's rows. */
 export const BASELINES = PASSERS;
+
+/**
+ * The passers a quantizer candidate is run with, each next to the built-in VQ with the same
+ * passer. [choice: STE + CL, what a codec researcher uses with a VQ (DAC, β = 0.25), and mSTE,
+ * paper A's passer that needs no commitment loss]
+ */
+export const QUANTIZER_PASSERS = ["STE + CL", "mSTE"];
+
+/** Label of the built-in VQ in a quantizer battery. */
+export const VQ_LABEL = "VQ";
+
+/**
+ * Code usage a quantizer must reach at every budget and passer: validation code entropy at least
+ * this share of min(B_q, log2 validation frames) (the most the validation set can show).
+ * [choice: half]
+ */
+export const USAGE_SHARE = 0.5;
 
 /** Label of the candidate in charts and tables. */
 function candidateLabel(c: BatteryCandidate): string {
@@ -132,6 +176,7 @@ async function candidateOf(
         doc: `built-in passer "${kind}" (lib/passers.ts)`,
         ref: kind,
         builtin: true,
+        kind: "passer",
       },
       input: { passer: { kind } },
     };
@@ -143,9 +188,12 @@ async function candidateOf(
       doc: loaded.doc,
       ref: loaded.module,
       builtin: false,
+      kind: loaded.kind,
       sha256: loaded.sha256,
     },
-    input: { passer: { kind: "custom", module: loaded.module, moduleSha256: loaded.sha256 } },
+    input: loaded.kind === "passer"
+      ? { passer: { kind: "custom", module: loaded.module, moduleSha256: loaded.sha256 } }
+      : {},
     job: BATTERY_JOB,
     loaded,
   };
@@ -164,6 +212,15 @@ export async function battery(
   const budgets = options.budgets ?? SWEEP_BUDGETS;
   const focusBits = options.focusBits ?? sourceBits(resolveConfig().data);
   const { info, input, job, loaded } = await candidateOf(target, options.cwd ?? Deno.cwd());
+  if (loaded?.kind === "quantizer") {
+    if (options.speech) {
+      throw new CandidateError(
+        loaded.module,
+        "--speech checks a passer; the speech check of a quantizer is not built yet",
+      );
+    }
+    return await quantizerBattery(loaded, info, profile, budgets, focusBits, options);
+  }
   if (loaded) await preflight(loaded);
 
   const sweep = sweepProfile(profile);
@@ -224,13 +281,7 @@ export async function battery(
     })),
     { label: candidateLabel(info), input, runs: candRuns.slice(budgets.length * perSweep) },
   ];
-  const floors = new Map(budgets.map((bits) => [
-    bits,
-    sweep.seeds.map((seed) => {
-      const cfg = resolveConfig({ train: { seed } });
-      return oracleFloor(new SimulatedSource(cfg.data, seed), bits, { distribution: "validation" });
-    }),
-  ]));
+  const floors = floorsOf(budgets, sweep.seeds);
   const cand = focus.at(-1)!;
   const comparisons = focus.slice(0, -1).map((b) => ({
     baseline: b.label,
@@ -247,8 +298,131 @@ export async function battery(
     comparisons,
     findings: [],
   };
+  if (options.speech) result.speech = await speechCheck(info, input, profile);
   result.findings = batteryFindings(result);
   return result;
+}
+
+/** The input of a candidate quantizer at `bits`. */
+function customQuantizer(c: QuantizerCandidate, bits: number): ConfigInput {
+  return { quantizer: { kind: "custom", bits, module: c.module, moduleSha256: c.sha256 } };
+}
+
+/**
+ * The quantizer battery: the candidate with each of `options.passers` at every budget (sweep
+ * seeds) and at the focus budget (comparison seeds), next to the built-in VQ with the same
+ * passers, whose runs are the sweep's and paper A's (cached).
+ */
+async function quantizerBattery(
+  c: QuantizerCandidate,
+  info: BatteryCandidate,
+  profile: Profile,
+  budgets: number[],
+  focusBits: number,
+  options: BatteryOptions,
+): Promise<BatteryResult> {
+  const labels = options.passers ?? QUANTIZER_PASSERS;
+  const passers = labels.map((l) => {
+    const b = BASELINES.find((b) => b.label === l);
+    if (!b) {
+      throw new Error(
+        `battery: passer "${l}" is not a baseline (${BASELINES.map((b) => b.label).join(", ")})`,
+      );
+    }
+    return b;
+  });
+  await preflight(c, { bits: [focusBits, ...budgets.filter((b) => b !== focusBits)] });
+  const sweep = sweepProfile(profile);
+  const compared = forComparison(profile);
+  const vqAt = (p: typeof passers[number], bits: number): ConfigInput => ({
+    ...p.input,
+    quantizer: { kind: "vq", bits },
+  });
+  const mineAt = (p: typeof passers[number], bits: number): ConfigInput => ({
+    ...p.input,
+    ...customQuantizer(c, bits),
+  });
+  const baseInputs = [
+    ...passers.flatMap((p) => budgets.map((bits) => overSeeds(sweep, vqAt(p, bits)))),
+    ...passers.map((p) => overSeeds(compared, focusInput(p.input, focusBits))),
+  ];
+  const candInputs = [
+    ...passers.flatMap((p) => budgets.map((bits) => overSeeds(sweep, mineAt(p, bits)))),
+    ...passers.map((p) => overSeeds(compared, mineAt(p, focusBits))),
+  ];
+  const baseRuns = await runConfigs("battery baselines", baseInputs.flat());
+  const candRuns = await runConfigs(`battery ${info.name}`, candInputs.flat(), {
+    job: BATTERY_JOB,
+  });
+  const perSweep = sweep.seeds.length, perFull = compared.seeds.length;
+  const row = (quantizer: string, p: typeof passers[number]) => `${quantizer} · ${p.label}`;
+  const mine = candidateLabel(info);
+  const cells: BatteryCell[] = [];
+  for (const [bi, bits] of budgets.entries()) {
+    for (const [pi, p] of passers.entries()) {
+      const at = (pi * budgets.length + bi) * perSweep;
+      for (
+        const [candidate, runs, input] of [
+          [false, baseRuns, vqAt(p, bits)],
+          [true, candRuns, mineAt(p, bits)],
+        ] as const
+      ) {
+        const passer = row(candidate ? mine : VQ_LABEL, p);
+        cells.push({
+          label: `${passer} @ ${bits}`,
+          input,
+          passer,
+          bits,
+          candidate,
+          runs: runs.slice(at, at + perSweep),
+        });
+      }
+    }
+  }
+  const sweepCount = passers.length * budgets.length * perSweep;
+  const focusOf = (runs: typeof baseRuns, pi: number) =>
+    runs.slice(sweepCount + pi * perFull, sweepCount + (pi + 1) * perFull);
+  const focus: GroupRuns[] = [
+    ...passers.map((p, pi) => ({
+      label: row(VQ_LABEL, p),
+      input: focusInput(p.input, focusBits),
+      runs: focusOf(baseRuns, pi),
+    })),
+    ...passers.map((p, pi) => ({
+      label: row(mine, p),
+      input: mineAt(p, focusBits),
+      runs: focusOf(candRuns, pi),
+    })),
+  ];
+  const comparisons = passers.map((p, pi) => ({
+    baseline: row(VQ_LABEL, p),
+    stats: compareMse(focus[passers.length + pi], focus[pi], "lower", profile),
+  }));
+  const result: BatteryResult = {
+    candidate: info,
+    profile,
+    budgets,
+    focusBits,
+    cells,
+    focus,
+    floors: floorsOf(budgets, sweep.seeds),
+    comparisons,
+    passers: labels,
+    findings: [],
+  };
+  result.findings = batteryFindings(result);
+  return result;
+}
+
+/** Oracle floor per budget, per seed (each seed's own source). */
+function floorsOf(budgets: number[], seeds: number[]): Map<number, number[]> {
+  return new Map(budgets.map((bits) => [
+    bits,
+    seeds.map((seed) => {
+      const cfg = resolveConfig({ train: { seed } });
+      return oracleFloor(new SimulatedSource(cfg.data, seed), bits, { distribution: "validation" });
+    }),
+  ]));
 }
 
 function focusInput(input: ConfigInput, bits: number): ConfigInput {
@@ -257,13 +431,93 @@ function focusInput(input: ConfigInput, bits: number): ConfigInput {
     : { ...input, quantizer: { kind: "vq", bits } };
 }
 
-/** A short, stable id fragment for findings. */
-function slug(name: string): string {
+/** A short, stable id fragment for findings and file names. */
+export function slug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "candidate";
 }
 
 /** The card's verdicts, computed from the runs. */
 export function batteryFindings(x: BatteryResult): FindingInput[] {
+  const findings = x.candidate.kind === "quantizer" ? quantizerFindings(x) : passerFindings(x);
+  if (x.speech) {
+    findings.push(speechFinding(`battery-${slug(x.candidate.name)}`, x.candidate, x.speech));
+  }
+  return findings;
+}
+
+/** Comparisons as findings: the candidate's validation MSE lower than each baseline's. */
+function comparisonFindings(x: BatteryResult, id: string): FindingInput[] {
+  return x.comparisons.map((c) => {
+    const mine = x.candidate.kind === "quantizer"
+      ? `${x.candidate.name} · ${c.baseline.replace(`${VQ_LABEL} · `, "")}`
+      : x.candidate.name;
+    return {
+      id: `${id}-mse-vs-${slug(c.baseline)}`,
+      paper: "battery",
+      claim: `${mine} reaches lower validation MSE than ${c.baseline} at B_q = ${x.focusBits}.`,
+      metric: `paired over ${c.stats.n} seeds: ${c.stats.statistic}`,
+      measured: {
+        [`${mine} (mean)`]: sig(c.stats.treatmentMean ?? Infinity),
+        [`${c.baseline} (mean)`]: sig(c.stats.baselineMean ?? Infinity),
+        "difference (mean)": c.stats.mean === null ? null : sig(c.stats.mean),
+        "interval": c.stats.ci.every((v) => v !== null)
+          ? `[${sig(c.stats.ci[0]!)}, ${sig(c.stats.ci[1]!)}]`
+          : c.stats.method,
+        "lower in": `${c.stats.favourable}/${c.stats.n} seeds`,
+      },
+      verdict: c.stats.outcome,
+      stats: c.stats,
+    };
+  });
+}
+
+/** A quantizer's verdicts: stable with each passer, MSE against VQ, code usage. */
+function quantizerFindings(x: BatteryResult): FindingInput[] {
+  const id = `battery-${slug(x.candidate.name)}`;
+  const mine = x.cells.filter((c) => c.candidate);
+  const out: FindingInput[] = (x.passers ?? []).map((p) => {
+    const cells = mine.filter((c) => c.passer.endsWith(` · ${p}`));
+    return {
+      id: `${id}-stable-${slug(p)}`,
+      paper: "battery",
+      claim: `${x.candidate.name} trains stably with ${p} at every bit budget.`,
+      metric: "per B_q: every seed bounded (no divergence, MA-E within 10× of epoch 1)",
+      measured: Object.fromEntries(
+        cells.map((c) => [
+          `B_q = ${c.bits}`,
+          `${c.runs.filter((r) => isBounded(r)).length}/${c.runs.length} bounded`,
+        ]),
+      ),
+      verdict: verdictOf(cells.map((c) => c.runs.every((r) => isBounded(r)))),
+    };
+  });
+  out.push(...comparisonFindings(x, id));
+  const frames = x.cells[0]?.runs[0]?.config.data.kind === "simulated"
+    ? x.cells[0].runs[0].config.data.validationFrames
+    : Infinity;
+  const entropy = (c: BatteryCell) => mean(c.runs.map((r) => r.final?.codeEntropy ?? NaN));
+  const usage = mine.map((c) => entropy(c) / Math.min(c.bits, Math.log2(frames)));
+  const vq = x.cells.filter((c) => !c.candidate);
+  out.push({
+    id: `${id}-code-usage`,
+    paper: "battery",
+    claim:
+      `${x.candidate.name} uses its bits: validation code entropy at least ${USAGE_SHARE} of ` +
+      "min(B_q, log2 validation frames) at every budget, with every passer.",
+    metric: `per passer and B_q: mean code entropy over seeds, in bits (VQ's with the same passer)`,
+    measured: Object.fromEntries(
+      mine.map((c, i) => [
+        c.label.replace(`${candidateLabel(x.candidate)} · `, ""),
+        `${sig(entropy(c))} of ${c.bits} bits (${sig(usage[i])}); VQ ${sig(entropy(vq[i]))}`,
+      ]),
+    ),
+    verdict: verdictOf(usage.map((u) => u >= USAGE_SHARE)),
+  });
+  return out;
+}
+
+/** A passer's verdicts: stable without CL at every budget, MSE against every baseline. */
+function passerFindings(x: BatteryResult): FindingInput[] {
   const id = `battery-${slug(x.candidate.name)}`;
   const mine = x.cells.filter((c) => c.candidate);
   const stable = mine.map((c) => c.runs.every((r) => isBounded(r)));
@@ -285,26 +539,7 @@ export function batteryFindings(x: BatteryResult): FindingInput[] {
     ),
     verdict: verdictOf(stable),
   }];
-  for (const c of x.comparisons) {
-    findings.push({
-      id: `${id}-mse-vs-${slug(c.baseline)}`,
-      paper: "battery",
-      claim:
-        `${x.candidate.name} reaches lower validation MSE than ${c.baseline} at B_q = ${x.focusBits}.`,
-      metric: `paired over ${c.stats.n} seeds: ${c.stats.statistic}`,
-      measured: {
-        [`${x.candidate.name} (mean)`]: sig(c.stats.treatmentMean ?? Infinity),
-        [`${c.baseline} (mean)`]: sig(c.stats.baselineMean ?? Infinity),
-        "difference (mean)": c.stats.mean === null ? null : sig(c.stats.mean),
-        "interval": c.stats.ci.every((v) => v !== null)
-          ? `[${sig(c.stats.ci[0]!)}, ${sig(c.stats.ci[1]!)}]`
-          : c.stats.method,
-        "lower in": `${c.stats.favourable}/${c.stats.n} seeds`,
-      },
-      verdict: c.stats.outcome,
-      stats: c.stats,
-    });
-  }
+  findings.push(...comparisonFindings(x, id));
   return findings;
 }
 
@@ -326,12 +561,21 @@ export function batteryReport(x: BatteryResult): Display {
         `- budgets B_q: ${x.budgets.join(", ")} over ${
           x.cells[0]?.runs.length ?? 0
         } seeds; focus B_q = ${x.focusBits} over ${x.profile.comparisonSeeds.length} seeds [choice]`,
-        `- baselines: ${
-          passers.filter((p) => p !== label).join(", ")
-        } (from the result cache when the paper-A notebooks ran)`,
+        c.kind === "quantizer"
+          ? `- a quantizer, run with ${
+            (x.passers ?? []).join(", ")
+          } [choice]; baselines: the built-in ${VQ_LABEL} with the same passers (from the result cache when notebooks 02–05 ran)`
+          : `- baselines: ${
+            passers.filter((p) => p !== label).join(", ")
+          } (from the result cache when the paper-A notebooks ran)`,
+        x.speech ? "- with the real-speech check of notebook 07 (below)" : "",
       ].filter(Boolean).join("\n"),
     ),
-    settingsTable([...x.focus.at(-1)!.runs, ...runsOf(x.cells.filter((cell) => cell.candidate))]),
+    settingsTable([
+      ...(c.kind === "quantizer" ? x.focus.slice(x.focus.length / 2) : x.focus.slice(-1))
+        .flatMap((g) => g.runs),
+      ...runsOf(x.cells.filter((cell) => cell.candidate)),
+    ]),
     epochChart(x.focus, "maE", {
       title: `MA-E at B_q = ${x.focusBits}: the candidate against every baseline`,
     }),
@@ -372,6 +616,7 @@ export function batteryReport(x: BatteryResult): Display {
           "Every passer at every budget: MSE, oracle floor (each seed's own source), code usage, stability",
       },
     ),
+    ...(x.speech ? [speechReport(x.speech)] : []),
     showFindings(x.findings),
   );
 }

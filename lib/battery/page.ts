@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import type { Display } from "../display.ts";
 import { checkPage, type Notebook, type Page, renderNotebookPage } from "../report/mod.ts";
-import { batteryReport, type BatteryResult } from "./mod.ts";
+import { batteryReport, type BatteryResult, slug } from "./mod.ts";
 
 /** The card as a one-cell executed notebook (what the report renderer takes). */
 function asNotebook(x: BatteryResult, card: Display): Notebook {
@@ -16,7 +16,9 @@ function asNotebook(x: BatteryResult, card: Display): Notebook {
       { cell_type: "markdown", source: `# Battery: ${x.candidate.name}`, metadata: {} },
       {
         cell_type: "code",
-        source: `battery(${JSON.stringify(x.candidate.ref)})`,
+        source: `battery(${JSON.stringify(x.candidate.ref)}${
+          x.speech ? ", { speech: true }" : ""
+        })`,
         execution_count: 1,
         metadata: {},
         outputs: [{ output_type: "display_data", data: card.bundle }],
@@ -33,7 +35,7 @@ export function renderBatteryPage(
   x: BatteryResult,
   run: { commit: string; date: string },
 ): { page: Page; problems: string[] } {
-  const file = `battery_${x.findings[0].id.replace(/^battery-|-stable-without-cl$/g, "")}.ipynb`;
+  const file = `battery_${slug(x.candidate.name)}.ipynb`;
   const page = renderNotebookPage(asNotebook(x, batteryReport(x)), {
     notebook: file,
     run,

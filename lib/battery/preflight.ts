@@ -5,14 +5,26 @@
  * non-finite gradient) is rejected with a {@linkcode CandidateError} naming it, so no grid job
  * is started and nothing reaches the result cache.
  *
+ * A candidate quantizer is built at every requested budget and checked on a batch of latent
+ * frames (it reports the requested `bits` and the frames' `dim`; `quantize` returns q shaped like
+ * z, int32 codes with one row per frame, finite losses; `decodeCodes(codes)` reproduces q within
+ * {@linkcode DECODE_TOLERANCE}; `jointCodes` gives one finite number per frame), then trained
+ * for two steps with STE at the first budget.
+ *
  * @module
  */
 import { initBackend, tf } from "../backend.ts";
-import { resolveConfig } from "../config.ts";
+import { latentDim, resolveConfig } from "../config.ts";
 import { type Passer, registerCustomPasser } from "../passers.ts";
+import { type Quantizer, registerCustomQuantizer } from "../quantizers/mod.ts";
 import { rngFor } from "../random.ts";
 import { createSession } from "../train.ts";
-import { type Candidate, CandidateError } from "./candidate.ts";
+import {
+  type Candidate,
+  CandidateError,
+  type PasserCandidate,
+  type QuantizerCandidate,
+} from "./candidate.ts";
 
 /** Sizes of the preflight run. [choice: small enough to take well under a second] */
 export const PREFLIGHT = { steps: 2, batchSize: 64, validationFrames: 256 } as const;
@@ -22,7 +34,7 @@ function isTensor(v: unknown): v is tf.Tensor {
 }
 
 /** Wrap a passer so that each call's result is checked against z. */
-function checked(c: Candidate): Passer {
+function checked(c: PasserCandidate): Passer {
   const forward: Passer["forward"] = (z, hard, ctx) => {
     let out: unknown;
     try {
@@ -54,10 +66,17 @@ function checked(c: Candidate): Passer {
 }
 
 /**
- * Train the candidate for {@linkcode PREFLIGHT}.steps steps on a small default proxy and check
- * what it returns and the gradient it passes. Throws a {@linkcode CandidateError}.
+ * Check a candidate before any grid run (see the module doc): a passer for
+ * {@linkcode PREFLIGHT}.steps training steps, a quantizer at every budget in `bits` (default
+ * [8]) and then for two steps at the first. Throws a {@linkcode CandidateError}.
  */
-export async function preflight(c: Candidate): Promise<void> {
+export async function preflight(c: Candidate, options: { bits?: number[] } = {}): Promise<void> {
+  if (c.kind === "quantizer") return await preflightQuantizer(c, options.bits ?? [8]);
+  return await preflightPasser(c);
+}
+
+/** Train the candidate passer for two steps on a small default proxy, checking what it returns and passes back. */
+async function preflightPasser(c: PasserCandidate): Promise<void> {
   await initBackend();
   const config = resolveConfig({
     data: { validationFrames: PREFLIGHT.validationFrames },
@@ -100,5 +119,171 @@ export async function preflight(c: Candidate): Promise<void> {
   } finally {
     session.dispose();
     registerCustomPasser(c.module, c.passer);
+  }
+}
+
+/**
+ * How closely `decodeCodes(codes)` must reproduce `q`: max |Δ| ≤ 1e-5 + 1e-4·max |q|.
+ * [choice: float32 round-off of a sum of a few codewords]
+ */
+export const DECODE_TOLERANCE = { absolute: 1e-5, relative: 1e-4 } as const;
+
+/**
+ * Loss weights the quantizer is checked with, so that its commitment loss is computed and
+ * checked too. [choice: DAC's β = 0.25, the default codebook weight]
+ */
+export const PREFLIGHT_WEIGHTS = { commitment: 0.25, codebook: 1 } as const;
+
+const METHODS = ["prepare", "quantize", "decodeCodes", "jointCodes", "dispose"] as const;
+
+/** Build the candidate at `bits` and check what it returns on a batch of frames. */
+function checkQuantizer(c: QuantizerCandidate, bits: number, dim: number): void {
+  const fail = (reason: string): never => {
+    throw new CandidateError(c.module, reason);
+  };
+  let q: Quantizer;
+  try {
+    q = c.build(bits, dim, rngFor(0, "preflight"), PREFLIGHT_WEIGHTS);
+  } catch (e) {
+    if (e instanceof CandidateError) throw e;
+    return fail(`build(${bits}, ${dim}, rng, weights) threw: ${(e as Error).message}`);
+  }
+  if (!q || typeof q !== "object") {
+    return fail(
+      `build(${bits}, ${dim}, …) returned ${q === null ? "null" : typeof q}, expected a Quantizer`,
+    );
+  }
+  const missing = METHODS.filter((m) =>
+    typeof (q as unknown as Record<string, unknown>)[m] !== "function"
+  );
+  if (missing.length || !Array.isArray(q.variables)) {
+    return fail(
+      `build(${bits}, ${dim}, …) returned an object without ${
+        [...missing, ...(Array.isArray(q.variables) ? [] : ["variables (an array)"])].join(", ")
+      }: expected a Quantizer (lib/quantizers/types.ts)`,
+    );
+  }
+  const z = tf.tidy(() =>
+    q.prepare(tf.randomNormal([PREFLIGHT.batchSize, dim], 0, 1, "float32", 7))
+  );
+  const tensors: tf.Tensor[] = [z];
+  try {
+    if (Math.abs(q.bits - bits) > 1e-9) {
+      fail(`the quantizer built for ${bits} bits reports bits = ${q.bits}, expected ${bits}`);
+    }
+    if (q.dim !== dim) fail(`the quantizer built for dim ${dim} reports dim = ${q.dim}`);
+    if (!isTensor(z) || z.shape.join(",") !== `${PREFLIGHT.batchSize},${dim}`) {
+      fail(`prepare(e) must return a tensor shaped like e, [${PREFLIGHT.batchSize},${dim}]`);
+    }
+    let hard;
+    try {
+      hard = q.quantize(z);
+    } catch (e) {
+      return fail(`quantize threw: ${(e as Error).message}`);
+    }
+    if (!hard || !isTensor(hard.q) || !isTensor(hard.codes)) {
+      return fail("quantize must return { q, codes, losses } with q and codes tf.Tensors");
+    }
+    tensors.push(hard.q, hard.codes);
+    if (hard.q.shape.join(",") !== z.shape.join(",")) {
+      fail(
+        `quantize returned q of shape [${hard.q.shape}], expected [${z.shape}] (the shape of z)`,
+      );
+    }
+    if (!tf.tidy(() => tf.all(tf.isFinite(hard.q)).dataSync()[0])) {
+      fail("quantize returned non-finite q (NaN or ±∞)");
+    }
+    const codes = hard.codes;
+    if (codes.rank !== 2 || codes.shape[0] !== PREFLIGHT.batchSize) {
+      fail(
+        `quantize returned codes of shape [${codes.shape}], expected [${PREFLIGHT.batchSize}, stages]`,
+      );
+    }
+    if (codes.dtype !== "int32") {
+      const values = codes.dataSync();
+      const frac = Array.from(values).find((v) => !Number.isInteger(v));
+      fail(
+        frac !== undefined
+          ? `quantize returned codes that are not integers (e.g. ${frac})`
+          : `quantize returned codes of dtype ${codes.dtype}, expected int32 (tf.cast(codes, "int32"))`,
+      );
+    }
+    let decoded: tf.Tensor;
+    try {
+      decoded = q.decodeCodes(codes as tf.Tensor2D);
+    } catch (e) {
+      return fail(`decodeCodes threw: ${(e as Error).message}`);
+    }
+    tensors.push(decoded);
+    if (!isTensor(decoded) || decoded.shape.join(",") !== hard.q.shape.join(",")) {
+      fail(`decodeCodes(codes) must return a tensor shaped like q, [${hard.q.shape}]`);
+    }
+    const [gap, scale] = tf.tidy(() => [
+      tf.max(tf.abs(tf.sub(decoded, hard.q))).dataSync()[0],
+      tf.max(tf.abs(hard.q)).dataSync()[0],
+    ]);
+    const tol = DECODE_TOLERANCE.absolute + DECODE_TOLERANCE.relative * scale;
+    if (!(gap <= tol)) {
+      fail(`decodeCodes(codes) differs from q by up to ${gap} (tolerance ${tol.toPrecision(3)})`);
+    }
+    for (const [name, loss] of Object.entries(hard.losses ?? {})) {
+      const v = isTensor(loss) ? loss.dataSync()[0] : NaN;
+      if (!Number.isFinite(v)) {
+        fail(`quantize's loss "${name}" is ${v}, expected a finite tf.Scalar`);
+      }
+      tensors.push(loss);
+    }
+    const joint = q.jointCodes(codes.dataSync() as Int32Array, PREFLIGHT.batchSize);
+    if (joint?.length !== PREFLIGHT.batchSize || !Array.from(joint).every(Number.isFinite)) {
+      fail(
+        `jointCodes(codes, ${PREFLIGHT.batchSize}) must return ${PREFLIGHT.batchSize} finite numbers, one per frame`,
+      );
+    }
+  } finally {
+    tf.dispose(tensors);
+    q.dispose();
+  }
+}
+
+/** Check the candidate quantizer at every budget, then train it for two steps with STE at the first. */
+async function preflightQuantizer(c: QuantizerCandidate, budgets: number[]): Promise<void> {
+  await initBackend();
+  const config = resolveConfig({
+    data: { validationFrames: PREFLIGHT.validationFrames },
+    quantizer: { kind: "custom", bits: budgets[0], module: c.module, moduleSha256: c.sha256 },
+    train: { batchSize: PREFLIGHT.batchSize, epochs: 1, stepsPerEpoch: PREFLIGHT.steps },
+  });
+  const dim = latentDim(config.codec);
+  for (const bits of budgets) checkQuantizer(c, bits, dim);
+  registerCustomQuantizer(c.module, c.build);
+  let session;
+  try {
+    session = createSession(config);
+  } catch (e) {
+    throw new CandidateError(
+      c.module,
+      `building a training session failed: ${(e as Error).message}`,
+    );
+  }
+  try {
+    for (let i = 0; i < PREFLIGHT.steps; i++) {
+      let loss;
+      try {
+        loss = session.step();
+      } catch (e) {
+        throw new CandidateError(
+          c.module,
+          `training step ${i + 1} of the preflight threw: ${(e as Error).message}`,
+        );
+      }
+      if (!Number.isFinite(loss)) {
+        throw new CandidateError(
+          c.module,
+          `training loss is ${loss} after step ${i + 1} of the preflight`,
+        );
+      }
+    }
+  } finally {
+    session.dispose();
   }
 }

@@ -420,10 +420,12 @@ export function peakStepMaE(r: RunResult): number {
   return m.reduce<number>((a, v) => Math.max(a, v ?? Infinity), 0);
 }
 
-const BOUNDED =
+/** What "bounded" means in this notebook's verdicts (and the battery's speech check). */
+export const BOUNDED =
   "no divergence and validation MA-E within 10× its first-epoch value [choice of threshold, as notebook 02]";
 
-function growth(g: SpeechGroup): string {
+/** MA-E growth last/first epoch per seed, or where a seed diverged. */
+export function growth(g: SpeechGroup): string {
   return g.runs.map((r) =>
     r.diverged ? `diverged at step ${r.diverged.step}` : `×${sig(maeGrowth(r))}`
   ).join(", ");

@@ -14,6 +14,7 @@ import type { SpeechSource } from "../sources/speech.ts";
 import { type Artifact, ArtifactStore } from "../store/artifacts.ts";
 import { foldFrames, unfoldFrames } from "../codecs/mod.ts";
 import { type Session, train, type TrainOptions } from "../train.ts";
+import { ensureCustomModules } from "../battery/register.ts";
 
 /** This job's reference for the grid (part of every cache key of its runs). */
 export const SPEECH_JOB = "lib/experiments/speech_job.ts#trainSpeech";
@@ -76,11 +77,15 @@ export function decodeListening(session: Session): Artifact {
   };
 }
 
-/** Train, and keep the listening utterances of a run that did not diverge (see the module doc). */
+/**
+ * Train, and keep the listening utterances of a run that did not diverge (see the module doc).
+ * A researcher's passer (the battery's `--speech` check) is loaded and registered first.
+ */
 export async function trainSpeech(
   config: RunConfig,
   options: TrainOptions = {},
 ): Promise<RunResult> {
+  await ensureCustomModules(config);
   let artifact: Artifact | null = null;
   const result = await train(config, {
     ...options,
