@@ -23,7 +23,8 @@ import { initBackend, tf } from "../backend.ts";
 import { foldFrames, unfoldFrames } from "../codecs/mod.ts";
 import { convFrameRate } from "../codecs/conv.ts";
 import { type ConfigInput, resolveConfig, type RunConfig } from "../config.ts";
-import { type Display, finding, folded, group, markdown, table } from "../display.ts";
+import { chart, type Display, finding, folded, group, markdown, table } from "../display.ts";
+import { lineChart, type LineSeries, type MarkerSpec } from "../plot.ts";
 import { listeningTable } from "../audio/display.ts";
 import { siSdr } from "../audio/metrics.ts";
 import { dacMelScales, melFilterbank, stftMagnitude } from "../audio/stft.ts";
@@ -44,7 +45,7 @@ import {
 import type { HardQuantization, Quantizer } from "../quantizers/types.ts";
 import { rngFor } from "../random.ts";
 import type { FindingInput } from "../report/findings.ts";
-import { comparePaired, type PairedStats } from "../stats.ts";
+import { comparePaired, type PairedStats, pairedT } from "../stats.ts";
 import { type Artifact, ArtifactStore, type Json, sha256Bytes } from "../store/artifacts.ts";
 import { checkpointOf, restoreCheckpoint } from "../store/checkpoint.ts";
 import { prepareSource } from "../sources/mod.ts";
@@ -937,6 +938,64 @@ export async function runFixedLatent(
   }
   continuous.model.parts.codec.dispose();
   return { profile: p, frameRate, results, timings };
+}
+
+/** A metric's mean over validation segments with its 95 % t interval (the band of a rate chart). */
+function meanBand(values: number[]): { y: number; lo: number; hi: number } {
+  const y = mean(values);
+  if (values.length < 2) return { y, lo: NaN, hi: NaN };
+  const [lo, hi] = pairedT(values).ci;
+  return { y, lo, hi };
+}
+
+/** One series of a rate chart: mean mel L1 or SI-SDR per system, with its interval. */
+function rateSeries(label: string, systems: SystemResult[], metric: "melL1" | "siSdr"): LineSeries {
+  const bands = systems.map((r) => meanBand(r[metric]));
+  return {
+    label,
+    x: systems.map((r) => r.bps),
+    y: bands.map((b) => b.y),
+    lo: bands.map((b) => b.lo),
+    hi: bands.map((b) => b.hi),
+  };
+}
+
+const RATE_METRICS = {
+  melL1: "multi-scale mel L1 (lower is better)",
+  siSdr: "SI-SDR (dB, higher is better)",
+} as const;
+
+/**
+ * Notebook 08's systems against bit/s: PostRVQ at every rung (mean over validation segments with
+ * its 95 % interval), the finetuned decoder and the end-to-end codec at their rate, the
+ * continuous model as a marker at 0 bit/s.
+ */
+export function postRvqRateChart(x: PostRvqExperiment, metric: keyof typeof RATE_METRICS): Display {
+  const point = (r: SystemResult): MarkerSpec => ({
+    x: r.bps,
+    y: mean(r[metric]),
+    label: r.label,
+  });
+  return chart(lineChart({
+    title: `${RATE_METRICS[metric]} against bit rate`,
+    series: [rateSeries("PostRVQ (no finetuning)", x.rungs, metric)],
+    markers: [point(x.continuous), point(x.finetuned), point(x.endToEnd)],
+    x: { label: "bit/s" },
+    y: { label: RATE_METRICS[metric] },
+  }));
+}
+
+/** Notebook 09: every quantizer family against bit/s on the one latent, with 95 % intervals. */
+export function fixedLatentRateChart(
+  x: FixedLatentExperiment,
+  metric: keyof typeof RATE_METRICS,
+): Display {
+  return chart(lineChart({
+    title: `${RATE_METRICS[metric]} against bit rate, every quantizer on one latent`,
+    series: OFFLINE_FAMILIES.map((family) => rateSeries(family, x.results[family], metric)),
+    x: { label: "bit/s" },
+    y: { label: RATE_METRICS[metric] },
+  }));
 }
 
 /** Every quantizer at every rate: latent MSE, SI-SDR, mel L1, code usage per stage. */
