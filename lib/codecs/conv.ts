@@ -31,22 +31,7 @@ import { tf } from "../backend.ts";
 import { ConfigError } from "../config.ts";
 import * as nnConv from "../nn/conv.ts";
 import { Rng, rngFor } from "../random.ts";
-
-/**
- * Encoder and decoder with their trainable variables, split so that decoder finetuning can
- * train only the second list. Latents are channels-last: encode gives [B, frames, latentDim].
- * (Local copy of the generalised codec interface; the lead unifies it with `lib/codecs/mod.ts`.)
- */
-export interface Codec {
-  readonly latentDim: number;
-  readonly encoderVariables: tf.Variable[];
-  readonly decoderVariables: tf.Variable[];
-  /** Encoder variables then decoder variables. */
-  readonly variables: tf.Variable[];
-  encode(x: tf.Tensor): tf.Tensor;
-  decode(q: tf.Tensor): tf.Tensor;
-  dispose(): void;
-}
+import type { Codec } from "./mod.ts";
 
 /** Activation between convolutions. [choice: DAC uses Snake; the issue's reference uses LeakyReLU] */
 export type ConvActivation = "leakyRelu" | "snake";

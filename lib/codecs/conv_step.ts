@@ -12,13 +12,8 @@ import { tf } from "../backend.ts";
 import { logMagnitudeStftLoss } from "../audio/stft.ts";
 import { roundSte } from "../kernels/reference.ts";
 import { rngFor } from "../random.ts";
-import {
-  type Codec,
-  CONV_REFERENCE_CONFIG,
-  convCodec,
-  type ConvCodecConfig,
-  type ConvOps,
-} from "./conv.ts";
+import { CONV_REFERENCE_CONFIG, convCodec, type ConvCodecConfig, type ConvOps } from "./conv.ts";
+import type { Codec } from "./mod.ts";
 
 /** Sizes of {@linkcode createConvStep}; every field has the reference step's value as default. */
 export interface ConvStepOptions {
