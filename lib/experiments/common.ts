@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ConfigInput, DEFAULTS } from "../config.ts";
+import { type ConfigInput, DEFAULTS, resolveConfig, type RunConfig } from "../config.ts";
 import { chart, type Display, finding, folded, group, runInfo, table } from "../display.ts";
 import type { FindingInput, Scalar } from "../report/findings.ts";
 import { formatDuration, type GridProgress, runGrid } from "../grid/mod.ts";
@@ -252,6 +252,23 @@ function fingerprint(text: string): string {
 }
 
 /**
+ * The defaults a config's fields are compared with: those of its data, codec and quantizer kinds
+ * (a speech run against the speech defaults, not the proxy's); the proxy's when the kinds cannot
+ * be resolved alone (a researcher's module).
+ */
+function defaultsOfKinds(c: RunConfig): Map<string, unknown> {
+  try {
+    return new Map(flatten(resolveConfig({
+      data: { kind: c.data.kind },
+      codec: { kind: c.codec.kind },
+      quantizer: { kind: c.quantizer.kind },
+    })));
+  } catch {
+    return new Map(flatten(DEFAULTS));
+  }
+}
+
+/**
  * The settings of an experiment's runs as a table: every config field, its value (or the values
  * it takes across the runs), and whether it is the paper's or our choice, folded behind a
  * one-line summary; with the backend and versions the runs were computed on and each run's
@@ -270,13 +287,13 @@ export function settingsTable(runs: RunResult[], labels: Record<string, string> 
     run: fingerprint(JSON.stringify(config)),
   }));
   const flat = configs.map((c) => new Map(flatten(c)));
-  const defaults = new Map(flatten(DEFAULTS));
+  const defaults = defaultsOfKinds(configs[0]);
   const rows = [...flat[0].keys()].map((field) => {
     const values = [...new Set(flat.map((f) => JSON.stringify(f.get(field))))];
     return {
       field,
       value: values.length === 1 ? values[0] : `varies: ${values.join(", ")}`,
-      default: JSON.stringify(defaults.get(field) ?? "(quantizer-specific)"),
+      default: defaults.has(field) ? JSON.stringify(defaults.get(field)) : "—",
       source: labels[field] ?? LABELS[field] ?? "choice",
     };
   });

@@ -10,6 +10,7 @@ import {
   maeGrowth,
   mseSlope,
   PROFILES,
+  settingsTable,
   smoothedMse,
   verdictOf,
   withProfile,
@@ -146,4 +147,20 @@ Deno.test("profiles set epochs, steps and validation size but keep explicit trai
     cfg.data.kind === "simulated" && cfg.data.validationFrames,
     PROFILES.quick.validationFrames,
   );
+});
+
+Deno.test("settingsTable compares a run's fields with the defaults of its own kinds", () => {
+  const defaultOf = (run: RunResult, field: string) => {
+    const row = settingsTable([run]).html.match(
+      new RegExp(
+        `<td[^>]*>${field.replace(/\./g, "\\.")}</td><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td>`,
+      ),
+    );
+    return row?.[1];
+  };
+  const proxy = fakeRun([1, 1], [0.1, 0.1]);
+  assert.equal(defaultOf(proxy, "codec.hidden"), "128");
+  const speech = { ...proxy, config: resolveConfig({ data: { kind: "speech" } }) };
+  assert.equal(defaultOf(speech, "data.sampleRate"), "8000");
+  assert.equal(defaultOf(speech, "codec.kind"), "&#34;conv&#34;");
 });
