@@ -55,18 +55,21 @@ km = KernelManager(kernel_name="quantlab-deno")
 km.start_kernel(cwd=sys.argv[1])
 kc = km.client(); kc.start_channels(); kc.wait_for_ready(timeout=90)
 def execute(code, until=None, timeout=120):
-    mid = kc.execute(code); outs = []; end = time.time() + timeout
+    # Deno's kernel sometimes publishes a result after "idle": keep reading 2 s past it.
+    mid = kc.execute(code); outs = []; end = time.time() + timeout; idle = False
     while time.time() < end:
-        try: m = kc.get_iopub_msg(timeout=1)
+        try: m = kc.get_iopub_msg(timeout=0.2)
         except queue.Empty: continue
         if m["parent_header"].get("msg_id") != mid: continue
         t = m["msg_type"]; c = m["content"]
-        if t == "status" and c["execution_state"] == "idle": return outs
+        if t == "status" and c["execution_state"] == "idle":
+            idle = True; end = min(end, time.time() + 2.0); continue
         if t in ("stream", "error", "execute_result", "display_data", "update_display_data"):
             outs.append({"type": t, "text": c.get("text") or c.get("data", {}).get("text/plain"),
                          "ename": c.get("ename"), "evalue": c.get("evalue")})
             if until and until(outs): until = None; yield_point(outs)
-    outs.append({"type": "timeout"}); return outs
+    if not idle: outs.append({"type": "timeout"})
+    return outs
 interrupted_at = []
 def yield_point(outs):
     interrupted_at.append(time.time()); km.interrupt_kernel()
