@@ -418,10 +418,13 @@ function badge(v: string): string {
 const INTRO = `<p>quantlab is a test bed for one question about neural audio codecs: what does the
 quantizer between encoder and decoder do to training? It trains small encoder → quantizer →
 decoder models on simulated signals whose information content is known exactly, so an error
-floor that is reached or missed can be read off directly, and it checks claims of two papers
-against those runs: [paper A] Mack et al., <em>Efficient Evaluation of Quantization-Effects in
-Neural Codecs</em> (2025), and [paper B] Lahrichi et al., <em>Challenging Common Practices in
-Vector Quantized Neural Audio Compression</em>.</p>
+floor that is reached or missed can be read off directly; checks the same claims with a small
+DAC-style convolutional codec on real 8 kHz speech; quantizes a trained continuous codec after
+training and compares quantizers on its one latent; and judges a researcher's own gradient passer
+or quantizer against every baseline (the battery). The claims come from two papers: [paper A]
+Mack et al., <em>Efficient Evaluation of Quantization-Effects in Neural Codecs</em> (2025), and
+[paper B] Lahrichi et al., <em>Challenging Common Practices in Vector Quantized Neural Audio
+Compression</em>.</p>
 <p>Each page below is one notebook, executed as it stands; every verdict is computed from its
 runs. Settings marked [choice] are ours where the papers say nothing.</p>`;
 
