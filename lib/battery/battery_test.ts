@@ -6,6 +6,7 @@ import { battery } from "./mod.ts";
 import { CandidateError, loadCandidate } from "./candidate.ts";
 import { renderBatteryPage } from "./page.ts";
 import { preflight } from "./preflight.ts";
+import { storeEntries, withTempCache } from "./_testing.ts";
 
 const FIXTURES = resolve(import.meta.dirname!, "../../tests/fixtures/passers.ts");
 const ref = (name: string) => `${FIXTURES}#${name}`;
@@ -79,10 +80,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const store = await Deno.makeTempDir({ prefix: "quantlab-battery-" });
-    const before = Deno.env.get("QUANTLAB_CACHE");
-    Deno.env.set("QUANTLAB_CACHE", store);
-    try {
+    await withTempCache("quantlab-battery-", async (store) => {
       const profile: Profile = {
         ...PROFILES.quick,
         epochs: 2,
@@ -133,13 +131,7 @@ Deno.test({
       assert.ok(page.charts >= 4, `charts: ${page.charts}`);
 
       // A second candidate computes only its own runs: every baseline is read from the store.
-      const files = async () => {
-        const names: string[] = [];
-        for await (const e of Deno.readDir(store)) {
-          if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
-        }
-        return names;
-      };
+      const files = () => storeEntries(store);
       const first = await files();
       const second = await battery("rotation", options);
       const added = (await files()).filter((n) => !first.includes(n));
@@ -153,10 +145,6 @@ Deno.test({
       const again = await files();
       await battery(ref("halfSte"), options);
       assert.deepEqual((await files()).sort(), again.sort());
-    } finally {
-      if (before === undefined) Deno.env.delete("QUANTLAB_CACHE");
-      else Deno.env.set("QUANTLAB_CACHE", before);
-      await Deno.remove(store, { recursive: true });
-    }
+    });
   },
 });

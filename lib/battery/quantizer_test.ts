@@ -9,6 +9,7 @@ import { battery } from "./mod.ts";
 import { CandidateError, loadCandidate } from "./candidate.ts";
 import { renderBatteryPage } from "./page.ts";
 import { preflight } from "./preflight.ts";
+import { storeEntries, withTempCache } from "./_testing.ts";
 
 const FIXTURES = resolve(import.meta.dirname!, "../../tests/fixtures/quantizers.ts");
 const ref = (name: string) => `${FIXTURES}#${name}`;
@@ -94,10 +95,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const store = await Deno.makeTempDir({ prefix: "quantlab-battery-q-" });
-    const before = Deno.env.get("QUANTLAB_CACHE");
-    Deno.env.set("QUANTLAB_CACHE", store);
-    try {
+    await withTempCache("quantlab-battery-q-", async (store) => {
       const profile: Profile = {
         ...PROFILES.quick,
         epochs: 2,
@@ -170,13 +168,7 @@ Deno.test({
       assert.equal(page.findings.length, 5);
       assert.ok(page.charts >= 4, `charts: ${page.charts}`);
 
-      const files = async () => {
-        const names: string[] = [];
-        for await (const e of Deno.readDir(store)) {
-          if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
-        }
-        return names.sort();
-      };
+      const files = () => storeEntries(store);
       const first = await files();
       assert.equal(
         first.length,
@@ -185,10 +177,6 @@ Deno.test({
       );
       await battery(ref("rounding"), options);
       assert.deepEqual(await files(), first, "a second run computes nothing new");
-    } finally {
-      if (before === undefined) Deno.env.delete("QUANTLAB_CACHE");
-      else Deno.env.set("QUANTLAB_CACHE", before);
-      await Deno.remove(store, { recursive: true });
-    }
+    });
   },
 });

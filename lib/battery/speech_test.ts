@@ -11,6 +11,7 @@ import { listeningKey } from "../experiments/speech_job.ts";
 import { ArtifactStore } from "../store/artifacts.ts";
 import { battery } from "./mod.ts";
 import { renderBatteryPage } from "./page.ts";
+import { storeEntries, withTempCache } from "./_testing.ts";
 
 const FIXTURES = resolve(import.meta.dirname!, "../../tests/fixtures/passers.ts");
 
@@ -19,10 +20,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const store = await Deno.makeTempDir({ prefix: "quantlab-battery-speech-" });
-    const before = Deno.env.get("QUANTLAB_CACHE");
-    Deno.env.set("QUANTLAB_CACHE", store);
-    try {
+    await withTempCache("quantlab-battery-speech-", async (store) => {
       const profile: Profile = {
         ...PROFILES.quick,
         epochs: 1,
@@ -82,20 +80,10 @@ Deno.test({
         assert.ok(page.html.includes(section), `the page has "${section}"`);
       }
 
-      const files = async () => {
-        const names: string[] = [];
-        for await (const e of Deno.readDir(store)) {
-          if (e.isFile && e.name.endsWith(".json")) names.push(e.name);
-        }
-        return names.sort();
-      };
+      const files = () => storeEntries(store);
       const first = await files();
       await battery(`${FIXTURES}#halfSte`, options);
       assert.deepEqual(await files(), first, "a second run computes nothing new");
-    } finally {
-      if (before === undefined) Deno.env.delete("QUANTLAB_CACHE");
-      else Deno.env.set("QUANTLAB_CACHE", before);
-      await Deno.remove(store, { recursive: true });
-    }
+    });
   },
 });
