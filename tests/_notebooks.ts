@@ -88,3 +88,65 @@ export function streamText(nb: NotebookJson, cell: number): string {
     .map((o) => Array.isArray(o.text) ? o.text.join("") : o.text ?? "")
     .join("");
 }
+
+/** A running `./quantlab jupyter` server (scripts/jupyter.ts) on a random port. */
+export interface NotebookServer {
+  /** `http://127.0.0.1:<port>` once it listens. */
+  base: string;
+  token: string;
+  /** Everything the server wrote to stderr so far. */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the project's notebook server and wait (60 s at most) until it listens; throws with its
+ * log when it does not. `env` is added to the server's environment.
+ */
+export async function startNotebookServer(
+  env: Record<string, string> = {},
+): Promise<NotebookServer> {
+  const token = crypto.randomUUID();
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = new Deno.Command(DENO, {
+    args: [
+      "run",
+      "-A",
+      join(ROOT, "scripts", "jupyter.ts"),
+      "--port",
+      String(port),
+      "--",
+      `--NotebookApp.token=${token}`,
+      "--NotebookApp.port_retries=50",
+    ],
+    cwd: ROOT,
+    env,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stop = async () => {
+    child.kill("SIGTERM");
+    await child.status;
+  };
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let log = "";
+  let base = "";
+  const deadline = Date.now() + 60_000;
+  while (!base && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    log += value;
+    base = log.match(/(http:\/\/127\.0\.0\.1:\d+)\//)?.[1] ?? "";
+  }
+  if (!base) {
+    await stop();
+    throw new Error(`the server did not start:\n${log}`);
+  }
+  (async () => {
+    try {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) log += r.value;
+    } catch { /* closed */ }
+  })();
+  return { base, token, log: () => log, stop };
+}

@@ -4,44 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DENO, PYTHON, ROOT } from "./_notebooks.ts";
+import { PYTHON, ROOT, startNotebookServer } from "./_notebooks.ts";
 
 Deno.test("the notebook server offers and starts the project's Deno kernel", async () => {
-  const token = crypto.randomUUID();
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = new Deno.Command(DENO, {
-    args: [
-      "run",
-      "-A",
-      join(ROOT, "scripts", "jupyter.ts"),
-      "--port",
-      String(port),
-      "--",
-      `--NotebookApp.token=${token}`,
-      "--NotebookApp.port_retries=50",
-    ],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let log = "";
+  const server = await startNotebookServer();
+  const { base, token } = server;
   try {
-    let base = "";
-    const deadline = Date.now() + 60_000;
-    while (!base && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      log += value;
-      base = log.match(/(http:\/\/127\.0\.0\.1:\d+)\//)?.[1] ?? "";
-    }
-    assert.ok(base, `the server did not start:\n${log}`);
-    (async () => {
-      try {
-        for (let r = await reader.read(); !r.done; r = await reader.read()) log += r.value;
-      } catch { /* closed */ }
-    })();
     const api = (path: string, init?: RequestInit) =>
       fetch(`${base}/api/${path}?token=${token}`, init).then((r) => r.json());
     const specs = await api("kernelspecs");
@@ -52,10 +20,10 @@ Deno.test("the notebook server offers and starts the project's Deno kernel", asy
       method: "POST",
       body: JSON.stringify({ name: "quantlab-deno" }),
     });
-    for (let i = 0; i < 80 && !log.includes(`Kernel started: ${kernel.id}`); i++) {
+    for (let i = 0; i < 80 && !server.log().includes(`Kernel started: ${kernel.id}`); i++) {
       await new Promise((r) => setTimeout(r, 250));
     }
-    assert.match(log, new RegExp(`Kernel started: ${kernel.id}, name: quantlab-deno`));
+    assert.match(server.log(), new RegExp(`Kernel started: ${kernel.id}, name: quantlab-deno`));
     // Talk to the server's kernel through its connection file: it must evaluate TypeScript.
     const connection = join(ROOT, ".cache", "jupyter", "runtime", `kernel-${kernel.id}.json`);
     // Keep reading after idle: Deno's kernel may publish the result after it (see platform.md).
@@ -88,7 +56,6 @@ print(kc.get_shell_msg(timeout=30)["content"]["status"])`;
       r.body?.cancel()
     );
   } finally {
-    child.kill("SIGTERM");
-    await child.status;
+    await server.stop();
   }
 });

@@ -6,7 +6,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
-import { DENO, execute, notebook, PYTHON, ROOT, run, streamText } from "./_notebooks.ts";
+import {
+  DENO,
+  execute,
+  notebook,
+  PYTHON,
+  ROOT,
+  run,
+  startNotebookServer,
+  streamText,
+} from "./_notebooks.ts";
 
 const dir = join(ROOT, ".cache", "test-notebooks");
 Deno.mkdirSync(dir, { recursive: true });
@@ -155,48 +164,15 @@ Deno.test("the notebook server keeps a saved notebook trusted and writes nothing
   // Deno's own module cache is per-user by design; keep using the current one.
   const info = await new Deno.Command(DENO, { args: ["info", "--json"] }).output();
   const denoDir = JSON.parse(new TextDecoder().decode(info.stdout)).denoDir as string;
-  const token = crypto.randomUUID();
-  const port = 20000 + Math.floor(Math.random() * 20000);
   const name = `trust-${crypto.randomUUID().slice(0, 8)}.ipynb`;
-  const child = new Deno.Command(DENO, {
-    args: [
-      "run",
-      "-A",
-      join(ROOT, "scripts", "jupyter.ts"),
-      "--port",
-      String(port),
-      "--",
-      `--NotebookApp.token=${token}`,
-      "--NotebookApp.port_retries=50",
-    ],
-    cwd: ROOT,
-    env: {
-      DENO_DIR: denoDir,
-      HOME: home,
-      XDG_DATA_HOME: join(home, ".local", "share"),
-      XDG_RUNTIME_DIR: join(home, "run"),
-    },
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let log = "";
+  const server = await startNotebookServer({
+    DENO_DIR: denoDir,
+    HOME: home,
+    XDG_DATA_HOME: join(home, ".local", "share"),
+    XDG_RUNTIME_DIR: join(home, "run"),
+  });
+  const { base, token } = server;
   try {
-    let base = "";
-    const deadline = Date.now() + 60_000;
-    while (!base && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      log += value;
-      base = log.match(/(http:\/\/127\.0\.0\.1:\d+)\//)?.[1] ?? "";
-    }
-    assert.ok(base, `the server did not start:\n${log}`);
-    (async () => {
-      try {
-        for (let r = await reader.read(); !r.done; r = await reader.read()) log += r.value;
-      } catch { /* closed */ }
-    })();
     // What the browser sends on save: a notebook whose cells have no ids yet.
     const content = JSON.parse(notebook(["1 + 1"]));
     const res = await fetch(`${base}/api/contents/${name}?token=${token}`, {
@@ -214,7 +190,6 @@ Deno.test("the notebook server keeps a saved notebook trusted and writes nothing
       join(ROOT, "notebooks", ".ipynb_checkpoints", name.replace(".ipynb", "-checkpoint.ipynb")),
     )
       .catch(() => {});
-    child.kill("SIGTERM");
-    await child.status;
+    await server.stop();
   }
 });
