@@ -8,6 +8,7 @@
 
 import {
   CONV_CODEC_DEFAULTS,
+  CONV_CODEC_OPTIONAL,
   type ConvCodecConfig,
   convHopSamples,
   validateConvCodecConfig,
@@ -61,6 +62,12 @@ export interface SpeechSourceConfig {
   spectralWindows: number[];
   /** Weight of DAC's multi-scale mel L1 loss in training (`melSpectrogramLoss`); validation always reports it. [choice: 0, off] */
   melWeight: number;
+  /**
+   * Weight of a scale-invariant SDR term, w·mean over segments of −SI-SDR(ŷ, y) in dB: the
+   * magnitude losses are phase-blind, this asks for the waveform; the L1 and spectral terms anchor
+   * the output level. [choice; absent = 0]
+   */
+  siSdrWeight?: number;
 }
 
 /** The data a run trains on, by `kind` (each kind's source is built by `lib/sources/mod.ts`). */
@@ -220,6 +227,13 @@ export interface TrainConfig {
    * keys stay); defaults to 1 (every step) for `data.kind = "speech"`. [choice]
    */
   traceEvery?: number;
+  /**
+   * Learning rate at the last step: exponential decay from `learningRate` (DAC decays by
+   * ExponentialLR). [choice; absent = constant]
+   */
+  learningRateEnd?: number;
+  /** Clip the global gradient norm to this value (DAC: 1e3). [choice; absent = no clipping] */
+  gradClip?: number;
 }
 
 /** One complete, validated run description. JSON-serialisable. */
@@ -349,19 +363,22 @@ export function resolveConfig(input: ConfigInput = {}): RunConfig {
       );
     }
   }
-  const cfg = {
+  const dataBase = kindDefaults("data", dataDefaults(), input.data);
+  const codecBase = kindDefaults(
+    "codec",
+    codecDefaults(),
     // A speech source defaults to the conv codec (the only codec for audio).
-    data: merge("data", kindDefaults("data", dataDefaults(), input.data), input.data),
+    input.codec?.kind === undefined && input.data?.kind === "speech"
+      ? { ...input.codec, kind: "conv" }
+      : input.codec,
+  );
+  const cfg = {
+    data: merge("data", dataBase, input.data, dataBase.kind === "speech" ? ["siSdrWeight"] : []),
     codec: merge(
       "codec",
-      kindDefaults(
-        "codec",
-        codecDefaults(),
-        input.codec?.kind === undefined && input.data?.kind === "speech"
-          ? { ...input.codec, kind: "conv" }
-          : input.codec,
-      ),
+      codecBase,
       input.codec,
+      codecBase.kind === "conv" ? CONV_CODEC_OPTIONAL : [],
     ),
     quantizer: merge(
       "quantizer",
@@ -376,7 +393,7 @@ export function resolveConfig(input: ConfigInput = {}): RunConfig {
         ? { ...DEFAULTS.train, ...SPEECH_TRAIN_DEFAULTS }
         : DEFAULTS.train,
       input.train,
-      ["traceEvery"],
+      ["traceEvery", "learningRateEnd", "gradClip"],
     ),
   } as RunConfig;
   if (cfg.data.kind === "speech" && cfg.train.traceEvery === undefined) cfg.train.traceEvery = 1;
@@ -595,6 +612,10 @@ function validate(c: RunConfig): void {
   num("train.divergenceThreshold", t.divergenceThreshold, 0, Number.MAX_VALUE, true);
   int("train.seed", t.seed, 0, 2 ** 32 - 1);
   if (t.traceEvery !== undefined) int("train.traceEvery", t.traceEvery, 0, 1e7);
+  if (t.learningRateEnd !== undefined) {
+    num("train.learningRateEnd", t.learningRateEnd, 0, t.learningRate, true);
+  }
+  if (t.gradClip !== undefined) num("train.gradClip", t.gradClip, 0, 1e12, true);
 }
 
 /**
@@ -664,6 +685,7 @@ function validateSpeech(d: SpeechSourceConfig): void {
     );
   }
   num("data.melWeight", d.melWeight, 0, 1e6);
+  if (d.siSdrWeight !== undefined) num("data.siSdrWeight", d.siSdrWeight, 0, 1e6);
   if (d.waveformWeight + d.spectralWeight + d.melWeight <= 0) {
     throw new ConfigError(
       "data.waveformWeight",
