@@ -16,6 +16,7 @@ import { resultKey } from "../grid/key.ts";
 import { createSession, train } from "../train.ts";
 import { buildSource, prepareSource } from "./mod.ts";
 import { SpeechMeter, SpeechSource } from "./speech.ts";
+import { Rng } from "../random.ts";
 
 await initBackend();
 
@@ -239,4 +240,37 @@ Deno.test("train on speech: a diverging run returns a result with diverged set",
   assert.ok(wild.diverged, `diverged (final MA-E ${wild.final?.maE})`);
   assert.ok(wild.diverged.step <= 30);
   assert.equal(wild.steps!.maE.length, wild.diverged.step);
+});
+
+Deno.test("SI-SDR loss term: siSdrTensor equals the metric per row and its gradient matches finite differences", async () => {
+  const { siSdrTensor } = await import("./speech.ts");
+  const { siSdr } = await import("../audio/metrics.ts");
+  const rng = new Rng(21);
+  const y = Float32Array.from({ length: 2 * 64 }, () => rng.normal());
+  const yhat = Float32Array.from(y, (v) => 0.8 * v + 0.5 * rng.normal());
+  const got = tf.tidy(() =>
+    siSdrTensor(tf.tensor2d(yhat, [2, 64]), tf.tensor2d(y, [2, 64])).dataSync()
+  );
+  for (let r = 0; r < 2; r++) {
+    const want = siSdr(yhat.subarray(r * 64, (r + 1) * 64), y.subarray(r * 64, (r + 1) * 64));
+    assert.ok(Math.abs(got[r] - want) < 1e-3, `row ${r}: ${got[r]} vs ${want}`);
+  }
+  const f = (a: Float32Array) =>
+    tf.tidy(() =>
+      tf.sum(siSdrTensor(tf.tensor2d(a, [2, 64]), tf.tensor2d(y, [2, 64]))).dataSync()[0]
+    );
+  const grad = tf.tidy(() =>
+    tf.grad((a: tf.Tensor) => tf.sum(siSdrTensor(a as tf.Tensor2D, tf.tensor2d(y, [2, 64]))))(
+      tf.tensor2d(yhat, [2, 64]),
+    ).dataSync()
+  );
+  for (const i of [0, 7, 70, 127]) {
+    const h = 1e-2, plus = yhat.slice(), minus = yhat.slice();
+    plus[i] += h, minus[i] -= h;
+    const numeric = (f(plus) - f(minus)) / (2 * h);
+    assert.ok(
+      Math.abs(grad[i] - numeric) < 2e-2 * Math.max(1, Math.abs(numeric)),
+      `∂/∂ŷ[${i}]: ${grad[i]} vs ${numeric}`,
+    );
+  }
 });
