@@ -139,6 +139,29 @@ Deno.test("speech meter: SI-SDR, spectral and latent metrics, code usage per col
   assert.equal(s.extra!["codeEntropy.0"], 0);
   assert.equal(s.extra!["codeEntropy.1"], 1);
   assert.ok(!("latentMse" in p.extra!));
+  // Pitch and level: the original itself agrees fully; half the amplitude is −6.02 dB.
+  assert.equal(p.extra!.f0Agreement, 1);
+  assert.equal(p.extra!.voicingAgreement, 1);
+  assert.equal(p.extra!.levelDb, 0);
+  assert.ok(Math.abs(s.extra!.levelDb - 20 * Math.log10(0.5)) < 1e-4);
+  // Per segment, as named arrays in validation order.
+  const n = source.validation.count;
+  for (const name of ["siSdr", "melL1", "f0Agreement", "voicingAgreement", "levelDb"]) {
+    assert.equal(s.segments![name].length, n, name);
+  }
+  assert.deepEqual(p.segments!.melL1, new Array(n).fill(0));
+});
+
+Deno.test("speech meter: white noise in place of speech has no F0 agreement", async () => {
+  const cfg = resolveConfig(tiny());
+  await prepareSource(cfg.data);
+  const source = buildSource(cfg.data, 0) as SpeechSource;
+  const meter = new SpeechMeter(cfg.data as SpeechSourceConfig);
+  const rng = new Rng(2);
+  for (const v of source.validationBatches()) meter.add(v.y.map(() => 0.1 * rng.normal()), v);
+  const r = meter.result();
+  assert.ok(r.extra!.f0Agreement < 0.05, `noise F0 agreement ${r.extra!.f0Agreement}`);
+  assert.ok(r.extra!.siSdr < -20, `noise SI-SDR ${r.extra!.siSdr}`);
 });
 
 const QUANTIZERS: ConfigInput["quantizer"][] = [
