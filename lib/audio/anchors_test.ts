@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { initBackend } from "../backend.ts";
 import {
+  anchorSystems,
   CODEC2_BITRATE,
   codec2RoundTrip,
   MissingCodecError,
@@ -95,4 +96,32 @@ Deno.test("anchors: the PCA code is exact with every component, and scalar bits 
   const sdrFine = siSdr(fine.roundTrip(audio), audio);
   assert.ok(sdrFine > sdrCoarse + 5, `15 bits ${sdrFine} dB vs 6 bits ${sdrCoarse} dB`);
   assert.throws(() => code.roundTrip(audio.subarray(3)), /frames of 8/);
+});
+
+Deno.test("anchors: the table's systems, their rates, and each codes a clip to its length", async () => {
+  await initBackend();
+  const training = clip(4);
+  const systems = anchorSystems(training);
+  assert.deepEqual(
+    systems.map((s) => [s.name, s.bitsPerSecond]),
+    [
+      ["G.711 µ-law", 64000],
+      ["Opus 6000", 6000],
+      ["Codec2 3200", 3200],
+      ["Codec2 2400", 2400],
+      ["Codec2 1600", 1600],
+      ["Codec2 700C", 700],
+      ["PCA (continuous)", 0],
+      ["PCA + scalar 4000", 4000],
+      ["PCA + scalar 2500", 2500],
+      ["PCA + scalar 1500", 1500],
+      ["PCA + scalar 500", 500],
+    ],
+  );
+  const x = clip(1).subarray(0, 62 * 128);
+  for (const s of systems) {
+    const y = await s.code(x);
+    assert.equal(y.length, x.length, s.name);
+    assert.ok(y.every(Number.isFinite), s.name);
+  }
 });
