@@ -71,7 +71,8 @@ import {
 } from "./candidate.ts";
 import { type SpeechCheck, speechCheck, speechFinding, speechReport } from "./speech.ts";
 import { BATTERY_JOB } from "./job.ts";
-import { PREFLIGHT_TIMEOUT_MS, preflightInSubprocess } from "./preflight.ts";
+import { preflightInSubprocess } from "./preflight.ts";
+export { PREFLIGHT_TIMEOUT_MS } from "./preflight.ts";
 
 /** Options of {@linkcode battery}. */
 export interface BatteryOptions {
