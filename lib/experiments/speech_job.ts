@@ -9,7 +9,7 @@
 import { tf } from "../backend.ts";
 import type { RunConfig } from "../config.ts";
 import { keyGemm, resultKey } from "../grid/key.ts";
-import { expectedGemmIdentity } from "../kernels/mod.ts";
+import { expectedGemmIdentity } from "../kernels/blas.ts";
 import type { RunResult } from "../result.ts";
 import type { SpeechSource } from "../sources/speech.ts";
 import { type Artifact, ArtifactStore } from "../store/artifacts.ts";

@@ -8,7 +8,7 @@ import { type ConfigInput, resolveConfig, type RunConfig } from "../config.ts";
 import type { RunResult } from "../result.ts";
 import { resolveJob } from "./job.ts";
 import { keyGemm, resultKey } from "./key.ts";
-import { expectedGemmIdentity } from "../kernels/mod.ts";
+import { expectedGemmIdentity } from "../kernels/blas.ts";
 import { type PoolOutcome, runPool } from "./pool.ts";
 import { formatDuration, formatProgress, type GridProgress, varyingLabeller } from "./progress.ts";
 import { parseShard, type Shard, shardKeys } from "./shard.ts";

@@ -358,3 +358,12 @@ export function loadOpenBlas(): OpenBlas | null {
   }
   return loaded;
 }
+
+/**
+ * The GEMM identity results computed in this process will have, without starting tfjs: the
+ * OpenBLAS identity when the library loads (pinned, see the module doc), else "wasm". What
+ * `initBackend()` with default options reports as `gemmIdentity`.
+ */
+export function expectedGemmIdentity(): string {
+  return loadOpenBlas()?.identity ?? "wasm";
+}

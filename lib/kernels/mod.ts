@@ -77,20 +77,12 @@ export {
 } from "./conv.ts";
 export {
   CORETYPE_OVERRIDE,
+  expectedGemmIdentity,
   loadOpenBlas,
   type OpenBlas,
   PINNED_CORETYPE,
   REFERENCE_GEMM,
 } from "./blas.ts";
-
-/**
- * The GEMM identity results computed in this process will have, without starting tfjs: the
- * OpenBLAS identity when the library loads (pinned, see `blas.ts`), else "wasm". What
- * `initBackend()` with default options reports as `gemmIdentity`.
- */
-export function expectedGemmIdentity(): string {
-  return loadOpenBlas()?.identity ?? "wasm";
-}
 
 /** How to install: `gemm: "auto"` takes OpenBLAS when it loads, else wasm. */
 export interface KernelOptions {

@@ -5,15 +5,17 @@
  * @module
  */
 
+/** Make `path` read-only (`on`) or writable again; false when that is not possible here. */
+export async function setReadOnly(path: string, on: boolean): Promise<boolean> {
+  const root = Deno.uid() === 0;
+  const args = root ? ["chattr", on ? "+i" : "-i", path] : ["chmod", on ? "555" : "755", path];
+  return await new Deno.Command(args[0], { args: args.slice(1), stderr: "null" }).output()
+    .then((o) => o.success, () => false);
+}
+
 /** Run `fn` while `dir` is read-only; `fn` is not run (false returned) when that is not possible. */
 export async function withReadOnly(dir: string, fn: () => Promise<void>): Promise<boolean> {
-  const root = Deno.uid() === 0;
-  const run = async (args: string[]) =>
-    await new Deno.Command(args[0], { args: args.slice(1), stderr: "null" }).output()
-      .then((o) => o.success, () => false);
-  const lock = root ? ["chattr", "+i", dir] : ["chmod", "555", dir];
-  const unlock = root ? ["chattr", "-i", dir] : ["chmod", "755", dir];
-  if (!(await run(lock))) return false;
+  if (!(await setReadOnly(dir, true))) return false;
   try {
     const probe = `${dir}/.ro-probe`;
     try {
@@ -26,6 +28,6 @@ export async function withReadOnly(dir: string, fn: () => Promise<void>): Promis
     await fn();
     return true;
   } finally {
-    await run(unlock);
+    await setReadOnly(dir, false);
   }
 }
