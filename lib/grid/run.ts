@@ -5,6 +5,7 @@
  * @module
  */
 import { type ConfigInput, resolveConfig, type RunConfig } from "../config.ts";
+import { checkMemory } from "../memory.ts";
 import type { RunResult } from "../result.ts";
 import { resolveJob } from "./job.ts";
 import { keyGemm, resultKey } from "./key.ts";
@@ -411,7 +412,9 @@ function planGrid(
 ) {
   const configs = inputs.map((c, i) => {
     try {
-      return resolveConfig(c);
+      const config = resolveConfig(c);
+      checkMemory(config);
+      return config;
     } catch (err) {
       throw new Error(`grid: entry ${i}: ${(err as Error).message}`, { cause: err });
     }
