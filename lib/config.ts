@@ -336,8 +336,79 @@ const QUANTIZER_DEFAULTS = {
 /** Raised for an invalid configuration; names the field, the value and what is allowed. */
 export class ConfigError extends Error {
   constructor(readonly field: string, readonly value: unknown, readonly expected: string) {
-    super(`config.${field} = ${JSON.stringify(value)} is invalid: expected ${expected}`);
+    super(`config.${field} = ${describeValue(value)} is invalid: expected ${expected}`);
     this.name = "ConfigError";
+  }
+}
+
+/** Longest value shown in a {@linkcode ConfigError} message, in characters. [choice] */
+export const MAX_SHOWN = 120;
+
+/**
+ * A value as a config message shows it: JSON where JSON can say it, else what it is (`10n`,
+ * `Symbol(x)`, `a function`, `a Map`, `a Date (…)`), truncated to {@linkcode MAX_SHOWN}
+ * characters with the full length said. Never throws.
+ */
+export function describeValue(value: unknown): string {
+  let text: string;
+  try {
+    if (typeof value === "bigint") text = `${value}n`;
+    else if (typeof value === "symbol") text = value.toString();
+    else if (typeof value === "function") text = "a function";
+    else if (value === undefined) text = "undefined";
+    else if (value instanceof Date) text = `a Date (${String(value)})`;
+    else if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      const proto = Object.getPrototypeOf(value);
+      text = proto !== Object.prototype && proto !== null
+        ? `a ${proto?.constructor?.name ?? "non-plain object"}`
+        : JSON.stringify(value, _jsonSafe) ?? String(value);
+    } else text = JSON.stringify(value, _jsonSafe) ?? String(value);
+  } catch {
+    text = `a ${typeof value} that cannot be shown`;
+  }
+  return text.length > MAX_SHOWN
+    ? `${text.slice(0, MAX_SHOWN)}… (${text.length} characters)`
+    : text;
+}
+
+function _jsonSafe(_key: string, v: unknown): unknown {
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "symbol") return v.toString();
+  if (typeof v === "function") return "[function]";
+  return v;
+}
+
+/**
+ * Refuse what a config cannot hold, naming the path: values that are not JSON (BigInt, Symbol,
+ * functions, `undefined` array entries and holes), objects that are not plain (Map, Date, class
+ * instances) and an explicit `kind: undefined` (which would silently mean the default kind).
+ */
+function plainJson(value: unknown, path: string, depth = 0): void {
+  if (depth > 32) throw new ConfigError(path, "…", "at most 32 levels of nesting");
+  const t = typeof value;
+  if (t === "bigint" || t === "symbol" || t === "function") {
+    throw new ConfigError(path, value, "a JSON value (number, string, boolean, array, object)");
+  }
+  if (value === null || t !== "object") return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) {
+        throw new ConfigError(`${path}[${i}]`, undefined, "a value (an array without holes)");
+      }
+      plainJson(value[i], `${path}[${i}]`, depth + 1);
+    }
+    return;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new ConfigError(path, value, "a plain object ({ … }) or a JSON value");
+  }
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    const at = path ? `${path}.${key}` : key;
+    if (key === "kind" && v === undefined) {
+      throw new ConfigError(at, v, "a kind name (leave the field out for the default kind)");
+    }
+    plainJson(v, at, depth + 1);
   }
 }
 
@@ -354,6 +425,7 @@ export function resolveConfig(input: ConfigInput = {}): RunConfig {
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
     throw new ConfigError("", input, "an object");
   }
+  plainJson(input, "");
   for (const key of Object.keys(input)) {
     if (!Object.hasOwn(DEFAULTS, key)) {
       throw new ConfigError(

@@ -19,6 +19,7 @@ import { buildCodec, type Codec, foldFrames, unfoldFrames } from "./codecs/mod.t
 import type { RunConfig } from "./config.ts";
 import { stopGradient } from "./grad.ts";
 import { codeUsage, maxAbs } from "./metrics.ts";
+import { checkMemory } from "./memory.ts";
 import { buildPasser, type PassContext, type Passer } from "./passers.ts";
 import { buildQuantizer, type Quantizer } from "./quantizers/mod.ts";
 import { rngFor } from "./random.ts";
@@ -311,6 +312,8 @@ export function createSession(
   trainable: Trainable = "all",
 ): Session {
   const parts = "trainBatch" in given ? { source: given as Source } : given as Partial<Parts>;
+  // Before anything is allocated: a step that cannot fit is refused with a hint, not a crash.
+  checkMemory(config);
   return new Session(config, buildParts(config, parts), {
     trainable,
     initializeQuantizer: parts.quantizer === undefined,

@@ -11,6 +11,7 @@ import type { RunConfig } from "../config.ts";
 import { registerCustomPasser } from "../passers.ts";
 import { registerCustomQuantizer } from "../quantizers/mod.ts";
 import { type Candidate, CandidateError, loadCandidate } from "./candidate.ts";
+import { guardedBuilder } from "./guard.ts";
 
 const loaded = new Map<string, Candidate>();
 
@@ -50,7 +51,10 @@ export async function ensureCustomModules(config: RunConfig): Promise<Candidate[
   }
   if (config.quantizer.kind === "custom") {
     const c = await load(config.quantizer.module, config.quantizer.moduleSha256, "quantizer");
-    if (c.kind === "quantizer") registerCustomQuantizer(c.module, c.build);
+    // Guarded: codes in range and an honest jointCodes in every run (guard.ts).
+    if (c.kind === "quantizer") {
+      registerCustomQuantizer(c.module, guardedBuilder(c.module, c.build));
+    }
     out.push(c);
   }
   return out;

@@ -172,7 +172,7 @@ export function overSeeds(profile: Profile, input: ConfigInput): ConfigInput[] {
 export async function runConfigs(
   label: string,
   inputs: ConfigInput[],
-  options: { job?: string } = {},
+  options: { job?: string; jobTimeoutMs?: number } = {},
 ): Promise<RunResult[]> {
   const recompute = Deno.env.get("QUANTLAB_RECOMPUTE") === "1";
   const bar = progressView(label);
@@ -181,6 +181,7 @@ export async function runConfigs(
     (signal) =>
       runGrid(inputs, {
         job: options.job,
+        jobTimeoutMs: options.jobTimeoutMs,
         recompute,
         log: () => {},
         signal,

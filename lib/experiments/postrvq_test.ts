@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { REFERENCE_GEMM } from "../kernels/blas.ts";
+import { QUANTLAB_VERSION } from "../version.ts";
 import { initBackend, tf } from "../backend.ts";
 import { melSpectrogramLoss } from "../audio/stft.ts";
 import { fitOfflineQuantizer, LADDER, ladderConfig } from "../quantizers/offline/mod.ts";
@@ -6,6 +9,7 @@ import { Rng } from "../random.ts";
 import {
   continuousConfig,
   endToEndConfig,
+  keyOf,
   melL1PerSegment,
   offlineAsQuantizer,
   POSTRVQ_PROFILES,
@@ -63,4 +67,17 @@ Deno.test("PostRVQ configs: continuous has no quantizer; end-to-end spends the s
     assert.equal(e2e.quantizer.dropout, 0.5);
   }
   assert.equal(e2e.train.commitment, 0.25);
+});
+
+Deno.test("artefact keys declare a GEMM other than the reference, and keep the reference's keys", () => {
+  const ref = keyOf("model", { a: 1 }, REFERENCE_GEMM);
+  assert.match(ref, /^postrvq-model-[0-9a-f]{16}$/);
+  assert.equal(
+    ref,
+    "postrvq-model-" + createHash("sha256").update(
+      JSON.stringify({ what: "model", value: { a: 1 }, version: QUANTLAB_VERSION }),
+    ).digest("hex").slice(0, 16),
+    "the key made before the GEMM was part of it",
+  );
+  assert.notEqual(keyOf("model", { a: 1 }, "OpenBLAS 0.3.21 Cooperlake"), ref);
 });
