@@ -76,7 +76,7 @@ export function baseModelInput(steps = 3000): ConfigInput {
       kind: "conv",
       activation: "snake",
       weightNorm: true,
-      linearPath: { kernel: 256, gateInit: 0, pcaSegments: 256, trainScale: 0.1 },
+      linearPath: { kernel: 256, gateInit: 0, pcaSegments: 256, trainScale: 0 },
     },
     quantizer: { kind: "none" },
     train: {
