@@ -4,7 +4,7 @@
  * @module
  */
 import { tf } from "../backend.ts";
-import type { ValidationMeter } from "./mod.ts";
+import type { ValidationMeter } from "./types.ts";
 
 /** MSE, the proxy's loss: mean over every value of (ŷ − y)². [paper A] */
 export function mseLoss(yhat: tf.Tensor, y: tf.Tensor): tf.Scalar {

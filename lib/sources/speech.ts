@@ -26,13 +26,13 @@
  * @module
  */
 import { tf } from "../backend.ts";
-import type { SpeechSourceConfig } from "../config.ts";
+import type { SpeechSourceConfig } from "./speech_config.ts";
 import { codeUsage } from "../metrics.ts";
 import { ensureSpeechData, loadSplit, type Utterance } from "../audio/corpus.ts";
 import { normalise, type SegmentBatch, SpeechSegments } from "../audio/segments.ts";
 import { logMagnitudeStftLoss, melSpectrogramLoss } from "../audio/stft.ts";
 import { siSdr } from "../audio/metrics.ts";
-import type { Batch, Source, ValidationMeter } from "./mod.ts";
+import type { Batch, Source, ValidationMeter } from "./types.ts";
 
 /** Both splits of the corpus at one rate, each utterance level-normalised once. */
 interface Corpus {
