@@ -62,7 +62,7 @@ export interface PasserConfig {
   tauEnd: number;
   /**
    * kind "custom" only: the passer's module as `file:///abs/path.ts#exportName` (see
-   * `lib/battery/candidate.ts`). Absent for the built-in passers, so their cache keys stay.
+   * `lib/custom/candidate.ts`). Absent for the built-in passers, so their cache keys stay.
    */
   module?: string;
   /** kind "custom" only: SHA-256 of the module's source, so an edited module is a new run. */
@@ -295,57 +295,53 @@ export function temperature(
 }
 
 /**
- * Passers of kind "custom", by module reference (`file:///…#export`). The battery's job
- * (`lib/battery/job.ts`) loads and checks a user's module, then registers it here before
- * training; {@linkcode buildPasser} refuses a custom passer nobody registered.
- */
-const customPassers = new Map<string, Passer>();
-
-/** Make a user's passer available to {@linkcode buildPasser} under its module reference. */
-export function registerCustomPasser(module: string, passer: Passer): void {
-  customPassers.set(module, passer);
-}
-
-/**
  * The registry of passer kinds: defaults, validation and builder per `passer.kind` (every kind
- * shares the fields of {@linkcode PasserConfig} and its defaults).
+ * shares the fields of {@linkcode PasserConfig} and its defaults). A builder gets the custom
+ * passers loaded for the run (`lib/custom/mod.ts`), by module reference; only kind "custom"
+ * reads them.
  */
 export const PASSERS: Record<PasserKind, PasserKindEntry> = Object.fromEntries(
   PASSER_KINDS.map((kind) => [kind, passerKind(kind)]),
 ) as Record<PasserKind, PasserKindEntry>;
 
 /** A passer kind's registry entry. */
-export type PasserKindEntry = Kind<PasserConfig, (config: PasserConfig) => Passer>;
+export type PasserKindEntry = Kind<
+  PasserConfig,
+  (config: PasserConfig, custom?: ReadonlyMap<string, Passer>) => Passer
+>;
 
 function passerKind(kind: PasserKind): PasserKindEntry {
   return {
     defaults: { ...PASSER_DEFAULTS, kind },
     optional: kind === "custom" ? ["module", "moduleSha256"] : [],
     validate: validatePasser,
-    build: (config) => BUILDERS[kind](config),
+    build: (config, custom = new Map()) => BUILDERS[kind](config, custom),
   };
 }
 
-const BUILDERS: Record<PasserKind, (config: PasserConfig) => Passer> = {
+const BUILDERS: Record<
+  PasserKind,
+  (config: PasserConfig, custom: ReadonlyMap<string, Passer>) => Passer
+> = {
   "ste": () => ste,
   "mste": (config) => mste(config.sigma),
   "na-detached": () => naDetached,
   "na-attached": (config) => naAttached(config.sigma),
   "soft-to-hard": (config) => softToHard(config),
   "rotation": () => rotationTrick,
-  "custom": (config) => {
-    const passer = customPassers.get(config.module ?? "");
+  "custom": (config, custom) => {
+    const passer = custom.get(config.module ?? "");
     if (!passer) {
       throw new Error(
-        `passer.kind = "custom": ${config.module} is not loaded in this process; ` +
-          "run it through the battery (lib/battery/job.ts#batteryJob loads it)",
+        `passer.kind = "custom": ${config.module} is not among the custom kinds given; ` +
+          "load it with loadCustomKinds (lib/custom/mod.ts) and pass it to train(config, { custom })",
       );
     }
     return passer;
   },
 };
 
-/** The passer a config names. */
-export function buildPasser(config: PasserConfig): Passer {
-  return PASSERS[config.kind].build(config);
+/** The passer a config names; kind "custom" is looked up in `custom` by its module reference. */
+export function buildPasser(config: PasserConfig, custom?: ReadonlyMap<string, Passer>): Passer {
+  return PASSERS[config.kind].build(config, custom);
 }

@@ -17,6 +17,7 @@
 import { backendInfo, tf } from "./backend.ts";
 import { buildCodec, type Codec, foldFrames, unfoldFrames } from "./codecs/mod.ts";
 import type { RunConfig } from "./config.ts";
+import { type CustomKinds, NO_CUSTOM_KINDS } from "./custom/mod.ts";
 import { stopGradient } from "./grad.ts";
 import { codeUsage, maxAbs } from "./metrics.ts";
 import { buildPasser, type PassContext, type Passer } from "./passers.ts";
@@ -42,8 +43,13 @@ export interface Parts {
  * from `data`, the codec from `codec` (sized by the source), the quantizer from `quantizer` (for
  * the codec's latent dimension, with `train.commitment` and `train.codebookWeight` as its loss
  * weights), the passer from `passer`. Every part draws from its own labelled seed stream.
+ * Custom passers and quantizers come from `custom` (`lib/custom/mod.ts`'s `loadCustomKinds`).
  */
-export function buildParts(config: RunConfig, given: Partial<Parts> = {}): Parts {
+export function buildParts(
+  config: RunConfig,
+  given: Partial<Parts> = {},
+  custom: CustomKinds = NO_CUSTOM_KINDS,
+): Parts {
   const { seed } = config.train;
   const source = given.source ?? buildSource(config.data, seed);
   const codec = given.codec ??
@@ -53,11 +59,14 @@ export function buildParts(config: RunConfig, given: Partial<Parts> = {}): Parts
       rngFor(seed, "codec"),
     );
   const quantizer = given.quantizer ??
-    buildQuantizer(config.quantizer, codec.latentDim, rngFor(seed, "quantizer"), {
-      commitment: config.train.commitment,
-      codebook: config.train.codebookWeight,
-    });
-  const passer = given.passer ?? buildPasser(config.passer);
+    buildQuantizer(
+      config.quantizer,
+      codec.latentDim,
+      rngFor(seed, "quantizer"),
+      { commitment: config.train.commitment, codebook: config.train.codebookWeight },
+      custom.quantizers,
+    );
+  const passer = given.passer ?? buildPasser(config.passer, custom.passers);
   return { source, codec, quantizer, passer };
 }
 
@@ -260,15 +269,16 @@ export class Session {
 /**
  * Build a session for a validated config (see `resolveConfig`): parts not given are built from
  * the config; a bare `Source` stands for `{ source }`. A quantizer handed in is not initialised
- * again.
+ * again. Custom passers and quantizers come from `custom`.
  */
 export function createSession(
   config: RunConfig,
   given: Partial<Parts> | Source = {},
   trainable: Trainable = "all",
+  custom: CustomKinds = NO_CUSTOM_KINDS,
 ): Session {
   const parts = "trainBatch" in given ? { source: given as Source } : given as Partial<Parts>;
-  return new Session(config, buildParts(config, parts), {
+  return new Session(config, buildParts(config, parts, custom), {
     trainable,
     initializeQuantizer: parts.quantizer === undefined,
   });
@@ -283,6 +293,11 @@ export interface TrainOptions {
   parts?: Partial<Parts>;
   /** Train everything (default) or only the decoder. */
   trainable?: Trainable;
+  /**
+   * The custom passers and quantizers the config may name (`loadCustomKinds` of
+   * `lib/custom/mod.ts`); none by default.
+   */
+  custom?: CustomKinds;
   /** Stop between steps when aborted, rejecting with `signal.reason` (e.g. lib/interrupt.ts). */
   signal?: AbortSignal;
   /**
@@ -310,6 +325,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     config,
     { ...options.parts, ...(options.source ? { source: options.source } : {}) },
     options.trainable,
+    options.custom,
   );
   const { epochs, stepsPerEpoch, divergenceThreshold } = config.train;
   const history: EpochRecord[] = [];

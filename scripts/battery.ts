@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { battery } from "../lib/battery/mod.ts";
-import { CandidateError } from "../lib/battery/candidate.ts";
+import { CandidateError } from "../lib/custom/candidate.ts";
 import { writeBatteryPage } from "../lib/battery/page.ts";
 import { PROFILES } from "../lib/experiments/common.ts";
 

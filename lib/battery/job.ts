@@ -1,7 +1,7 @@
 /**
  * The grid job that trains with a researcher's passer or quantizer: it loads the modules named in
  * `passer.module` / `quantizer.module`, checks that their sources still have the SHA-256 the run
- * was keyed with, registers them for `buildPasser` / `buildQuantizer`, and trains. A distinct job
+ * was keyed with, and trains with them (`lib/custom/mod.ts`). A distinct job
  * identity, so a candidate's results can never stand in for a built-in's in the cache (or the
  * reverse).
  *
@@ -10,7 +10,7 @@
 import type { RunConfig } from "../config.ts";
 import type { RunResult } from "../result.ts";
 import { train, type TrainOptions } from "../train.ts";
-import { ensureCustomModules } from "./register.ts";
+import { loadCustomKinds } from "../custom/mod.ts";
 
 /** This job as a grid reference. */
 export const BATTERY_JOB = "lib/battery/job.ts#batteryJob";
@@ -20,11 +20,12 @@ export async function batteryJob(
   config: RunConfig,
   options: TrainOptions = {},
 ): Promise<RunResult> {
-  if ((await ensureCustomModules(config)).length === 0) {
+  const custom = await loadCustomKinds(config);
+  if (custom.candidates.length === 0) {
     throw new Error(
       'the battery job trains passer.kind = "custom" or quantizer.kind = "custom", got ' +
         `passer "${config.passer.kind}" and quantizer "${config.quantizer.kind}"`,
     );
   }
-  return await train(config, options);
+  return await train(config, { ...options, custom });
 }

@@ -14,7 +14,7 @@
  *   seeds (those of notebooks 02–03): MA-E curves, and a paired comparison of validation MSE
  *   (mean of the last epochs, `compareMse`) with every baseline under the rule of `lib/stats.ts`.
  *
- * A quantizer module (an export with `build(bits, dim, rng, weights)`, see `candidate.ts`) is run
+ * A quantizer module (an export with `build(bits, dim, rng, weights)`, see `lib/custom/candidate.ts`) is run
  * at every budget with {@linkcode QUANTIZER_PASSERS} next to the built-in VQ with the same
  * passers (the sweep's and notebooks 02–04's cached runs), with verdicts: stable with each
  * passer at every budget, paired MSE against VQ at the focus budget, code usage against B_q.
@@ -68,7 +68,7 @@ import {
   CandidateError,
   loadCandidate,
   type QuantizerCandidate,
-} from "./candidate.ts";
+} from "../custom/candidate.ts";
 import { type SpeechCheck, speechCheck, speechFinding, speechReport } from "./speech.ts";
 import { BATTERY_JOB } from "./job.ts";
 import { preflight } from "./preflight.ts";

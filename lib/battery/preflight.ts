@@ -15,8 +15,8 @@
  */
 import { initBackend, tf } from "../backend.ts";
 import { latentDim, resolveConfig } from "../config.ts";
-import { type Passer, registerCustomPasser } from "../passers.ts";
-import { type Quantizer, registerCustomQuantizer } from "../quantizers/mod.ts";
+import type { Passer } from "../passers.ts";
+import type { Quantizer } from "../quantizers/mod.ts";
 import { rngFor } from "../random.ts";
 import { createSession } from "../train.ts";
 import {
@@ -24,7 +24,7 @@ import {
   CandidateError,
   type PasserCandidate,
   type QuantizerCandidate,
-} from "./candidate.ts";
+} from "../custom/candidate.ts";
 
 /** Sizes of the preflight run. [choice: small enough to take well under a second] */
 export const PREFLIGHT = { steps: 2, batchSize: 64, validationFrames: 256 } as const;
@@ -83,8 +83,10 @@ async function preflightPasser(c: PasserCandidate): Promise<void> {
     passer: { kind: "custom", module: c.module, moduleSha256: c.sha256 },
     train: { batchSize: PREFLIGHT.batchSize, epochs: 1, stepsPerEpoch: PREFLIGHT.steps },
   });
-  registerCustomPasser(c.module, checked(c));
-  const session = createSession(config);
+  const session = createSession(config, {}, "all", {
+    passers: new Map([[c.module, checked(c)]]),
+    quantizers: new Map(),
+  });
   try {
     for (let i = 0; i < PREFLIGHT.steps; i++) {
       const loss = session.step();
@@ -118,7 +120,6 @@ async function preflightPasser(c: PasserCandidate): Promise<void> {
     }
   } finally {
     session.dispose();
-    registerCustomPasser(c.module, c.passer);
   }
 }
 
@@ -255,10 +256,12 @@ async function preflightQuantizer(c: QuantizerCandidate, budgets: number[]): Pro
   });
   const dim = latentDim(config.codec);
   for (const bits of budgets) checkQuantizer(c, bits, dim);
-  registerCustomQuantizer(c.module, c.build);
   let session;
   try {
-    session = createSession(config);
+    session = createSession(config, {}, "all", {
+      passers: new Map(),
+      quantizers: new Map([[c.module, c.build]]),
+    });
   } catch (e) {
     throw new CandidateError(
       c.module,

@@ -1,13 +1,13 @@
 /**
  * A researcher's own quantizer (`quantizer.kind = "custom"`): its config, defaults and
- * validation. The module itself is loaded by `lib/custom.ts` and handed to the builder.
+ * validation. The module itself is loaded by `lib/custom/mod.ts` and handed to the builder.
  *
  * @module
  */
 import { checkModuleFields, checkNumber } from "../kinds.ts";
 
 /**
- * A researcher's own quantizer, from a module (see `lib/battery/candidate.ts`), built at `bits`
+ * A researcher's own quantizer, from a module (see `lib/custom/candidate.ts`), built at `bits`
  * per frame. Only the battery's job (`lib/battery/job.ts`) loads it; the fields exist only for
  * this kind, so the built-in kinds' resolved configs and cache keys are unchanged.
  */

@@ -43,7 +43,7 @@ export type QuantizerConfig =
   | CustomQuantizerConfig;
 
 /**
- * What a researcher's quantizer module provides (see `lib/battery/candidate.ts`): build a
+ * What a researcher's quantizer module provides (see `lib/custom/candidate.ts`): build a
  * {@linkcode Quantizer} spending `bits` per frame on frames of `dim` dimensions.
  */
 export type QuantizerBuilder = (
@@ -53,12 +53,17 @@ export type QuantizerBuilder = (
   weights: LossWeights,
 ) => Quantizer;
 
-/** Builds the quantizer a config of one kind names, for frames of `dim`, with its loss weights. */
+/**
+ * Builds the quantizer a config of one kind names, for frames of `dim`, with its loss weights;
+ * `custom` holds the custom quantizers loaded for the run (`lib/custom/mod.ts`), by module
+ * reference, which only kind "custom" reads.
+ */
 export type QuantizerKindBuilder<C> = (
   config: C,
   dim: number,
   rng: Rng,
   weights: LossWeights,
+  custom: ReadonlyMap<string, QuantizerBuilder>,
 ) => Quantizer;
 
 /** What a quantizer's validation needs from the rest of the run: the codec's latent size. */
@@ -72,18 +77,6 @@ export interface QuantizerKind<C> extends Kind<C, QuantizerKindBuilder<C>, Quant
   bits(config: C): number;
 }
 
-/**
- * Quantizers of kind "custom", by module reference (`file:///…#export`). The battery's job
- * (`lib/battery/job.ts`) loads and checks a user's module, then registers it here before
- * training; {@linkcode buildQuantizer} refuses a custom quantizer nobody registered.
- */
-const customQuantizers = new Map<string, QuantizerBuilder>();
-
-/** Make a user's quantizer available to {@linkcode buildQuantizer} under its module reference. */
-export function registerCustomQuantizer(module: string, build: QuantizerBuilder): void {
-  customQuantizers.set(module, build);
-}
-
 /** The registry of quantizer kinds: defaults, validation, builder and bits per `quantizer.kind`. */
 export const QUANTIZERS: {
   [K in QuantizerConfig["kind"]]: QuantizerKind<Extract<QuantizerConfig, { kind: K }>>;
@@ -91,14 +84,14 @@ export const QUANTIZERS: {
   vq: {
     defaults: VQ_DEFAULTS,
     validate: validateVq,
-    build: vectorQuantizer,
+    build: (config, dim, rng, weights) => vectorQuantizer(config, dim, rng, weights),
     bits: (q) => q.bits,
   },
   rvq: {
     defaults: RVQ_DEFAULTS,
     optional: ["lookup", "dropout"],
     validate: validateRvq,
-    build: residualVq,
+    build: (config, dim, rng, weights) => residualVq(config, dim, rng, weights),
     bits: (q) => q.stages * q.bitsPerStage,
   },
   fsq: {
@@ -117,12 +110,12 @@ export const QUANTIZERS: {
     defaults: CUSTOM_QUANTIZER_DEFAULTS,
     optional: ["module", "moduleSha256"],
     validate: validateCustomQuantizer,
-    build: (config, dim, rng, weights) => {
-      const build = customQuantizers.get(config.module);
+    build: (config, dim, rng, weights, custom) => {
+      const build = custom.get(config.module);
       if (!build) {
         throw new Error(
-          `quantizer.kind = "custom": ${config.module} is not loaded in this process; ` +
-            "run it through the battery (lib/battery/job.ts#batteryJob loads it)",
+          `quantizer.kind = "custom": ${config.module} is not among the custom kinds given; ` +
+            "load it with loadCustomKinds (lib/custom/mod.ts) and pass it to train(config, { custom })",
         );
       }
       return build(config.bits, dim, rng, weights);
@@ -167,12 +160,14 @@ export function validateQuantizer(q: QuantizerConfig, context: QuantizerContext)
 /**
  * Build the quantizer a config names, for latent frames of `dim` dimensions, with the weights
  * of its auxiliary losses (a run takes them from `train.commitment` and `train.codebookWeight`).
+ * Kind "custom" is looked up in `custom` by its module reference.
  */
 export function buildQuantizer(
   config: QuantizerConfig,
   dim: number,
   rng: Rng,
   weights: LossWeights = DEFAULT_LOSS_WEIGHTS,
+  custom: ReadonlyMap<string, QuantizerBuilder> = new Map(),
 ): Quantizer {
-  return kindOf(config).build(config, dim, rng, weights);
+  return kindOf(config).build(config, dim, rng, weights, custom);
 }
