@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { concatArrays } from "./arrays.ts";
 import { backendInfo, tf } from "./backend.ts";
 import { buildCodec, type Codec, foldFrames, unfoldFrames } from "./codecs/mod.ts";
 import type { RunConfig } from "./config.ts";
@@ -212,7 +213,7 @@ export class Session {
       tf.dispose([x, yhat, e, codes, softYhat, z, q].filter((t) => t !== null) as tf.Tensor[]);
     }
     const metrics = meter.result();
-    const usage = codeUsage(this.quantizer.jointCodes(concatCodes(codeParts), frames));
+    const usage = codeUsage(this.quantizer.jointCodes(concatArrays(codeParts, Int32Array), frames));
     const out: Evaluation = {
       valMse: metrics.valMse,
       valMseDb: metrics.valMseDb,
@@ -404,14 +405,6 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
 /** A number as JSON keeps it: non-finite values become null (JSON has no NaN or Infinity). */
 function finiteOrNull(v: number): number | null {
   return Number.isFinite(v) ? v : null;
-}
-
-function concatCodes(parts: Int32Array[]): Int32Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) out.set(p, at), at += p.length;
-  return out;
 }
 
 /** tf.tidy for a function returning a record of tensors (or nulls); keeps exactly those. */

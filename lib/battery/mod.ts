@@ -33,7 +33,7 @@
  * @module
  */
 import { type ConfigInput, resolveConfig, sourceBits } from "../config.ts";
-import { oracleFloor, SimulatedSource } from "../data.ts";
+import { oracleFloor, SimulatedSource } from "../sources/mod.ts";
 import { chart, type Display, group, markdown, table } from "../display.ts";
 import {
   BUDGETS as SWEEP_BUDGETS,

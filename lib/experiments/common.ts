@@ -6,6 +6,7 @@
  * @module
  */
 import { type ConfigInput, DEFAULTS, resolveConfig, type RunConfig } from "../config.ts";
+import { flattenFields } from "../arrays.ts";
 import { chart, type Display, finding, folded, group, runInfo, table } from "../display.ts";
 import type { FindingInput, Scalar } from "../report/findings.ts";
 import { formatDuration, type GridProgress, runGrid } from "../grid/mod.ts";
@@ -234,13 +235,6 @@ const LABELS: Record<string, string> = {
   "quantizer.learning": "paper A: codebook loss (EMA is our alternative)",
 };
 
-function flatten(value: unknown, prefix = ""): [string, unknown][] {
-  if (value && typeof value === "object" && !Array.isArray(value)) {
-    return Object.entries(value).flatMap(([k, v]) => flatten(v, prefix ? `${prefix}.${k}` : k));
-  }
-  return [[prefix, value]];
-}
-
 /** FNV-1a of a string as 8 hex digits: tells runs apart in report metadata, not a cache key. */
 function fingerprint(text: string): string {
   let h = 0x811c9dc5;
@@ -258,13 +252,13 @@ function fingerprint(text: string): string {
  */
 function defaultsOfKinds(c: RunConfig): Map<string, unknown> {
   try {
-    return new Map(flatten(resolveConfig({
+    return new Map(flattenFields(resolveConfig({
       data: { kind: c.data.kind },
       codec: { kind: c.codec.kind },
       quantizer: { kind: c.quantizer.kind },
     })));
   } catch {
-    return new Map(flatten(DEFAULTS));
+    return new Map(flattenFields(DEFAULTS));
   }
 }
 
@@ -286,7 +280,7 @@ export function settingsTable(runs: RunResult[], labels: Record<string, string> 
     computeMs: wallMs,
     run: fingerprint(JSON.stringify(config)),
   }));
-  const flat = configs.map((c) => new Map(flatten(c)));
+  const flat = configs.map((c) => new Map(flattenFields(c)));
   const defaults = defaultsOfKinds(configs[0]);
   const rows = [...flat[0].keys()].map((field) => {
     const values = [...new Set(flat.map((f) => JSON.stringify(f.get(field))))];

@@ -20,6 +20,7 @@
  * @module
  */
 import { initBackend, tf } from "../backend.ts";
+import { concatArrays, flattenFields } from "../arrays.ts";
 import { foldFrames, unfoldFrames } from "../codecs/mod.ts";
 import { convFrameRate } from "../codecs/conv.ts";
 import { type ConfigInput, resolveConfig, type RunConfig } from "../config.ts";
@@ -498,9 +499,7 @@ export function evaluateSystem(
   out.latentMse = values ? sq / values : 0;
   if (columns > 0) {
     out.usage = stageUsage(codeParts, columns, path, quantizer);
-    out.codes = new Int32Array(codeParts.reduce((a, b) => a + b.length, 0));
-    let at = 0;
-    for (const part of codeParts) out.codes.set(part, at), at += part.length;
+    out.codes = concatArrays(codeParts, Int32Array);
   }
   return out;
 }
@@ -511,9 +510,7 @@ function stageUsage(
   path: LatentPath,
   own: Quantizer,
 ): SystemResult["usage"] {
-  const codes = new Int32Array(parts.reduce((a, b) => a + b.length, 0));
-  let at = 0;
-  for (const part of parts) codes.set(part, at), at += part.length;
+  const codes = concatArrays(parts, Int32Array);
   const frames = codes.length / columns;
   const stageOf = typeof path === "object"
     ? path.codeStage
@@ -693,10 +690,6 @@ export function postRvqListening(x: PostRvqExperiment): Display {
  * loss weights, as settings rows ([choice] unless named below).
  */
 function configRows(p: PostRvqProfile): { field: string; value: string; source: string }[] {
-  const flat = (prefix: string, v: unknown): [string, unknown][] =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.entries(v).flatMap(([k, x]) => flat(`${prefix}.${k}`, x))
-      : [[prefix, v]];
   const cont = continuousConfig(p), e2e = endToEndConfig(p);
   const paper: Record<string, string> = {
     "continuous.quantizer.kind": "paper B",
@@ -704,8 +697,8 @@ function configRows(p: PostRvqProfile): { field: string; value: string; source: 
     "end-to-end.train.commitment": "DAC",
   };
   return [
-    ...flat("continuous", cont),
-    ...flat("end-to-end.quantizer", e2e.quantizer),
+    ...flattenFields(cont, "continuous"),
+    ...flattenFields(e2e.quantizer, "end-to-end.quantizer"),
     ["end-to-end.train.commitment", e2e.train.commitment],
     ["end-to-end.train.codebookWeight", e2e.train.codebookWeight],
     ["end-to-end.passer.kind", e2e.passer.kind],

@@ -8,8 +8,8 @@ import { checkInt, checkNumber, checkOneOf, ConfigError } from "../kinds.ts";
 
 /**
  * Real speech (`lib/audio/`, `./quantlab data`) cut into fixed-length segments, for the conv codec
- * (`lib/sources/speech.ts`). The first eight fields are `lib/audio/source.ts`'s
- * `SpeechDataConfig`; the rest size the validation set and weight the loss.
+ * (`lib/sources/speech.ts`). The first eight fields choose the corpus and cut the segments; the
+ * rest size the validation set and weight the loss.
  */
 export interface SpeechSourceConfig {
   kind: "speech";
