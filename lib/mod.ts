@@ -20,7 +20,8 @@
  *
  * ## Layers of `lib/`
  *
- * A module imports only from its own layer or the ones before it, and there are no import cycles:
+ * A module imports only from its own layer or the ones before it, and there are no import cycles
+ * (`scripts/layers.ts` checks both; `tests/layers_test.ts` runs it):
  *
  * 1. foundations: `kinds.ts` (the registry shape, `ConfigError`), `random.ts`, `version.ts`,
  *    `backend.ts` with `kernels/` and `nn/`, `grad.ts`, `cluster/`, `metrics.ts`, `stats.ts`,
