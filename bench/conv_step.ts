@@ -55,8 +55,8 @@ export interface ConvStep {
  *
  * @example
  * ```ts
- * import { initBackend } from "../backend.ts";
- * import { resolveConvCodecConfig } from "./conv.ts";
+ * import { initBackend } from "../lib/backend.ts";
+ * import { resolveConvCodecConfig } from "../lib/codecs/conv.ts";
  * await initBackend();
  * const step = createConvStep({
  *   config: resolveConvCodecConfig({ channels: 2, strides: [2, 2] }),

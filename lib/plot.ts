@@ -50,6 +50,7 @@ export function nextChartId(): string {
  *
  * @example
  * ```ts
+ * import * as Plot from "@observablehq/plot";
  * const html = renderPlot({ marks: [Plot.lineY([1, 3, 2])], id: "demo" });
  * ```
  */
@@ -171,7 +172,8 @@ export interface LineChartOptions extends ChartCommon {
  *
  * @example
  * ```ts
- * const s = seedBand("STE", runs.map((r) => ({ x: r.epochs, y: r.mse })));
+ * const seeds = [{ x: [1, 2, 3], y: [0.5, 0.3, 0.2] }, { x: [1, 2], y: [0.6, 0.4] }];
+ * const s = seedBand("STE", seeds); // a diverged seed may stop early
  * ```
  */
 export function seedBand(
@@ -304,6 +306,8 @@ export function mergeMarkers(markers: MarkerSpec[]): MarkerSpec[] {
  *
  * @example
  * ```ts
+ * const curves = [{ x: [1, 2, 3], y: [0.5, 0.3, 0.2] }, { x: [1, 2, 3], y: [0.6, 0.4, 0.3] }];
+ * const oracleFloor = 0.05;
  * lineChart({
  *   series: [seedBand("STE", curves)],
  *   x: { label: "epoch" }, y: { label: "validation MSE", log: true },

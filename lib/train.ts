@@ -313,8 +313,11 @@ export interface TrainOptions {
  *
  * @example
  * ```ts
+ * import { initBackend } from "./backend.ts";
+ * import { resolveConfig } from "./config.ts";
  * await initBackend();
- * const result = await train(resolveConfig({ passer: { kind: "mste" } }));
+ * const config = resolveConfig({ passer: { kind: "mste" }, train: { epochs: 1, stepsPerEpoch: 20 } });
+ * const result = await train(config);
  * console.log(result.final?.valMse, result.diverged);
  * ```
  */
