@@ -288,6 +288,8 @@ export function createSession(
 export interface TrainOptions {
   /** Called after every epoch with its record. */
   onEpoch?: (record: EpochRecord, epochs: number) => void;
+  /** Called after every optimizer step with the global step count and its training loss. */
+  onStep?: (step: number, loss: number) => void;
   /** Use this source instead of the one `config.data` describes. */
   source?: Source;
   /** Parts built elsewhere (e.g. a trained codec); the rest are built from the config. */
@@ -345,6 +347,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       for (let i = 0; i < stepsPerEpoch; i++) {
         if (options.signal?.aborted) throw options.signal.reason;
         const loss = session.step();
+        options.onStep?.(session.stepCount, loss);
         if (steps && session.stepCount % traceEvery === 0) {
           steps.loss.push(finiteOrNull(loss));
           steps.maE.push(finiteOrNull(session.lastBatchMaxAbs));
