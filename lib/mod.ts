@@ -33,7 +33,7 @@
  *    `store/checkpoint.ts`;
  * 4. `train.ts`, the trainer;
  * 5. `grid/` (worker processes and the result store);
- * 6. presentation: `report/`, `display.ts`, `plot.ts`, `progress.ts`, `interrupt.ts`,
+ * 6. presentation: `report/`, `display.ts`, `plot.ts`, `charts.ts`, `progress.ts`, `interrupt.ts`,
  *    `audio/display.ts` (and `audio/mod.ts`, which re-exports it for notebooks);
  * 7. `experiments/` (one module per notebook);
  * 8. `battery/` (imports `experiments/`, never the reverse);
@@ -66,7 +66,8 @@ import {
   runConfigs,
 } from "./experiments/common.ts";
 import { currentSignal, Interrupted, interruptible } from "./interrupt.ts";
-import { heatMap, lineChart, type PlotOptions, renderPlot } from "./plot.ts";
+import { heatMap } from "./charts.ts";
+import { lineChart, type PlotOptions, renderPlot } from "./plot.ts";
 import { progressView } from "./progress.ts";
 import type { EpochRecord, RunResult } from "./result.ts";
 import { train } from "./train.ts";

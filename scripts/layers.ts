@@ -42,6 +42,7 @@ export const LAYERS: readonly (readonly string[])[] = [
     "raster.ts",
     "display.ts",
     "plot.ts",
+    "charts.ts",
     "progress.ts",
     "interrupt.ts",
     "audio/display.ts",

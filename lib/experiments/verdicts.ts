@@ -5,7 +5,7 @@
  * @module
  */
 import { chart, type Display, finding, group } from "../display.ts";
-import { intervalChart } from "../plot.ts";
+import { intervalChart } from "../charts.ts";
 import type { FindingInput, Scalar } from "../report/findings.ts";
 import type { RunResult } from "../result.ts";
 import { caveats, comparePaired, type Direction, type PairedStats } from "../stats.ts";
