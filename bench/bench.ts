@@ -17,8 +17,11 @@
  * {"quantlab", "wasm_stock", "wasm_stock_tfjs"}, "conv_ms": {…}, "conv_throws": {case: kernel},
  * "conv_peak_rss_mb": {…}, "peak_rss_mb"}` (samples/s; null where a case threw). Conv rows also
  * show process CPU ms per step, less sensitive than wall time to other processes on the machine.
+ * - The base speech model's recipe step (Snake, weight norm, PCA linear path, L1 + mel − SI-SDR
+ *   loss, clipping) against the plain conv step at the same batch (`recipe_ms`).
+ *
  * Set `QUANTLAB_BENCH_QUICK=1` for fewer steps (a smoke run), `QUANTLAB_BENCH_ONLY=conv` (or a
- * comma list of reference, proxy, conv) to run only some sections.
+ * comma list of reference, proxy, conv, recipe) to run only some sections.
  *
  * @module
  */
@@ -31,9 +34,12 @@ import process from "node:process";
 import { tf } from "../lib/backend.ts";
 import { type ConvOps, QUANTLAB_CONV_OPS } from "../lib/codecs/conv.ts";
 import { createConvStep } from "./conv_step.ts";
+import { baseModelConfig } from "../lib/experiments/base_model.ts";
+import { prepareSource } from "../lib/sources/mod.ts";
+import type { RunConfig } from "../lib/config.ts";
 
 const QUICK = Deno.env.get("QUANTLAB_BENCH_QUICK") === "1";
-const SECTIONS = ["reference", "proxy", "conv"] as const;
+const SECTIONS = ["reference", "proxy", "conv", "recipe"] as const;
 const ONLY = Deno.env.get("QUANTLAB_BENCH_ONLY");
 const RUN = new Set(ONLY ? ONLY.split(",").map((s) => s.trim()) : SECTIONS);
 for (const s of RUN) {
@@ -254,6 +260,49 @@ async function benchConv(
   }
 }
 
+/**
+ * One training step of the base speech model's recipe (issue 18: Snake, weight norm, the linear
+ * path, L1 + mel − SI-SDR loss, clipping) on real speech at its batch, beside the same codec and
+ * batch with the plain recipe (LeakyReLU, no weight norm or linear path, L1 + log-STFT): what the
+ * recipe costs per step.
+ */
+async function benchRecipe(): Promise<Row[]> {
+  await initBackend("wasm");
+  const recipe = baseModelConfig();
+  const data = recipe.data as Extract<RunConfig["data"], { kind: "speech" }>;
+  const { siSdrWeight: _s, ...plainData } = data;
+  const { weightNorm: _w, linearPath: _l, ...plainCodec } = recipe.codec as Extract<
+    RunConfig["codec"],
+    { kind: "conv" }
+  >;
+  const { learningRateEnd: _e, gradClip: _g, ...plainTrain } = recipe.train;
+  const plain = resolveConfig({
+    data: { ...plainData, spectralWeight: 1, melWeight: 0 },
+    codec: { ...plainCodec, activation: "leakyRelu" },
+    quantizer: { kind: "none" },
+    train: plainTrain,
+  });
+  await prepareSource(recipe.data);
+  const rows: Row[] = [];
+  const quick = Deno.env.get("QUANTLAB_BENCH_QUICK") === "1";
+  for (const [name, config] of [["recipe base", recipe], ["recipe plain", plain]] as const) {
+    const session = createSession(config);
+    const ms = timeSteps(() => session.step(), quick ? 1 : 3, quick ? 3 : 15);
+    const samples = config.train.batchSize * data.segmentSamples;
+    rows.push({
+      name,
+      ms,
+      fps: samples / (ms / 1000),
+      gflops: null,
+      note: `samples/s, batch ${config.train.batchSize} × ${data.segmentSamples}, CPU ${
+        lastCpuMs.toFixed(0)
+      } ms/step`,
+    });
+    session.dispose();
+  }
+  return rows;
+}
+
 function printTable(rows: Row[]): void {
   const header = ["case", "ms/step", "frames/s", "GFLOP/s", "setup"];
   const lines = rows.map((r) => [
@@ -287,9 +336,10 @@ if (import.meta.main) {
       else conv.set(c.key, r);
     }
   }
+  const recipe = RUN.has("recipe") ? await benchRecipe() : [];
   const blas = kernelStatus().blas ?? blasSeen;
   console.log(`quantlab gemm: ${blas ? `openblas (${blas})` : "wasm (OpenBLAS not loadable)"}`);
-  printTable([...reference.values(), ...proxy, ...conv.values()]);
+  printTable([...reference.values(), ...proxy, ...conv.values(), ...recipe]);
   for (const [key, kernel] of Object.entries(convThrows)) {
     console.log(`conv ${key}: throws (${kernel})`);
   }
@@ -335,6 +385,13 @@ if (import.meta.main) {
         conv_throws: convThrows,
         conv_peak_rss_mb: Object.fromEntries(
           convKeys.map((k) => [k, convValue(k, (r) => r.peakRssMb)]),
+        ),
+      }
+      : {}),
+    ...(recipe.length
+      ? {
+        recipe_ms: Object.fromEntries(
+          recipe.map((r) => [r.name.replace("recipe ", ""), Math.round(r.ms)]),
         ),
       }
       : {}),

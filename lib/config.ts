@@ -66,6 +66,13 @@ export interface TrainConfig {
    * keys stay); defaults to 1 (every step) for `data.kind = "speech"`. [choice]
    */
   traceEvery?: number;
+  /**
+   * Learning rate at the last step: exponential decay from `learningRate` (DAC decays by
+   * ExponentialLR). [choice; absent = constant]
+   */
+  learningRateEnd?: number;
+  /** Clip the global gradient norm to this value (DAC: 1e3). [choice; absent = no clipping] */
+  gradClip?: number;
 }
 
 /** One complete, validated run description. JSON-serialisable. */
@@ -141,21 +148,20 @@ export function resolveConfig(input: ConfigInput = {}): RunConfig {
   const cfg = {
     data: fill("data", SOURCES, input.data),
     // A speech source defaults to the conv codec (the only codec for audio).
-    codec: fill(
-      "codec",
-      CODECS,
-      input.codec,
-      input.codec?.kind === undefined && input.data?.kind === "speech" ? "conv" : undefined,
-    ),
-    quantizer: fill("quantizer", QUANTIZERS, input.quantizer),
-    passer: fill("passer", PASSERS, input.passer),
+    codec: fill("codec", CODECS, input.codec, {
+      defaultKind: input.codec?.kind === undefined && input.data?.kind === "speech"
+        ? "conv"
+        : undefined,
+    }),
+    quantizer: fill("quantizer", QUANTIZERS, input.quantizer, { othersOptional: true }),
+    passer: fill("passer", PASSERS, input.passer, { othersOptional: true }),
     train: merge(
       "train",
       input.data?.kind === "speech"
         ? { ...DEFAULTS.train, ...SPEECH_TRAIN_DEFAULTS }
         : DEFAULTS.train,
       input.train,
-      ["traceEvery"],
+      ["traceEvery", "learningRateEnd", "gradClip"],
     ),
   } as RunConfig;
   if (cfg.data.kind === "speech" && cfg.train.traceEvery === undefined) cfg.train.traceEvery = 1;
@@ -177,22 +183,26 @@ type Registry = Record<string, Kind<object, unknown, never>>;
 /**
  * Fill one section from its registry: the defaults of the kind it names (else `defaultKind`,
  * else the registry's first kind), overridden by the input's fields. An unknown kind is
- * rejected naming `<name>.kind`; an unknown field naming it, with every field the section's
- * kinds allow.
+ * rejected naming `<name>.kind`; an unknown field naming it, with every field allowed. Allowed
+ * are the kind's defaults and its `optional` fields; with `othersOptional` also every other
+ * kind's optional fields, which the section's validation then refuses naming the kind they are
+ * for (quantizers and passers: "no lookup: it is for quantizer.kind = rvq").
  */
 function fill(
   name: string,
   registry: Registry,
   over: { kind?: unknown } | undefined,
-  defaultKind?: string,
+  options: { defaultKind?: string; othersOptional?: boolean } = {},
 ): object {
   const kinds = Object.keys(registry);
   const named = over !== null && typeof over === "object" && over.kind !== undefined;
-  const kind = named ? over.kind : defaultKind ?? kinds[0];
+  const kind = named ? over.kind : options.defaultKind ?? kinds[0];
   if (typeof kind !== "string" || !Object.hasOwn(registry, kind)) {
     throw new ConfigError(`${name}.kind`, kind, oneOfText(kinds));
   }
-  const optional = [...new Set(kinds.flatMap((k) => registry[k].optional ?? []))];
+  const optional = options.othersOptional
+    ? [...new Set(kinds.flatMap((k) => registry[k].optional ?? []))]
+    : [...registry[kind].optional ?? []];
   return merge(name, registry[kind].defaults, over, optional);
 }
 
@@ -274,4 +284,8 @@ function validateTrain(t: TrainConfig): void {
   checkNumber("train.divergenceThreshold", t.divergenceThreshold, 0, Number.MAX_VALUE, true);
   checkInt("train.seed", t.seed, 0, 2 ** 32 - 1);
   if (t.traceEvery !== undefined) checkInt("train.traceEvery", t.traceEvery, 0, 1e7);
+  if (t.learningRateEnd !== undefined) {
+    checkNumber("train.learningRateEnd", t.learningRateEnd, 0, t.learningRate, true);
+  }
+  if (t.gradClip !== undefined) checkNumber("train.gradClip", t.gradClip, 0, 1e12, true);
 }

@@ -27,7 +27,8 @@
  *    `backend.ts` with `kernels/` and `nn/`, `grad.ts`, `cluster/`, `metrics.ts`, `stats.ts`,
  *    `store/artifacts.ts`, the signal side of `audio/` (corpus, segments, STFT, metrics);
  * 2. kinds: `sources/`, `codecs/`, `quantizers/`, `passers.ts`, each kind with its config,
- *    defaults, validation and builder, registered in its folder's `mod.ts`;
+ *    defaults, validation and builder, registered in its folder's `mod.ts`; and the real codecs
+ *    of `audio/anchors.ts` (they use the offline quantizers);
  * 3. `config.ts` (`RunConfig`, `resolveConfig` walking the registries), `result.ts`, `custom/`
  *    (a researcher's passers and quantizers, loaded into an explicit registry),
  *    `store/checkpoint.ts`;

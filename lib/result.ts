@@ -32,6 +32,11 @@ export interface EpochRecord {
   tau?: number;
   /** Further validation metrics a source reports (e.g. spectral distances for speech). */
   metrics?: Record<string, number>;
+  /**
+   * Per validation example, named series in validation order (speech: `siSdr`, `melL1`,
+   * `f0Agreement`, `voicingAgreement`, `levelDb` per segment, for comparisons paired by utterance).
+   */
+  segments?: Record<string, number[]>;
   /** Wall time since the start of training, ms. */
   wallMs: number;
 }

@@ -85,6 +85,11 @@ export interface SessionOptions {
    * true; `createSession` turns it off for a quantizer handed in (it is trained already).
    */
   initializeQuantizer?: boolean;
+  /**
+   * Run the codec's data-dependent initialisation if it asks for one. Default true;
+   * `createSession` turns it off for a codec handed in (it is trained already).
+   */
+  initializeCodec?: boolean;
 }
 
 /** One training run's state, stepped explicitly (the bench and tests use it directly). */
@@ -103,7 +108,7 @@ export class Session {
   readonly #updateQuantizer: boolean;
 
   constructor(readonly config: RunConfig, parts: Parts, options: SessionOptions = {}) {
-    const { trainable = "all", initializeQuantizer = true } = options;
+    const { trainable = "all", initializeQuantizer = true, initializeCodec = true } = options;
     this.source = parts.source;
     this.codec = parts.codec;
     this.quantizer = parts.quantizer;
@@ -115,6 +120,7 @@ export class Session {
       ? [...this.codec.decoderVariables]
       : [...this.codec.variables, ...this.quantizer.variables];
     this.#updateQuantizer = trainable === "all";
+    if (initializeCodec && this.codec.initialization) this.#initializeCodec();
     if (initializeQuantizer && this.quantizer.initialization) this.#initializeQuantizer();
   }
 
@@ -132,7 +138,13 @@ export class Session {
     let kept: { z: tf.Tensor2D; codes: tf.Tensor2D } | null = null;
     const x = tf.tensor(batch.x, [...batch.xShape]);
     const y = tf.tensor(batch.y, [...batch.yShape]);
-    const cost = this.#optimizer.minimize(
+    if (train.learningRateEnd !== undefined) {
+      // Exponential decay from learningRate to learningRateEnd over the run. [choice]
+      const ratio = train.learningRateEnd / train.learningRate;
+      (this.#optimizer as unknown as { learningRate: number }).learningRate = train.learningRate *
+        ratio ** (this.stepCount / Math.max(1, this.totalSteps - 1));
+    }
+    const cost = this.#minimize(
       () => {
         const e = this.codec.encode(x);
         const z = this.quantizer.prepare(foldFrames(e));
@@ -149,11 +161,9 @@ export class Session {
             codes: tf.keep(hard.codes),
           };
         }
-        return loss;
+        return loss as tf.Scalar;
       },
-      true,
-      this.#variables,
-    )!;
+    );
     const loss = cost.dataSync()[0];
     this.lastBatchMaxAbs = maxE ? (maxE as tf.Scalar).dataSync()[0] : NaN;
     if (kept) {
@@ -164,6 +174,30 @@ export class Session {
     tf.dispose([cost, x, y, maxE as tf.Scalar | null].filter((t) => t !== null) as tf.Tensor[]);
     this.stepCount++;
     return loss;
+  }
+
+  /**
+   * One optimizer update of `f`'s value; returns the value (the caller disposes it). With
+   * `train.gradClip` the gradients are scaled by min(1, clip/‖g‖) first, ‖g‖ the global norm
+   * over every trained variable (PyTorch's `clip_grad_norm_`, as DAC's training does). [choice]
+   */
+  #minimize(f: () => tf.Scalar): tf.Scalar {
+    const clip = this.config.train.gradClip;
+    if (clip === undefined) return this.#optimizer.minimize(f, true, this.#variables)!;
+    const { value, grads } = tf.variableGrads(f, this.#variables);
+    const clipped = tf.tidy(() => {
+      // Non-trainable variables in the list come back with a null gradient.
+      const names = Object.keys(grads).filter((n) => grads[n] !== null);
+      const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))));
+      const scale = tf.minimum(1, tf.div(clip, tf.add(norm, 1e-6)));
+      return Object.fromEntries(names.map((n) => [n, tf.mul(grads[n], scale)])) as Record<
+        string,
+        tf.Variable
+      >;
+    });
+    this.#optimizer.applyGradients(clipped);
+    tf.dispose([...Object.values(grads).filter((g) => g !== null), ...Object.values(clipped)]);
+    return value;
   }
 
   /**
@@ -227,6 +261,7 @@ export class Session {
       out.tau = this.tau;
     }
     if (metrics.extra) out.metrics = metrics.extra;
+    if (metrics.segments) out.segments = metrics.segments;
     return out;
   }
 
@@ -239,6 +274,14 @@ export class Session {
 
   #context(rng: PassContext["rng"]): PassContext {
     return { quantizer: this.quantizer, rng, step: this.stepCount, totalSteps: this.totalSteps };
+  }
+
+  /** The codec's data-dependent initialisation on training examples drawn at step −2. [choice] */
+  #initializeCodec(): void {
+    const init = this.codec.initialization!;
+    const batch = this.source.trainBatch(-2, init.examples);
+    const count = batch.xShape[0];
+    init.run(batch.x, count, batch.x.length / count);
   }
 
   /**
@@ -282,6 +325,7 @@ export function createSession(
   return new Session(config, buildParts(config, parts, custom), {
     trainable,
     initializeQuantizer: parts.quantizer === undefined,
+    initializeCodec: parts.codec === undefined,
   });
 }
 

@@ -118,3 +118,63 @@ Deno.test("a run is bit-identical when repeated with the same seed, and differs 
   const c = await train({ ...cfg, train: { ...cfg.train, seed: 1 } });
   assert.notDeepEqual(strip(a), strip(c));
 });
+
+/** The flat values of every trainable variable of a session after `steps` steps. */
+function weightsAfter(input: Parameters<typeof resolveConfig>[0], steps: number): Float32Array[] {
+  const session = createSession(resolveConfig(input));
+  for (let i = 0; i < steps; i++) session.step();
+  const out = session.codec.variables.map((v) => v.dataSync().slice() as Float32Array);
+  session.dispose();
+  return out;
+}
+
+Deno.test("gradClip above the gradient norm and learningRateEnd = learningRate change nothing (bit-identical)", () => {
+  const base = { train: { epochs: 1, stepsPerEpoch: 12, batchSize: 64 } };
+  const plain = weightsAfter(base, 12);
+  const clipped = weightsAfter({ train: { ...base.train, gradClip: 1e12 } }, 12);
+  const flat = weightsAfter({ train: { ...base.train, learningRateEnd: 1e-3 } }, 12);
+  plain.forEach((w, i) => {
+    assert.deepEqual(clipped[i], w, "clip far above the norm");
+    assert.deepEqual(flat[i], w, "decay to the same rate");
+  });
+});
+
+Deno.test("gradClip bounds the update of a plain-gradient step; learningRateEnd shrinks late updates", () => {
+  // Adam with ε = 1 and tiny gradients is a scaled gradient step, so the clip shows in the update.
+  const steps = 10;
+  const delta = (train: Record<string, number>) => {
+    const session = createSession(resolveConfig({
+      train: { epochs: 1, stepsPerEpoch: steps, batchSize: 64, epsilon: 1, ...train },
+    }));
+    for (let i = 0; i < steps - 1; i++) session.step();
+    const before = session.codec.variables.map((v) => v.dataSync().slice());
+    session.step();
+    let sq = 0;
+    session.codec.variables.forEach((v, i) => {
+      const now = v.dataSync();
+      for (let j = 0; j < now.length; j++) sq += (now[j] - before[i][j]) ** 2;
+    });
+    session.dispose();
+    return Math.sqrt(sq);
+  };
+  const free = delta({});
+  const clipped = delta({ gradClip: 1e-3 });
+  assert.ok(clipped < 0.1 * free, `clipped update ${clipped} vs ${free}`);
+  const decayed = delta({ learningRateEnd: 1e-5 });
+  assert.ok(decayed < 0.05 * free, `last update at lr 1e-5: ${decayed} vs ${free} at 1e-3`);
+});
+
+Deno.test("train config: learningRateEnd and gradClip are validated and absent by default", () => {
+  const c = resolveConfig({});
+  assert.ok(!("learningRateEnd" in c.train) && !("gradClip" in c.train), "keys unchanged");
+  assert.throws(() => resolveConfig({ train: { learningRateEnd: 1 } }), /train\.learningRateEnd/);
+  assert.throws(() => resolveConfig({ train: { gradClip: 0 } }), /train\.gradClip/);
+  assert.throws(
+    () => resolveConfig({ data: { kind: "simulated", siSdrWeight: 1 } as never }),
+    /data\.siSdrWeight/,
+  );
+  assert.throws(
+    () => resolveConfig({ codec: { kind: "mlp", weightNorm: true } as never }),
+    /codec\.weightNorm/,
+  );
+});

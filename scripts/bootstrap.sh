@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what quantlab needs on a fresh machine with only node, npm and apt:
 # Deno (from the npm package `deno`, into .tools/), the project's npm dependencies
-# (from deno.lock), Debian's single-threaded OpenBLAS, and Jupyter and Chromium when a command
-# needs them.
+# (from deno.lock), Debian's single-threaded OpenBLAS, the Codec2 and Opus command-line codecs
+# (speech anchors), and Jupyter and Chromium when a command needs them.
 # Idempotent: every step is skipped when its result is already there.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,6 +29,9 @@ missing=()
 dpkg -s libopenblas0-serial >/dev/null 2>&1 || missing+=(libopenblas0-serial)
 # The font charts' PNG copies are drawn with (lib/raster.ts).
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# Real speech codecs, the anchors of every speech table (lib/audio/anchors.ts).
+command -v c2enc >/dev/null 2>&1 && command -v c2dec >/dev/null 2>&1 || missing+=(codec2)
+command -v opusenc >/dev/null 2>&1 && command -v opusdec >/dev/null 2>&1 || missing+=(opus-tools)
 if [ "$want_jupyter" = 1 ]; then
   [ -x /usr/bin/jupyter ] && /usr/bin/python3 -c "import nbclient, nbformat, jupyter_client, notebook" 2>/dev/null ||
     missing+=(jupyter-nbconvert python3-nbclient jupyter-client jupyter-notebook)

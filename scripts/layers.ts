@@ -33,7 +33,7 @@ export const LAYERS: readonly (readonly string[])[] = [
     "store/atomic.ts",
     "audio/",
   ],
-  ["sources/", "codecs/", "quantizers/", "passers.ts"],
+  ["sources/", "codecs/", "quantizers/", "passers.ts", "audio/anchors.ts"],
   ["config.ts", "result.ts", "custom/", "store/checkpoint.ts"],
   ["train.ts"],
   ["grid/"],

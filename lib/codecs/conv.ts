@@ -21,15 +21,33 @@
  * trainer can fold batch and time into the quantizer's frame axis. The frame rate is
  * f = sampleRate / Πstrides ({@linkcode convFrameRate}).
  *
- * Differences from DAC, all [choice]: no weight normalisation; LeakyReLU(0.1) by default
+ * Differences from DAC, all [choice]: weight normalisation off by default (DAC's
+ * `WNConv1d`/`WNConvTranspose1d`, available as `weightNorm: true`); LeakyReLU(0.1) by default
  * (DAC uses Snake, available as `activation: "snake"`); two dilations per block by default (DAC
  * uses 1, 3, 9); no output tanh; strides must be even (DAC pads odd strides with output_padding).
+ *
+ * Linear path [choice, not DAC's; `linearPath`]: beside the conv stacks, a linear analysis filter
+ * bank A (Conv1d(1 → D, k = K_l, stride Πs)) and its synthesis bank S (ConvTranspose1d(D → 1, same
+ * k and stride)), initialised from the principal components of training frames of Πs samples
+ * (the top D eigenvectors of their second-moment matrix, placed in the K_l-tap filters' middle Πs
+ * taps, the rest zero), so that before training the codec is exactly that PCA transform code. The
+ * conv stacks are added through learned scalar gates g_e, g_d that start at `gateInit`:
+ *
+ * ```text
+ * z = A∗x + g_e · ConvEncoder(x)        x̂ = S∗ᵀz + g_d · ConvDecoder(z)
+ * ```
+ *
+ * Why: a conv codec trained from scratch on CPU budgets does not learn the waveform (its output
+ * is a noise vocoding of the input, SI-SDR ≈ −35 dB), while the PCA code of the same latent rate
+ * reaches +8.3 dB; starting from it, training only has to improve on a transform code. With
+ * K_l = 2Πs the banks overlap (a lapped transform), which block PCA cannot use.
  *
  * @module
  */
 import { tf } from "../backend.ts";
 import { ConfigError } from "../kinds.ts";
 import * as nnConv from "../nn/conv.ts";
+import { principalComponents } from "../cluster/pca.ts";
 import { Rng, rngFor } from "../random.ts";
 import type { Codec } from "./types.ts";
 
@@ -79,6 +97,32 @@ export interface ConvCodecConfig {
   /** Negative slope of LeakyReLU. [choice: 0.1, the issue's reference step] */
   leakySlope: number;
   init: ConvInit;
+  /**
+   * Weight normalisation (Salimans & Kingma 2016) of every conv, as DAC's `WNConv1d`: w = g·v/‖v‖
+   * with one g per output channel (per input channel for a transposed conv, PyTorch's `dim=0`);
+   * g starts at ‖v‖, so the initial weights are those without it. [choice: DAC uses it; absent =
+   * off]
+   */
+  weightNorm?: boolean;
+  /** The PCA-initialised linear path with gated conv stacks (module doc). [choice; absent = off] */
+  linearPath?: LinearPathConfig;
+}
+
+/** The linear analysis/synthesis path of {@linkcode ConvCodecConfig.linearPath}. [choice] */
+export interface LinearPathConfig {
+  /** Filter length K_l: Πstrides (block PCA) or more (lapped; K_l − Πstrides even). */
+  kernel: number;
+  /** Initial value of the gates g_e, g_d of the conv stacks (0: the codec starts as the PCA code). */
+  gateInit: number;
+  /** Training segments whose frames the PCA is computed on. */
+  pcaSegments: number;
+  /**
+   * How fast the banks move: each bank is B₀ + s·Δ with B₀ the PCA initialisation (fixed) and Δ
+   * trained from 0, so Adam's steps on it are s times smaller; 0 freezes the banks. Adam's
+   * per-weight steps of ~lr would otherwise scramble the PCA filters (unit vectors of 0.09 per
+   * tap) within a few hundred steps. [choice]
+   */
+  trainScale: number;
 }
 
 /**
@@ -124,14 +168,30 @@ export const CONV_REFERENCE_CONFIG: ConvCodecConfig = {
   init: "kaimingUniform",
 };
 
+/**
+ * Fields that are absent unless set (absent = off), so configs written before they existed keep
+ * their meaning and their result-cache keys.
+ */
+export const CONV_CODEC_OPTIONAL: string[] = ["weightNorm", "linearPath"];
+
+/**
+ * Defaults of {@linkcode LinearPathConfig} [choice]: lapped (K_l = 2Πs), gates at 0, PCA of 64
+ * segments, banks trained at a tenth of the learning rate.
+ */
+export function linearPathDefaults(c: Pick<ConvCodecConfig, "strides">): LinearPathConfig {
+  return { kernel: 2 * convHopSamples(c), gateInit: 0, pcaSegments: 64, trainScale: 0.1 };
+}
+
 /** Fill defaults and validate; see {@linkcode validateConvCodecConfig}. */
 export function resolveConvCodecConfig(input: Partial<ConvCodecConfig> = {}): ConvCodecConfig {
   for (const key of Object.keys(input)) {
-    if (!(key in CONV_CODEC_DEFAULTS)) {
+    if (!(key in CONV_CODEC_DEFAULTS) && !CONV_CODEC_OPTIONAL.includes(key)) {
       throw new ConfigError(
         `codec.${key}`,
         (input as Record<string, unknown>)[key],
-        `no such field; allowed: ${Object.keys(CONV_CODEC_DEFAULTS).join(", ")}`,
+        `no such field; allowed: ${
+          [...Object.keys(CONV_CODEC_DEFAULTS), ...CONV_CODEC_OPTIONAL].join(", ")
+        }`,
       );
     }
   }
@@ -184,10 +244,50 @@ export function validateConvCodecConfig(c: ConvCodecConfig): void {
   if (c.init !== "kaimingUniform" && c.init !== "truncNormal") {
     throw new ConfigError("codec.init", c.init, '"kaimingUniform" or "truncNormal"');
   }
+  if (c.weightNorm !== undefined && typeof c.weightNorm !== "boolean") {
+    throw new ConfigError("codec.weightNorm", c.weightNorm, "true or false");
+  }
+  if (c.linearPath !== undefined) validateLinearPath(c.linearPath, convHopSamples(c));
+}
+
+function validateLinearPath(l: LinearPathConfig, hop: number): void {
+  if (l === null || typeof l !== "object" || Array.isArray(l)) {
+    throw new ConfigError(
+      "codec.linearPath",
+      l,
+      "an object {kernel, gateInit, pcaSegments, trainScale}",
+    );
+  }
+  for (const key of Object.keys(l)) {
+    if (!["kernel", "gateInit", "pcaSegments", "trainScale"].includes(key)) {
+      throw new ConfigError(
+        `codec.linearPath.${key}`,
+        (l as unknown as Record<string, unknown>)[key],
+        "no such field; allowed: kernel, gateInit, pcaSegments, trainScale",
+      );
+    }
+  }
+  if (
+    !Number.isInteger(l.kernel) || l.kernel < hop || l.kernel > 16 * hop ||
+    (l.kernel - hop) % 2 !== 0
+  ) {
+    throw new ConfigError(
+      "codec.linearPath.kernel",
+      l.kernel,
+      `an integer in [Πcodec.strides = ${hop}, ${16 * hop}] with kernel − ${hop} even`,
+    );
+  }
+  if (!(typeof l.gateInit === "number" && Number.isFinite(l.gateInit))) {
+    throw new ConfigError("codec.linearPath.gateInit", l.gateInit, "a finite number");
+  }
+  positiveInt("codec.linearPath.pcaSegments", l.pcaSegments, 1 << 16);
+  if (!(typeof l.trainScale === "number" && l.trainScale >= 0 && l.trainScale <= 1)) {
+    throw new ConfigError("codec.linearPath.trainScale", l.trainScale, "a number in [0, 1]");
+  }
 }
 
 /** Audio samples per latent frame, Πstrides. */
-export function convHopSamples(c: ConvCodecConfig): number {
+export function convHopSamples(c: Pick<ConvCodecConfig, "strides">): number {
   return c.strides.reduce((a, s) => a * s, 1);
 }
 
@@ -204,7 +304,18 @@ export function convBitrate(c: ConvCodecConfig, bitsPerFrame: number): number {
 /** Trainable parameters of the codec {@linkcode convCodec} builds from `c` (counted, not built). */
 export function convParameterCount(c: ConvCodecConfig): number {
   let n = 0;
-  const conv = (k: number, cin: number, cout: number) => (n += k * cin * cout + cout);
+  // Weight norm adds one g per output channel (per input channel for a transposed conv).
+  const wn = c.weightNorm === true;
+  const conv = (
+    k: number,
+    cin: number,
+    cout: number,
+  ) => (n += k * cin * cout + cout + (wn ? cout : 0));
+  const convT = (
+    k: number,
+    cin: number,
+    cout: number,
+  ) => (n += k * cin * cout + cout + (wn ? cin : 0));
   const act = (ch: number) => (n += c.activation === "snake" ? ch : 0);
   const resUnits = (ch: number) => {
     for (const _ of c.dilations) act(ch), conv(c.kernel, ch, ch), act(ch), conv(1, ch, ch);
@@ -221,9 +332,14 @@ export function convParameterCount(c: ConvCodecConfig): number {
   conv(c.kernel, c.latentDim, dc * 2 ** c.strides.length);
   [...c.strides].reverse().forEach((s, i) => {
     const ch = dc * 2 ** (c.strides.length - i);
-    act(ch), conv(2 * s, ch, ch / 2), resUnits(ch / 2);
+    act(ch), convT(2 * s, ch, ch / 2), resUnits(ch / 2);
   });
   act(dc), conv(c.kernel, dc, 1);
+  // The linear banks' trained parts (never weight-normalised), their biases and the two gates.
+  if (c.linearPath) {
+    const banks = c.linearPath.trainScale > 0 ? 2 * c.linearPath.kernel * c.latentDim : 0;
+    n += banks + c.latentDim + 1 + 2;
+  }
   return n;
 }
 
@@ -280,11 +396,35 @@ class Builder {
   readonly variables: tf.Variable[] = [];
   constructor(readonly config: ConvCodecConfig, readonly rng: Rng, readonly ops: ConvOps) {}
 
-  #variable(t: tf.Tensor): tf.Variable {
-    const v = tf.variable(t, true);
+  #variable(t: tf.Tensor, trainable = true): tf.Variable {
+    const v = tf.variable(t, trainable);
     t.dispose();
     this.variables.push(v);
     return v;
+  }
+
+  /**
+   * A conv weight as a function giving its current value: the variable itself, or with
+   * `weightNorm` the product g·v/‖v‖ with ‖v‖ over `normAxes` (variables v then g, g = ‖v₀‖).
+   */
+  #weight(init: tf.Tensor3D, normAxes: [number, number]): () => tf.Tensor3D {
+    if (this.config.weightNorm !== true) {
+      const w = this.#variable(init) as tf.Variable<tf.Rank.R3>;
+      return () => w;
+    }
+    const norm = (t: tf.Tensor3D) => tf.sqrt(tf.sum(tf.square(t), normAxes, true));
+    const g0 = tf.tidy(() => norm(init));
+    const v = this.#variable(init);
+    const g = this.#variable(g0);
+    return () => tf.mul(v, tf.div(g, norm(v as tf.Tensor3D))) as tf.Tensor3D;
+  }
+
+  /**
+   * A variable of the given value, created in this builder's order (for the linear path); a
+   * non-trainable one is a codec state that checkpoints keep but training never updates.
+   */
+  variable(t: tf.Tensor, trainable = true): tf.Variable {
+    return this.#variable(t, trainable);
   }
 
   /** Conv1d(cin → cout, k) with `padding` zeros each side; k = 1 runs as one matMul. */
@@ -295,16 +435,16 @@ class Builder {
     opts: { stride?: number; dilation?: number; padding?: number } = {},
   ): (x: tf.Tensor3D) => tf.Tensor3D {
     const init = initConv(this.rng, this.config.init, [k, cin, cout], cin * k);
-    const w = this.#variable(init.w);
+    const w = this.#weight(init.w, [0, 1]);
     const b = this.#variable(init.b);
     if (k === 1 && (opts.stride ?? 1) === 1 && (opts.padding ?? 0) === 0) {
       return (x) => {
         const [batch, t] = x.shape;
-        const y = tf.matMul(tf.reshape(x, [batch * t, cin]), tf.reshape(w, [cin, cout]));
+        const y = tf.matMul(tf.reshape(x, [batch * t, cin]), tf.reshape(w(), [cin, cout]));
         return tf.reshape(tf.add(y, b), [batch, t, cout]);
       };
     }
-    return (x) => tf.add(this.ops.conv1d(x, w as tf.Tensor3D, opts), b);
+    return (x) => tf.add(this.ops.conv1d(x, w(), opts), b);
   }
 
   /** ConvTranspose1d(cin → cout, k = 2s, stride s, padding s/2). */
@@ -312,10 +452,10 @@ class Builder {
     const k = 2 * stride;
     // PyTorch stores a transposed conv's weight as [Cin, Cout, K] and takes fanIn = Cout·K.
     const init = initConv(this.rng, this.config.init, [k, cin, cout], cout * k);
-    const w = this.#variable(init.w);
+    // PyTorch's weight_norm(dim=0) on a transposed conv's [Cin, Cout, K] weight: one g per Cin.
+    const w = this.#weight(init.w, [0, 2]);
     const b = this.#variable(init.b);
-    return (x) =>
-      tf.add(this.ops.convTranspose1d(x, w as tf.Tensor3D, { stride, padding: stride / 2 }), b);
+    return (x) => tf.add(this.ops.convTranspose1d(x, w(), { stride, padding: stride / 2 }), b);
   }
 
   act(channels: number): (x: tf.Tensor3D) => tf.Tensor3D {
@@ -400,12 +540,16 @@ export function convCodec(
     enc.act(top),
     enc.conv(c.latentKernel, top, c.latentDim, { padding: pad(c.latentKernel) }),
   );
-  if (c.codeDim !== null) encoderLayers.push(enc.conv(1, c.latentDim, c.codeDim), l2Normalize);
-  const encoder = chain(encoderLayers);
+  const convEncoder = chain(encoderLayers);
+  const linear = c.linearPath ? linearBanks(c, c.linearPath, enc, ops) : null;
+  const toLatent = linear ? (x: tf.Tensor3D) => linear.encode(x, convEncoder(x)) : convEncoder;
+  const encoder = c.codeDim === null
+    ? toLatent
+    : chain([toLatent, enc.conv(1, c.latentDim, c.codeDim), l2Normalize]);
 
   const dec = new Builder(c, decRng, ops);
+  const fromCode = c.codeDim === null ? null : dec.conv(1, c.codeDim, c.latentDim);
   const decoderLayers: ((x: tf.Tensor3D) => tf.Tensor3D)[] = [];
-  if (c.codeDim !== null) decoderLayers.push(dec.conv(1, c.codeDim, c.latentDim));
   const dc = c.decoderChannels ?? c.channels;
   decoderLayers.push(dec.conv(c.kernel, c.latentDim, dc * 2 ** n, { padding: pad(c.kernel) }));
   [...c.strides].reverse().forEach((s, i) => {
@@ -414,7 +558,10 @@ export function convCodec(
     for (const d of c.dilations) decoderLayers.push(dec.resUnit(ch / 2, d));
   });
   decoderLayers.push(dec.act(dc), dec.conv(c.kernel, dc, 1, { padding: pad(c.kernel) }));
-  const decoder = chain(decoderLayers);
+  const convDecoder = chain(decoderLayers);
+  const synthesis = linear ? linear.synthesis(dec) : null;
+  const fromLatent = synthesis ? (z: tf.Tensor3D) => synthesis(z, convDecoder(z)) : convDecoder;
+  const decoder = fromCode ? chain([fromCode, fromLatent]) : fromLatent;
 
   const latentDim = c.codeDim ?? c.latentDim;
   const encoderVariables = enc.variables;
@@ -425,6 +572,7 @@ export function convCodec(
     encoderVariables,
     decoderVariables,
     variables,
+    ...(linear ? { initialization: linear.initialization } : {}),
     encode(x) {
       const rank3 = x.rank === 3 && x.shape[2] === 1;
       if (!(x.rank === 2 || rank3)) {
@@ -450,5 +598,76 @@ export function convCodec(
       });
     },
     dispose: () => variables.forEach((v) => v.dispose()),
+  };
+}
+
+/**
+ * The linear analysis bank A (in the encoder's builder) and, via `synthesis`, its synthesis bank
+ * S (in the decoder's), with the gates of the conv stacks; `initialization` sets both banks from
+ * the principal components of training frames (module doc). Variables: A, its bias, g_e in the
+ * encoder; S, its bias, g_d in the decoder.
+ */
+function linearBanks(c: ConvCodecConfig, l: LinearPathConfig, enc: Builder, ops: ConvOps) {
+  const hop = convHopSamples(c);
+  const d = c.latentDim;
+  const padding = (l.kernel - hop) / 2;
+  const analysis = bank(enc, [l.kernel, 1, d], l.trainScale);
+  const analysisBias = enc.variable(tf.zeros([d]));
+  const encoderGate = enc.variable(tf.scalar(l.gateInit));
+  let synthesisBank: Bank | null = null;
+  return {
+    encode(x: tf.Tensor3D, conv: tf.Tensor3D): tf.Tensor3D {
+      const w = analysis.value();
+      const linear = tf.add(ops.conv1d(x, w, { stride: hop, padding }), analysisBias);
+      return tf.add(linear, tf.mul(conv, encoderGate)) as tf.Tensor3D;
+    },
+    synthesis(dec: Builder): (z: tf.Tensor3D, conv: tf.Tensor3D) => tf.Tensor3D {
+      const synthesis = bank(dec, [l.kernel, d, 1], l.trainScale);
+      const bias = dec.variable(tf.zeros([1]));
+      const gate = dec.variable(tf.scalar(l.gateInit));
+      synthesisBank = synthesis;
+      return (z, conv) => {
+        const w = synthesis.value();
+        const linear = tf.add(ops.convTranspose1d(z, w, { stride: hop, padding }), bias);
+        return tf.add(linear, tf.mul(conv, gate)) as tf.Tensor3D;
+      };
+    },
+    initialization: {
+      examples: l.pcaSegments,
+      run(audio: Float32Array, count: number, length: number): void {
+        if (length % hop !== 0) {
+          throw new Error(`linear path: segments of ${length} samples are not frames of ${hop}`);
+        }
+        const frames = (count * length) / hop;
+        const { vectors } = principalComponents(audio, frames, hop, new Float32Array(hop));
+        // Filter tap `padding + i` of channel k sees sample i of the frame (both banks).
+        const a = new Float32Array(l.kernel * d);
+        for (let k = 0; k < d; k++) {
+          for (let i = 0; i < hop; i++) a[(padding + i) * d + k] = vectors[k * hop + i];
+        }
+        analysis.initialize(a);
+        synthesisBank!.initialize(a);
+      },
+    },
+  };
+}
+
+/** A filter bank B₀ + s·Δ ({@linkcode LinearPathConfig.trainScale}); B₀ is not trained. */
+interface Bank {
+  value(): tf.Tensor3D;
+  initialize(values: Float32Array): void;
+}
+
+function bank(builder: Builder, shape: [number, number, number], scale: number): Bank {
+  const base = builder.variable(tf.zeros(shape), false) as tf.Variable<tf.Rank.R3>;
+  const delta = scale > 0 ? builder.variable(tf.zeros(shape)) as tf.Variable<tf.Rank.R3> : null;
+  return {
+    value: () => delta ? tf.add(base, tf.mul(delta, scale)) : base,
+    initialize(values) {
+      tf.tidy(() => {
+        base.assign(tf.tensor3d(values, shape));
+        delta?.assign(tf.zerosLike(delta));
+      });
+    },
   };
 }

@@ -11,6 +11,7 @@ import type { Kind } from "../kinds.ts";
 import type { Rng } from "../random.ts";
 import {
   CONV_CODEC_DEFAULTS,
+  CONV_CODEC_OPTIONAL,
   convCodec,
   type ConvCodecConfig,
   validateConvCodecConfig,
@@ -19,9 +20,14 @@ import { MLP_CODEC_DEFAULTS, mlpCodec, type MlpCodecConfig, validateMlpCodec } f
 import type { Codec, CodecBuilder, CodecIo } from "./types.ts";
 
 export { convCodec, mlpCodec };
-export { CONV_CODEC_DEFAULTS, type ConvCodecConfig, validateConvCodecConfig } from "./conv.ts";
+export {
+  CONV_CODEC_DEFAULTS,
+  CONV_CODEC_OPTIONAL,
+  type ConvCodecConfig,
+  validateConvCodecConfig,
+} from "./conv.ts";
 export { MLP_CODEC_DEFAULTS, type MlpCodecConfig, validateMlpCodec } from "./mlp.ts";
-export type { Codec, CodecBuilder, CodecIo } from "./types.ts";
+export type { Codec, CodecBuilder, CodecInitialization, CodecIo } from "./types.ts";
 
 /** The codec, by `kind`; mlp: `mlp.ts`, conv: `conv.ts`. */
 export type CodecConfig = MlpCodecConfig | ConvCodecConfig;
@@ -43,6 +49,7 @@ export const CODECS: { [K in CodecConfig["kind"]]: CodecKind<Extract<CodecConfig
     },
     conv: {
       defaults: CONV_CODEC_DEFAULTS,
+      optional: CONV_CODEC_OPTIONAL,
       validate: validateConvCodecConfig,
       build: (config, io, rng) => {
         if (io.inputDim !== 1 || io.outputDim !== 1) {

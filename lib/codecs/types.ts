@@ -22,9 +22,23 @@ export interface Codec {
   readonly decoderVariables: tf.Variable[];
   /** Encoder then decoder variables: what training updates by default. */
   readonly variables: tf.Variable[];
+  /**
+   * A data-dependent initialisation the codec asks for (e.g. the conv codec's PCA-initialised
+   * linear path): the trainer runs it once before training on `examples` training examples drawn
+   * for the purpose, flat [count, length] (`length` = the example's values), before the
+   * quantizer's own initialisation. Absent: nothing to do.
+   */
+  readonly initialization?: CodecInitialization;
   encode(x: tf.Tensor): tf.Tensor;
   decode(q: tf.Tensor): tf.Tensor;
   dispose(): void;
+}
+
+/** See {@linkcode Codec.initialization}. */
+export interface CodecInitialization {
+  /** How many training examples it wants. */
+  readonly examples: number;
+  run(x: Float32Array, count: number, length: number): void;
 }
 
 /** Sizes of the last axes of a source's x and y, which a codec's input and output layers need. */

@@ -435,7 +435,7 @@ export function growth(g: SpeechGroup): string {
 function perUtterance(r: RunResult, name: string, bad: number): number[] {
   const n = (r.config.data as { validationSegments: number }).validationSegments;
   return Array.from({ length: n }, (_, i) => {
-    const v = r.diverged ? bad : r.final?.metrics?.[`${name}.seg.${i}`];
+    const v = r.diverged ? bad : r.final?.segments?.[name]?.[i];
     return v === undefined || v === null ? NaN : v;
   });
 }

@@ -52,6 +52,7 @@ export const SOURCES: {
   },
   speech: {
     defaults: SPEECH_SOURCE_DEFAULTS,
+    optional: ["siSdrWeight"],
     validate: validateSpeech,
     build: (config, seed) => speechSource(config, seed),
   },

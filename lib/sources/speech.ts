@@ -12,10 +12,12 @@
  * Validation metrics, over the whole validation set batch by batch: MSE and MSE in dB (the
  * trainer's divergence check reads them), and in `EpochRecord.metrics`: `siSdr` (dB, mean over
  * segments with a non-silent reference), `melL1` (DAC's multi-scale mel L1 at the sample rate,
- * `melSpectrogramLoss`), `stftL1` (the training spectral loss at `spectralWindows`), `waveformL1`,
- * `latentMse` (mean (z − Q(z))² over the validation latents), and per code column s (an RVQ stage,
- * a VQ's one code, an FSQ dimension) `codeEntropy.s` (bits) and `codePerplexity.s`; and per
- * validation segment i `siSdr.seg.i` and `melL1.seg.i`, for comparisons paired by utterance.
+ * `melSpectrogramLoss`), `f0Agreement`, `voicingAgreement` and `levelDb` (`lib/audio/pitch.ts`:
+ * what tells a codec from a noise vocoder), `stftL1` (the training spectral loss at
+ * `spectralWindows`), `waveformL1`, `latentMse` (mean (z − Q(z))² over the validation latents),
+ * and per code column s (an RVQ stage, a VQ's one code, an FSQ dimension) `codeEntropy.s` (bits)
+ * and `codePerplexity.s`; and in `EpochRecord.segments` the same five scores per validation
+ * segment (`lib/audio/score.ts`), for comparisons paired by utterance.
  *
  * Loading is asynchronous (the corpus is read from disk, fetched first when missing), the
  * registry's builders are not: {@linkcode prepareSpeech} (or `prepareSource` of `sources/mod.ts`,
@@ -31,8 +33,8 @@ import { codeUsage } from "../metrics.ts";
 import { ensureSpeechData, loadSplit, type Utterance } from "../audio/corpus.ts";
 import { normalise, type SegmentBatch, SpeechSegments } from "../audio/segments.ts";
 import { logMagnitudeStftLoss, melSpectrogramLoss } from "../audio/stft.ts";
-import { siSdr } from "../audio/metrics.ts";
-import type { Batch, Source, ValidationMeter } from "./types.ts";
+import { emptyScores, meanScores, scoreSegments, type SegmentScores } from "../audio/score.ts";
+import type { Batch, Source, SourceMetrics, ValidationMeter } from "./types.ts";
 
 /** Both splits of the corpus at one rate, each utterance level-normalised once. */
 interface Corpus {
@@ -184,7 +186,32 @@ export function speechLoss(
     if (config.melWeight > 0) {
       loss = tf.add(loss, tf.mul(melSpectrogramLoss(yhat, y, config.sampleRate), config.melWeight));
     }
+    if ((config.siSdrWeight ?? 0) > 0) {
+      loss = tf.sub(loss, tf.mul(tf.mean(siSdrTensor(yhat, y)), config.siSdrWeight!));
+    }
     return loss as tf.Scalar;
+  });
+}
+
+/**
+ * SI-SDR in dB of each row of `yhat` against the same row of `y` [B, T], means removed, as
+ * `lib/audio/metrics.ts`'s `siSdr` but differentiable: α = ⟨ŷ, y⟩/‖y‖², SI-SDR =
+ * 10·log10(‖αy‖² / ‖ŷ − αy‖²), with 1e-8 added to the three sums so silence stays finite.
+ */
+export function siSdrTensor(yhat: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const e = tf.sub(yhat, tf.mean(yhat, 1, true));
+    const r = tf.sub(y, tf.mean(y, 1, true));
+    const alpha = tf.div(
+      tf.add(tf.sum(tf.mul(e, r), 1, true), 1e-8),
+      tf.add(tf.sum(tf.square(r), 1, true), 1e-8),
+    );
+    const target = tf.mul(alpha, r);
+    const ratio = tf.div(
+      tf.add(tf.sum(tf.square(target), 1), 1e-8),
+      tf.add(tf.sum(tf.square(tf.sub(e, target)), 1), 1e-8),
+    );
+    return tf.mul(tf.log(ratio), 10 / Math.LN10) as tf.Tensor1D;
   });
 }
 
@@ -195,11 +222,9 @@ export class SpeechMeter implements ValidationMeter {
   #power = 0;
   #count = 0;
   #segments = 0;
-  #melSum = 0;
   #stftSum = 0;
-  /** SI-SDR (dB) and mel L1 of each validation segment, in validation order. */
-  readonly perSegmentSiSdr: number[] = [];
-  readonly perSegmentMel: number[] = [];
+  /** SI-SDR, mel L1, F0 and voicing agreement and level of each validation segment, in order. */
+  readonly perSegment: SegmentScores = emptyScores();
   #latentSq = 0;
   #latentCount = 0;
   #codes: Int32Array[] = [];
@@ -220,32 +245,15 @@ export class SpeechMeter implements ValidationMeter {
       this.#power += y[i] * y[i];
     }
     this.#count += y.length;
-    for (let s = 0; s < count; s++) {
-      const a = s * length;
-      this.perSegmentSiSdr.push(siSdr(yhat.subarray(a, a + length), y.subarray(a, a + length)));
-    }
-    const [mel, stft] = tf.tidy(() => {
-      const a = tf.tensor2d(yhat, [count, length]);
-      const b = tf.tensor2d(y, [count, length]);
-      // Mel L1 per segment (its mean over a batch is the batch's mel L1: equal frame counts).
-      const perSegment = Array.from({ length: count }, (_, i) =>
-        melSpectrogramLoss(
-          tf.slice(a, [i, 0], [1, length]),
-          tf.slice(b, [i, 0], [1, length]),
-          this.config.sampleRate,
-        ));
-      return [
-        tf.stack(perSegment),
-        logMagnitudeStftLoss(a, b, { windows: this.config.spectralWindows }),
-      ];
-    });
-    for (const v of mel.dataSync()) {
-      this.perSegmentMel.push(v);
-      this.#melSum += v;
-    }
+    scoreSegments(yhat, y, count, length, this.config.sampleRate, this.perSegment);
+    const stft = tf.tidy(() =>
+      logMagnitudeStftLoss(tf.tensor2d(yhat, [count, length]), tf.tensor2d(y, [count, length]), {
+        windows: this.config.spectralWindows,
+      })
+    );
     // A mean over the batch's frames: weight by segments for the mean over the set.
     this.#stftSum += stft.dataSync()[0] * count;
-    tf.dispose([mel, stft]);
+    stft.dispose();
     this.#segments += count;
   }
 
@@ -257,18 +265,18 @@ export class SpeechMeter implements ValidationMeter {
     this.#columns = columns;
   }
 
-  result() {
+  result(): SourceMetrics {
     const valMse = this.#squaredError / this.#count;
-    const defined = this.perSegmentSiSdr.filter((v) => !Number.isNaN(v));
+    const means = meanScores(this.perSegment);
     const extra: Record<string, number> = {
-      siSdr: defined.reduce((s, v) => s + v, 0) / defined.length,
-      melL1: this.#melSum / this.#segments,
+      siSdr: means.siSdr,
+      melL1: means.melL1,
+      f0Agreement: means.f0Agreement,
+      voicingAgreement: means.voicingAgreement,
+      levelDb: means.levelDb,
       stftL1: this.#stftSum / this.#segments,
       waveformL1: this.#absError / this.#count,
     };
-    // Per segment, for comparisons paired by utterance: `siSdr.seg.i`, `melL1.seg.i`.
-    this.perSegmentSiSdr.forEach((v, i) => extra[`siSdr.seg.${i}`] = v);
-    this.perSegmentMel.forEach((v, i) => extra[`melL1.seg.${i}`] = v);
     if (this.#latentCount > 0) extra.latentMse = this.#latentSq / this.#latentCount;
     if (this.#codes.length > 0) {
       const all = concatInt(this.#codes);
@@ -286,6 +294,8 @@ export class SpeechMeter implements ValidationMeter {
       valMseDb: 10 * Math.log10(valMse / (this.#power / this.#count)),
       symbolAccuracy: NaN,
       extra,
+      // Per segment, for comparisons paired by utterance.
+      segments: { ...this.perSegment },
     };
   }
 }

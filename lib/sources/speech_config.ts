@@ -39,6 +39,12 @@ export interface SpeechSourceConfig {
   spectralWindows: number[];
   /** Weight of DAC's multi-scale mel L1 loss in training (`melSpectrogramLoss`); validation always reports it. [choice: 0, off] */
   melWeight: number;
+  /**
+   * Weight of a scale-invariant SDR term, w·mean over segments of −SI-SDR(ŷ, y) in dB: the
+   * magnitude losses are phase-blind, this asks for the waveform; the L1 and spectral terms anchor
+   * the output level. [choice; absent = 0]
+   */
+  siSdrWeight?: number;
 }
 
 /**
@@ -94,6 +100,7 @@ export function validateSpeech(d: SpeechSourceConfig): void {
     );
   }
   checkNumber("data.melWeight", d.melWeight, 0, 1e6);
+  if (d.siSdrWeight !== undefined) checkNumber("data.siSdrWeight", d.siSdrWeight, 0, 1e6);
   if (d.waveformWeight + d.spectralWeight + d.melWeight <= 0) {
     throw new ConfigError(
       "data.waveformWeight",

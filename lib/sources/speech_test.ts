@@ -16,6 +16,7 @@ import { resultKey } from "../grid/key.ts";
 import { createSession, train } from "../train.ts";
 import { buildSource, prepareSource } from "./mod.ts";
 import { SpeechMeter, SpeechSource } from "./speech.ts";
+import { Rng } from "../random.ts";
 
 await initBackend();
 
@@ -138,6 +139,29 @@ Deno.test("speech meter: SI-SDR, spectral and latent metrics, code usage per col
   assert.equal(s.extra!["codeEntropy.0"], 0);
   assert.equal(s.extra!["codeEntropy.1"], 1);
   assert.ok(!("latentMse" in p.extra!));
+  // Pitch and level: the original itself agrees fully; half the amplitude is −6.02 dB.
+  assert.equal(p.extra!.f0Agreement, 1);
+  assert.equal(p.extra!.voicingAgreement, 1);
+  assert.equal(p.extra!.levelDb, 0);
+  assert.ok(Math.abs(s.extra!.levelDb - 20 * Math.log10(0.5)) < 1e-4);
+  // Per segment, as named arrays in validation order.
+  const n = source.validation.count;
+  for (const name of ["siSdr", "melL1", "f0Agreement", "voicingAgreement", "levelDb"]) {
+    assert.equal(s.segments![name].length, n, name);
+  }
+  assert.deepEqual(p.segments!.melL1, new Array(n).fill(0));
+});
+
+Deno.test("speech meter: white noise in place of speech has no F0 agreement", async () => {
+  const cfg = resolveConfig(tiny());
+  await prepareSource(cfg.data);
+  const source = buildSource(cfg.data, 0) as SpeechSource;
+  const meter = new SpeechMeter(cfg.data as SpeechSourceConfig);
+  const rng = new Rng(2);
+  for (const v of source.validationBatches()) meter.add(v.y.map(() => 0.1 * rng.normal()), v);
+  const r = meter.result();
+  assert.ok(r.extra!.f0Agreement < 0.05, `noise F0 agreement ${r.extra!.f0Agreement}`);
+  assert.ok(r.extra!.siSdr < -20, `noise SI-SDR ${r.extra!.siSdr}`);
 });
 
 const QUANTIZERS: ConfigInput["quantizer"][] = [
@@ -239,4 +263,37 @@ Deno.test("train on speech: a diverging run returns a result with diverged set",
   assert.ok(wild.diverged, `diverged (final MA-E ${wild.final?.maE})`);
   assert.ok(wild.diverged.step <= 30);
   assert.equal(wild.steps!.maE.length, wild.diverged.step);
+});
+
+Deno.test("SI-SDR loss term: siSdrTensor equals the metric per row and its gradient matches finite differences", async () => {
+  const { siSdrTensor } = await import("./speech.ts");
+  const { siSdr } = await import("../audio/metrics.ts");
+  const rng = new Rng(21);
+  const y = Float32Array.from({ length: 2 * 64 }, () => rng.normal());
+  const yhat = Float32Array.from(y, (v) => 0.8 * v + 0.5 * rng.normal());
+  const got = tf.tidy(() =>
+    siSdrTensor(tf.tensor2d(yhat, [2, 64]), tf.tensor2d(y, [2, 64])).dataSync()
+  );
+  for (let r = 0; r < 2; r++) {
+    const want = siSdr(yhat.subarray(r * 64, (r + 1) * 64), y.subarray(r * 64, (r + 1) * 64));
+    assert.ok(Math.abs(got[r] - want) < 1e-3, `row ${r}: ${got[r]} vs ${want}`);
+  }
+  const f = (a: Float32Array) =>
+    tf.tidy(() =>
+      tf.sum(siSdrTensor(tf.tensor2d(a, [2, 64]), tf.tensor2d(y, [2, 64]))).dataSync()[0]
+    );
+  const grad = tf.tidy(() =>
+    tf.grad((a: tf.Tensor) => tf.sum(siSdrTensor(a as tf.Tensor2D, tf.tensor2d(y, [2, 64]))))(
+      tf.tensor2d(yhat, [2, 64]),
+    ).dataSync()
+  );
+  for (const i of [0, 7, 70, 127]) {
+    const h = 1e-2, plus = yhat.slice(), minus = yhat.slice();
+    plus[i] += h, minus[i] -= h;
+    const numeric = (f(plus) - f(minus)) / (2 * h);
+    assert.ok(
+      Math.abs(grad[i] - numeric) < 2e-2 * Math.max(1, Math.abs(numeric)),
+      `∂/∂ŷ[${i}]: ${grad[i]} vs ${numeric}`,
+    );
+  }
 });

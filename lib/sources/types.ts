@@ -30,6 +30,8 @@ export interface SourceMetrics {
   symbolAccuracy: number;
   /** Further named metrics of this source (e.g. spectral distances); stored in `EpochRecord.metrics`. */
   extra?: Record<string, number>;
+  /** Per validation example (speech: per segment), named series in validation order. */
+  segments?: Record<string, number[]>;
 }
 
 /** Accumulates validation metrics batch by batch, in the order the source gave the batches. */

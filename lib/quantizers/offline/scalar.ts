@@ -16,6 +16,8 @@
  */
 import type { Artifact } from "../../store/artifacts.ts";
 import { _checkLatents, _dimStats } from "./rvq.ts";
+import { principalComponents } from "../../cluster/pca.ts";
+export { principalComponents };
 import type {
   BoundedScalarConfig,
   Latents,
@@ -276,67 +278,4 @@ export function fitBoundedScalar(config: BoundedScalarConfig, latents: Latents):
   const levels = Int32Array.from(bits, (b) => 2 ** b);
   const halfWidth = Float32Array.from(levels, (L, j) => clipHalfWidth(L) * std[j]);
   return new OfflineScalar(config, D, [{ mean, basis, levels, halfWidth }]);
-}
-
-/**
- * Eigenvectors (rows, by decreasing eigenvalue) and eigenvalues of the covariance of `x` about
- * `mean`, by cyclic Jacobi rotations in float64.
- */
-export function principalComponents(
-  x: Float32Array,
-  count: number,
-  D: number,
-  mean: Float32Array,
-): { vectors: Float32Array; values: Float64Array } {
-  const a = new Float64Array(D * D);
-  const row = new Float64Array(D);
-  for (let p = 0; p < count; p++) {
-    for (let i = 0; i < D; i++) row[i] = x[p * D + i] - mean[i];
-    for (let i = 0; i < D; i++) {
-      const ri = row[i];
-      for (let j = i; j < D; j++) a[i * D + j] += ri * row[j];
-    }
-  }
-  for (let i = 0; i < D; i++) {
-    for (let j = i; j < D; j++) a[j * D + i] = a[i * D + j] /= count;
-  }
-  const v = new Float64Array(D * D);
-  for (let i = 0; i < D; i++) v[i * D + i] = 1;
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let off = 0;
-    for (let i = 0; i < D; i++) for (let j = i + 1; j < D; j++) off += a[i * D + j] ** 2;
-    if (off < 1e-22) break;
-    for (let p = 0; p < D; p++) {
-      for (let q = p + 1; q < D; q++) {
-        const apq = a[p * D + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (a[q * D + q] - a[p * D + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
-        for (let k = 0; k < D; k++) {
-          const akp = a[k * D + p], akq = a[k * D + q];
-          a[k * D + p] = c * akp - s * akq;
-          a[k * D + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < D; k++) {
-          const apk = a[p * D + k], aqk = a[q * D + k];
-          a[p * D + k] = c * apk - s * aqk;
-          a[q * D + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < D; k++) {
-          const vkp = v[k * D + p], vkq = v[k * D + q];
-          v[k * D + p] = c * vkp - s * vkq;
-          v[k * D + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const order = Array.from({ length: D }, (_, i) => i).sort((i, j) => a[j * D + j] - a[i * D + i]);
-  const vectors = new Float32Array(D * D);
-  const values = new Float64Array(D);
-  order.forEach((col, r) => {
-    values[r] = a[col * D + col];
-    for (let k = 0; k < D; k++) vectors[r * D + k] = v[k * D + col];
-  });
-  return { vectors, values };
 }

@@ -1,0 +1,329 @@
+/**
+ * The base continuous speech model: the conv codec with no quantizer, trained once with a recipe
+ * that reconstructs the waveform, committed under `data/base/` with its provenance, and the
+ * starting point of the speech notebooks. [paper B trains a continuous autoencoder first; the
+ * recipe is ours, choice]
+ *
+ * The recipe [choice, every item a config field shown by {@linkcode baseModelSettings}]:
+ * - the conv codec at its default sizes (8 kHz, 62.5 frames/s, a 32-dimensional latent: 2000
+ *   floats/s) with DAC's Snake activation and weight normalisation;
+ * - a **linear path** initialised from the PCA of training frames (`codec.linearPath`): the codec
+ *   starts as the PCA transform code of the same latent rate (+8 dB SI-SDR on the held-out set)
+ *   and the conv stacks join through gates that start at 0;
+ * - loss = waveform L1 + DAC's multi-scale mel L1 − `siSdrWeight`·SI-SDR: the mel term asks for
+ *   the spectrum (the PCA code drops the high band), the SI-SDR term keeps the waveform (magnitude
+ *   losses are phase-blind), the L1 term anchors the level;
+ * - Adam with an exponentially decaying learning rate and clipped gradients.
+ *
+ * Files: `data/base/continuous.qlartf` (an artefact: the variables, `lib/store/artifacts.ts`'s
+ * format with its own checksum) and `data/base/continuous.json` (its provenance: config, SHA-256
+ * of the file, the command that retrains it, the GEMM it was trained with, training time, the
+ * training curve and the held-out scores per segment). {@linkcode loadBaseModel} verifies both
+ * and refuses, naming the file, a checkpoint that is missing, corrupt, of another config or of
+ * another hash; `recompute` retrains instead (into the artefact store, never over `data/`).
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { backendInfo, tf } from "../backend.ts";
+import { type ConfigInput, resolveConfig, type RunConfig } from "../config.ts";
+import type { RunResult } from "../result.ts";
+import { prepareSource } from "../sources/mod.ts";
+import { type SpeechSource, speechSource } from "../sources/speech.ts";
+import {
+  type Artifact,
+  ArtifactStore,
+  decodeArtifact,
+  encodeArtifact,
+  type Json,
+  sha256Bytes,
+} from "../store/artifacts.ts";
+import { checkpointOf, restoreCheckpoint } from "../store/checkpoint.ts";
+import { buildParts, type Parts, train } from "../train.ts";
+import { QUANTLAB_VERSION } from "../version.ts";
+import { meanScores, scoreSegments, type SegmentScores } from "../audio/score.ts";
+
+const ROOT = resolve(import.meta.dirname!, "..", "..");
+
+/** Where the committed checkpoint and its provenance live. */
+export const BASE_MODEL_FILES = {
+  checkpoint: join(ROOT, "data", "base", "continuous.qlartf"),
+  provenance: join(ROOT, "data", "base", "continuous.json"),
+};
+
+/** The command that retrains the committed checkpoint. */
+export const RETRAIN_COMMAND = "./quantlab train-base";
+
+/**
+ * The held-out set every speech table scores on: notebook 08's 16 validation segments of 16384
+ * samples (2.05 s) from the speakers never trained on. [choice]
+ */
+export const HELD_OUT = { validationSegments: 16, validationSamples: 16384 } as const;
+
+/** The recipe (module doc); `steps` is the training budget. */
+export function baseModelInput(steps = 3000): ConfigInput {
+  return {
+    data: {
+      kind: "speech",
+      segmentSamples: 4096,
+      ...HELD_OUT,
+      waveformWeight: 1,
+      spectralWeight: 0,
+      melWeight: 1,
+      siSdrWeight: 0.15,
+    },
+    codec: {
+      kind: "conv",
+      activation: "snake",
+      weightNorm: true,
+      linearPath: { kernel: 256, gateInit: 0, pcaSegments: 256, trainScale: 0.1 },
+    },
+    quantizer: { kind: "none" },
+    train: {
+      epochs: Math.max(1, Math.round(steps / 500)),
+      stepsPerEpoch: Math.min(500, steps),
+      batchSize: 8,
+      learningRate: 5e-4,
+      learningRateEnd: 5e-5,
+      gradClip: 100,
+      seed: 0,
+      traceEvery: 10,
+    },
+  };
+}
+
+/** The resolved config of the committed base model. */
+export function baseModelConfig(): RunConfig {
+  return resolveConfig(baseModelInput());
+}
+
+/** What `data/base/continuous.json` records. */
+export interface BaseProvenance {
+  /** The resolved config the checkpoint was trained with. */
+  config: RunConfig;
+  /** SHA-256 of `continuous.qlartf`. */
+  sha256: string;
+  command: string;
+  /** tfjs backend, patched kernels and GEMM (with OpenBLAS's kernel) of the training machine. */
+  versions: Record<string, unknown>;
+  trainMs: number;
+  steps: number;
+  /** Per epoch: step, training loss and held-out SI-SDR, mel L1, F0 agreement, level. */
+  curve: { step: number; trainLoss: number; [metric: string]: number }[];
+  /** The trained model's scores on {@linkcode HELD_OUT}, per segment. */
+  heldOut: SegmentScores;
+  createdAt: string;
+}
+
+/** A base model rebuilt and ready to encode and decode. */
+export interface BaseModel {
+  config: RunConfig;
+  parts: Parts;
+  /** "checkpoint": read from `data/base/`; "retrained": trained by this call or read from the artefact store after a `recompute`. */
+  origin: "checkpoint" | "retrained";
+  /** Training wall time, ms (of the committed run, or of this retraining). */
+  trainMs: number;
+  provenance: BaseProvenance | null;
+}
+
+/** A checkpoint that cannot be used; the message names the file and what is wrong. */
+export class BaseModelError extends Error {
+  constructor(readonly file: string, reason: string) {
+    super(`base model ${file}: ${reason}; retrain it with \`${RETRAIN_COMMAND}\``);
+    this.name = "BaseModelError";
+  }
+}
+
+/** Options of {@linkcode loadBaseModel}. */
+export interface LoadBaseOptions {
+  /** Retrain instead of reading `data/base/` (cached in the artefact store by config). */
+  recompute?: boolean;
+  log?: (msg: string) => void;
+  /** Other file locations (tests). */
+  files?: { checkpoint: string; provenance: string };
+  store?: ArtifactStore;
+}
+
+/** Read and verify the committed base model, or retrain it (module doc). */
+export async function loadBaseModel(options: LoadBaseOptions = {}): Promise<BaseModel> {
+  const config = baseModelConfig();
+  await prepareSource(config.data);
+  if (options.recompute) {
+    const store = options.store ?? new ArtifactStore();
+    const key = `base-model-${
+      sha256Bytes(new TextEncoder().encode(JSON.stringify({ config, QUANTLAB_VERSION }))).slice(
+        0,
+        16,
+      )
+    }`;
+    const { artifact } = await store.getOrCompute(
+      key,
+      async () => (await trainBaseModel(config, options.log)).artifact,
+    );
+    return {
+      config,
+      parts: restored(config, artifact),
+      origin: "retrained",
+      trainMs: (artifact.meta as { trainMs: number }).trainMs,
+      provenance: null,
+    };
+  }
+  const files = options.files ?? BASE_MODEL_FILES;
+  const provenance = await readProvenance(files.provenance);
+  if (JSON.stringify(provenance.config) !== JSON.stringify(config)) {
+    throw new BaseModelError(
+      files.provenance,
+      "was trained with another config than lib/experiments/base_model.ts's baseModelConfig()",
+    );
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(files.checkpoint);
+  } catch (e) {
+    throw new BaseModelError(files.checkpoint, `cannot be read (${(e as Error).message})`);
+  }
+  const hash = sha256Bytes(bytes);
+  if (hash !== provenance.sha256) {
+    throw new BaseModelError(
+      files.checkpoint,
+      `SHA-256 ${hash} differs from ${provenance.sha256} recorded in ${files.provenance}`,
+    );
+  }
+  let artifact: Artifact;
+  try {
+    artifact = decodeArtifact(bytes, files.checkpoint);
+  } catch (e) {
+    throw new BaseModelError(files.checkpoint, (e as Error).message);
+  }
+  return {
+    config,
+    parts: restored(config, artifact),
+    origin: "checkpoint",
+    trainMs: provenance.trainMs,
+    provenance,
+  };
+}
+
+async function readProvenance(file: string): Promise<BaseProvenance> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    throw new BaseModelError(file, `cannot be read (${(e as Error).message})`);
+  }
+  try {
+    const p = JSON.parse(text) as BaseProvenance;
+    if (typeof p.sha256 !== "string" || typeof p.config !== "object") throw new Error("fields");
+    return p;
+  } catch {
+    throw new BaseModelError(file, "is not a provenance record (JSON with config and sha256)");
+  }
+}
+
+function restored(config: RunConfig, artifact: Artifact): Parts {
+  const parts = buildParts(config);
+  restoreCheckpoint(artifact, parts);
+  return parts;
+}
+
+/** Train the base model; the artefact holds its variables and `{trainMs, config}`. */
+export async function trainBaseModel(
+  config: RunConfig,
+  log: (msg: string) => void = () => {},
+): Promise<{ artifact: Artifact; result: RunResult }> {
+  let artifact: Artifact | null = null;
+  const started = performance.now();
+  const result = await train(config, {
+    onEpoch: (r, epochs) => {
+      const m = r.metrics ?? {};
+      log(
+        `epoch ${r.epoch}/${epochs} step ${r.step}: loss ${r.trainLoss.toFixed(4)}, SI-SDR ${
+          m.siSdr?.toFixed(2)
+        } dB, mel L1 ${m.melL1?.toFixed(3)}, ${
+          ((performance.now() - started) / 1000).toFixed(0)
+        } s`,
+      );
+    },
+    onFinished: (session) => {
+      artifact = checkpointOf(session, {
+        trainMs: performance.now() - started,
+        config: config as unknown as Json,
+      });
+    },
+  });
+  if (result.diverged) {
+    throw new Error(`base model training diverged: ${JSON.stringify(result.diverged)}`);
+  }
+  return { artifact: artifact!, result };
+}
+
+/** The held-out speech source of the base model's config (corpus loaded). */
+export async function heldOutSource(config: RunConfig = baseModelConfig()): Promise<SpeechSource> {
+  if (config.data.kind !== "speech") throw new Error("heldOutSource: not a speech config");
+  await prepareSource(config.data);
+  return speechSource(config.data, config.train.seed);
+}
+
+/** Decode every held-out segment through `parts` (no quantizer: the continuous model). */
+export function decodeHeldOut(parts: Parts, source: SpeechSource): Float32Array {
+  const out = new Float32Array(source.validation.x.length);
+  let at = 0;
+  for (const batch of source.validationBatches()) {
+    const y = tf.tidy(() => {
+      const x = tf.tensor(batch.x, [...batch.xShape]);
+      const z = parts.codec.encode(x);
+      const q = parts.quantizer.quantize(
+        parts.quantizer.prepare(tf.reshape(z, [-1, z.shape.at(-1)!])),
+      );
+      return parts.codec.decode(tf.reshape(q.q, z.shape));
+    });
+    out.set(y.dataSync() as Float32Array, at);
+    at += batch.x.length;
+    y.dispose();
+  }
+  return out;
+}
+
+/** Score `decoded` (flat, the held-out set's layout) against the held-out set. */
+export function scoreHeldOut(decoded: Float32Array, source: SpeechSource): SegmentScores {
+  const { count, length, x } = source.validation;
+  return scoreSegments(decoded, x, count, length, source.sampleRate);
+}
+
+/** Write a trained base model and its provenance to `data/base/` (the retrain script). */
+export async function writeBaseModel(
+  artifact: Artifact,
+  result: RunResult,
+  heldOut: SegmentScores,
+  files = BASE_MODEL_FILES,
+): Promise<BaseProvenance> {
+  const bytes = encodeArtifact(artifact);
+  const config = result.config;
+  const provenance: BaseProvenance = {
+    config,
+    sha256: sha256Bytes(bytes),
+    command: RETRAIN_COMMAND,
+    versions: { ...backendInfo(), ...result.versions },
+    trainMs: (artifact.meta as { trainMs: number }).trainMs,
+    steps: config.train.epochs * config.train.stepsPerEpoch,
+    curve: result.history.map((r) => ({
+      step: r.step,
+      trainLoss: r.trainLoss,
+      ...Object.fromEntries(
+        ["siSdr", "melL1", "f0Agreement", "levelDb"].filter((k) => r.metrics?.[k] !== undefined)
+          .map((k) => [k, r.metrics![k]]),
+      ),
+    })),
+    heldOut,
+    createdAt: new Date().toISOString(),
+  };
+  await Deno.mkdir(join(files.checkpoint, ".."), { recursive: true });
+  await Deno.writeFile(files.checkpoint, bytes);
+  await Deno.writeTextFile(files.provenance, JSON.stringify(provenance, null, 1) + "\n");
+  return provenance;
+}
+
+/** Means of a base model's held-out scores, for tables. */
+export function baseModelSummary(heldOut: SegmentScores) {
+  return meanScores(heldOut);
+}
