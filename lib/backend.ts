@@ -10,10 +10,16 @@
 // The @tensorflow/tfjs bundle, unlike tfjs-core alone, registers every op's gradient.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { type GemmName, installKernels, kernelStatus, uninstallKernels } from "./kernels/mod.ts";
+import {
+  type BlasProvenance,
+  type GemmName,
+  installKernels,
+  kernelStatus,
+  uninstallKernels,
+} from "./kernels/mod.ts";
 
 export { tf };
-export type { GemmName };
+export type { BlasProvenance, GemmName };
 
 /** Backends quantlab can run on. `wasm` is the default and the one results are reported for. */
 export type BackendName = "wasm" | "cpu";
@@ -27,6 +33,15 @@ export interface BackendInfo {
   patched: boolean;
   /** The GEMM behind matMul: native OpenBLAS or XNNPACK in wasm; null when not patched. */
   gemm: GemmName | null;
+  /**
+   * What the numbers depend on: "OpenBLAS 0.3.21 Haswell" (library version and kernel; the
+   * kernel is pinned, `lib/kernels/blas.ts`) or "wasm"; null when not patched. Part of a result
+   * key when it is not the reference GEMM (`lib/grid/key.ts`). Absent in results from before
+   * it was recorded.
+   */
+  gemmIdentity?: string | null;
+  /** Library file, build and kernel of OpenBLAS, and how the kernel was chosen; null without it. */
+  blas?: BlasProvenance | null;
 }
 
 /** How {@linkcode initBackend} sets up the wasm backend. */
@@ -84,5 +99,7 @@ export function backendInfo(): BackendInfo {
     deno: Deno.version.deno,
     patched,
     gemm: patched ? kernels.gemm : null,
+    gemmIdentity: patched ? kernels.gemmIdentity : null,
+    blas: patched ? kernels.library : null,
   };
 }

@@ -20,7 +20,7 @@ import { type PasserConfig, PASSERS } from "./passers.ts";
 import { type QuantizerConfig, QUANTIZERS, validateQuantizer } from "./quantizers/mod.ts";
 import { type DataConfig, SOURCES } from "./sources/mod.ts";
 
-export { ConfigError } from "./kinds.ts";
+export { ConfigError, describeValue, MAX_SHOWN } from "./kinds.ts";
 export type { CodecConfig, ConvCodecConfig, MlpCodecConfig } from "./codecs/mod.ts";
 export { latentDim } from "./codecs/mod.ts";
 export type { DataConfig, SimulatedDataConfig, SpeechSourceConfig } from "./sources/mod.ts";
@@ -124,6 +124,40 @@ export const SPEECH_TRAIN_DEFAULTS: Partial<TrainConfig> = {
 };
 
 /**
+ * Refuse what a config cannot hold, naming the path: values that are not JSON (BigInt, Symbol,
+ * functions, `undefined` array entries and holes), objects that are not plain (Map, Date, class
+ * instances) and an explicit `kind: undefined` (which would silently mean the default kind).
+ */
+function plainJson(value: unknown, path: string, depth = 0): void {
+  if (depth > 32) throw new ConfigError(path, "…", "at most 32 levels of nesting");
+  const t = typeof value;
+  if (t === "bigint" || t === "symbol" || t === "function") {
+    throw new ConfigError(path, value, "a JSON value (number, string, boolean, array, object)");
+  }
+  if (value === null || t !== "object") return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) {
+        throw new ConfigError(`${path}[${i}]`, undefined, "a value (an array without holes)");
+      }
+      plainJson(value[i], `${path}[${i}]`, depth + 1);
+    }
+    return;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new ConfigError(path, value, "a plain object ({ … }) or a JSON value");
+  }
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    const at = path ? `${path}.${key}` : key;
+    if (key === "kind" && v === undefined) {
+      throw new ConfigError(at, v, "a kind name (leave the field out for the default kind)");
+    }
+    plainJson(v, at, depth + 1);
+  }
+}
+
+/**
  * Fill defaults and validate. Unknown fields are rejected too, so a typo never silently
  * falls back to a default.
  *
@@ -136,6 +170,7 @@ export function resolveConfig(input: ConfigInput = {}): RunConfig {
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
     throw new ConfigError("", input, "an object");
   }
+  plainJson(input, "");
   for (const key of Object.keys(input)) {
     if (!Object.hasOwn(DEFAULTS, key)) {
       throw new ConfigError(

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, DEFAULTS, quantizerBits, resolveConfig } from "./config.ts";
+import { ConfigError, type ConfigInput, DEFAULTS, quantizerBits, resolveConfig } from "./config.ts";
 
 function rejects(input: unknown, field: string, valueText: string) {
   assert.throws(
@@ -66,4 +66,42 @@ Deno.test("invalid configs name the field, the value and what is allowed", () =>
   rejects({ train: { lr: 0.1 } }, "train.lr", "0.1");
   rejects({ optimiser: {} }, "optimiser", "{}");
   rejects({ passer: { tauStart: 0.1, tauEnd: 1 } }, "passer.tauEnd", "1");
+});
+
+Deno.test("values a config cannot hold are ConfigErrors naming the path, with short messages", () => {
+  const refused: [unknown, RegExp][] = [
+    [{ train: { seed: 10n } }, /^config\.train\.seed = 10n is invalid: expected a JSON value/],
+    [{ train: { seed: Symbol("s") } }, /^config\.train\.seed = Symbol\(s\) is invalid/],
+    [{ passer: { kind: "ste", sigma: () => 1 } }, /^config\.passer\.sigma = a function is invalid/],
+    [
+      { quantizer: { kind: undefined } },
+      /^config\.quantizer\.kind = undefined is invalid: expected a kind name/,
+    ],
+    [
+      { data: new Map([["kind", "simulated"]]) },
+      /^config\.data = a Map is invalid: expected a plain object/,
+    ],
+    [{ train: new Date(0) }, /^config\.train = a Date \(.*\) is invalid: expected a plain object/],
+    // deno-lint-ignore no-sparse-arrays
+    [
+      { quantizer: { kind: "fsq", levels: [8, , 8] } },
+      /^config\.quantizer\.levels\[1\] = undefined is invalid: expected a value \(an array without holes\)/,
+    ],
+    [10n, /^config\. = 10n is invalid: expected an object/],
+  ];
+  for (const [input, pattern] of refused) {
+    assert.throws(() => resolveConfig(input as ConfigInput), (e: unknown) => {
+      assert.ok(e instanceof ConfigError, `a ConfigError for ${String(pattern)}, got ${e}`);
+      assert.match((e as Error).message, pattern);
+      return true;
+    });
+  }
+  const huge = "x".repeat(1 << 20);
+  assert.throws(() => resolveConfig({ passer: { kind: huge } as never }), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    const message = (e as Error).message;
+    assert.ok(message.length < 600, `message of ${message.length} characters`);
+    assert.match(message, /… \(1048578 characters\)/);
+    return true;
+  });
 });

@@ -11,9 +11,46 @@
 /** Raised for an invalid configuration; names the field, the value and what is allowed. */
 export class ConfigError extends Error {
   constructor(readonly field: string, readonly value: unknown, readonly expected: string) {
-    super(`config.${field} = ${JSON.stringify(value)} is invalid: expected ${expected}`);
+    super(`config.${field} = ${describeValue(value)} is invalid: expected ${expected}`);
     this.name = "ConfigError";
   }
+}
+
+/** Longest value shown in a {@linkcode ConfigError} message, in characters. [choice] */
+export const MAX_SHOWN = 120;
+
+/**
+ * A value as a config message shows it: JSON where JSON can say it, else what it is (`10n`,
+ * `Symbol(x)`, `a function`, `a Map`, `a Date (…)`), truncated to {@linkcode MAX_SHOWN}
+ * characters with the full length said. Never throws.
+ */
+export function describeValue(value: unknown): string {
+  let text: string;
+  try {
+    if (typeof value === "bigint") text = `${value}n`;
+    else if (typeof value === "symbol") text = value.toString();
+    else if (typeof value === "function") text = "a function";
+    else if (value === undefined) text = "undefined";
+    else if (value instanceof Date) text = `a Date (${String(value)})`;
+    else if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      const proto = Object.getPrototypeOf(value);
+      text = proto !== Object.prototype && proto !== null
+        ? `a ${proto?.constructor?.name ?? "non-plain object"}`
+        : JSON.stringify(value, _jsonSafe) ?? String(value);
+    } else text = JSON.stringify(value, _jsonSafe) ?? String(value);
+  } catch {
+    text = `a ${typeof value} that cannot be shown`;
+  }
+  return text.length > MAX_SHOWN
+    ? `${text.slice(0, MAX_SHOWN)}… (${text.length} characters)`
+    : text;
+}
+
+function _jsonSafe(_key: string, v: unknown): unknown {
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "symbol") return v.toString();
+  if (typeof v === "function") return "[function]";
+  return v;
 }
 
 /**

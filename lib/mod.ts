@@ -30,8 +30,8 @@
  *    defaults, validation and builder, registered in its folder's `mod.ts`; and the real codecs
  *    of `audio/anchors.ts` (they use the offline quantizers);
  * 3. `config.ts` (`RunConfig`, `resolveConfig` walking the registries), `result.ts`, `custom/`
- *    (a researcher's passers and quantizers, loaded into an explicit registry),
- *    `store/checkpoint.ts`;
+ *    (a researcher's passers and quantizers, loaded into an explicit registry and guarded),
+ *    `store/checkpoint.ts`, `memory.ts` (a step's memory estimate);
  * 4. `train.ts`, the trainer;
  * 5. `grid/` (worker processes and the result store);
  * 6. presentation: `report/`, `display.ts`, `plot.ts`, `charts.ts`, `progress.ts`, `interrupt.ts`,

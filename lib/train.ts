@@ -21,6 +21,7 @@ import type { RunConfig } from "./config.ts";
 import { type CustomKinds, NO_CUSTOM_KINDS } from "./custom/mod.ts";
 import { stopGradient } from "./grad.ts";
 import { codeUsage, maxAbs } from "./metrics.ts";
+import { checkMemory } from "./memory.ts";
 import { buildPasser, type PassContext, type Passer } from "./passers.ts";
 import { buildQuantizer, type Quantizer } from "./quantizers/mod.ts";
 import { rngFor } from "./random.ts";
@@ -322,6 +323,8 @@ export function createSession(
   custom: CustomKinds = NO_CUSTOM_KINDS,
 ): Session {
   const parts = "trainBatch" in given ? { source: given as Source } : given as Partial<Parts>;
+  // Before anything is allocated: a step that cannot fit is refused with a hint, not a crash.
+  checkMemory(config);
   return new Session(config, buildParts(config, parts, custom), {
     trainable,
     initializeQuantizer: parts.quantizer === undefined,

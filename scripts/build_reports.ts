@@ -25,6 +25,10 @@
  * and every check runs there; only a build that passes all of them replaces `<out>`. A failed
  * build leaves `<out>` untouched and keeps what it wrote in `.<out>.failed` for inspection.
  *
+ * SIGTERM, SIGINT or SIGHUP stop the build: each running executor gets SIGTERM (it shuts its
+ * Deno kernel down, and the kernel's grid workers die with it), the builder waits for them,
+ * removes its staging directory and exits 143 (130, 129); `<out>` is untouched.
+ *
  * Exits 2 on a usage error (unknown flag, bad value, an `--out` that cannot be written, named
  * before any notebook runs). Exits 1, naming the notebook, when any cell errors or misses its
  * expected output (see scripts/execute_notebook.py), when the report fails its checks
@@ -95,6 +99,9 @@ interface Outcome {
   code: number;
 }
 
+/** Executors running now, so a signal can stop them (see the module doc). */
+const running = new Set<Deno.ChildProcess>();
+
 async function execute(
   path: string,
   out: string,
@@ -121,7 +128,8 @@ async function execute(
     stdout: "inherit",
     stderr: "inherit",
   }).spawn();
-  const status = await child.status;
+  running.add(child);
+  const status = await child.status.finally(() => running.delete(child));
   return { name, ok: status.success, seconds: (performance.now() - t0) / 1000, code: status.code };
 }
 
@@ -236,9 +244,35 @@ async function main(): Promise<void> {
     usage(`--executed ${executedDir}: cannot create: ${(err as Error).message}`);
   }
   const abandon = async (msg: string): Promise<never> => {
-    const kept = await keepFailed(stage, outDir).catch(() => stage);
-    fail(`${msg}\n  ${outDir} was left untouched; this build's files are in ${kept}`);
+    const kept = await keepFailed(stage, outDir).catch(async () =>
+      (await Deno.stat(stage).then(() => true, () => false)) ? stage : null
+    );
+    fail(
+      `${msg}\n  ${outDir} was left untouched; ` +
+        (kept ? `this build's files are in ${kept}` : "this build's files were not kept"),
+    );
   };
+
+  let stopping = false;
+  const stop = async (sig: "SIGTERM" | "SIGINT" | "SIGHUP", code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${sig} received: stopping ${running.size} notebook execution(s) and their kernels`);
+    for (const child of running) {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // Already exited.
+      }
+    }
+    await Promise.all([...running].map((c) => c.status.catch(() => {})));
+    await Deno.remove(stage, { recursive: true }).catch(() => {});
+    log(`stopped: ${outDir} untouched, staging directory ${stage} removed`);
+    Deno.exit(code);
+  };
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM", 143));
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT", 130));
+  Deno.addSignalListener("SIGHUP", () => stop("SIGHUP", 129));
 
   const loc = await writeKernelSpec();
   const env = jupyterEnv(loc);
@@ -322,10 +356,18 @@ async function main(): Promise<void> {
     `Chromium rendered ${charts} chart(s) on ${files.length} page(s) at ` +
       `${VIEWPORTS.join(" and ")} px, all with a size and marks, none scrolling sideways`,
   );
+  let published;
   try {
-    await publishDir(stage, outDir);
+    published = await publishDir(stage, outDir);
   } catch (err) {
-    await abandon(`cannot replace ${outDir}: ${(err as Error).message}`);
+    return await abandon(`cannot replace ${outDir}: ${(err as Error).message}`);
+  }
+  if (published.leftover) {
+    log(
+      `warning: the new report is in ${outDir}; the previous one could not be removed ` +
+        `(${published.leftover.reason}) and is kept in ${published.leftover.path}: remove it ` +
+        `when you no longer need it`,
+    );
   }
   if (clips + pictures > 0) {
     log(`Chromium loaded ${clips} audio clip(s) with a duration and ${pictures} spectrogram(s)`);

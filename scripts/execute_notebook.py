@@ -17,7 +17,10 @@ run(cfg)`, `function`, `class`, `type` ...), an `import`, an assignment or a con
 
 Fails (exit 1, message naming the notebook and the cell index) when a cell errors, times out,
 the kernel dies, or an expected output is missing. The executed notebook is written even then,
-so the failing cell can be inspected. Progress goes to stderr: one line per cell, plus the
+so the failing cell can be inspected. An `--out` that cannot be written (a read-only directory,
+a directory at its path) is refused (exit 2) before the kernel starts, so no work is lost.
+SIGTERM (and SIGHUP) shut the kernel down (and with it any grid workers it started, which die
+with it) before exiting with 143 (129), as Ctrl-C to the process group does; nothing is written. Progress goes to stderr: one line per cell, plus the
 cells' own stdout/stderr lines (e.g. training progress) prefixed with the label.
 
 Parameters (papermill's convention): `-p NAME VALUE` (repeatable; also from the environment as
@@ -49,6 +52,7 @@ import json
 import os
 import queue
 import re
+import signal
 import sys
 import time
 
@@ -387,7 +391,12 @@ class Executor:
             f"executing {self.path} ({len(cells)} code cells, profile "
             f"{self.profile or 'default'}{', recompute' if self.recompute else ''})"
         )
-        self.start()
+        try:
+            self.start()
+        except Terminated:
+            if getattr(self, "km", None) is not None:
+                self.km.shutdown_kernel(now=True)
+            raise
         failure = None
         try:
             for ordinal, state in enumerate(cells, 1):
@@ -499,6 +508,41 @@ class Executor:
         os.replace(tmp, out)
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP: stop at once, shut the kernel down on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _terminate(signum, _frame):
+    # Once: the shutdown on the way out must not be interrupted by a second signal.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+def check_out(out: str):
+    """Why `out` cannot be written, or None: checked before any cell runs."""
+    path = os.path.abspath(out)
+    if os.path.isdir(path):
+        return f"{out} is a directory"
+    parent = os.path.dirname(path)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        probe = os.path.join(parent, f".{os.path.basename(path)}.probe-{os.getpid()}")
+        with open(probe, "x", encoding="utf-8"):
+            pass
+        os.remove(probe)
+        if os.path.exists(path):
+            with open(path, "a", encoding="utf-8"):
+                pass
+    except OSError as err:
+        return f"cannot write {out}: {err.strerror or err} ({err.filename or parent})"
+    return None
+
+
 IDENT = re.compile(r"^[A-Za-z_$][\w$]*$")
 
 
@@ -600,17 +644,27 @@ def main(argv=None) -> int:
     except (OSError, nbformat.reader.NotJSONError) as err:
         print(f"FAILED {args.notebook}: cannot read notebook: {err}", file=sys.stderr)
         return 1
+    why = check_out(args.out)
+    if why:
+        print(f"FAILED {args.notebook}: --out: {why}; nothing was executed", file=sys.stderr)
+        return 2
     if args.params:
         inject_parameters(nb, args.params)
     # nbformat 4.5 wants cell ids; hand-written notebooks often lack them (nbformat warns).
     if (nb.nbformat, nb.nbformat_minor) >= (4, 5):
         for i, cell in enumerate(nb.cells):
             cell.setdefault("id", f"cell-{i}")
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
     try:
         return Executor(nb, args.notebook, args).run()
     except NotebookFailure as err:
         print(f"FAILED {err}", file=sys.stderr)
         return 1
+    except Terminated as sig:
+        print(f"FAILED {args.notebook}: {sig} received; kernel shut down, nothing written",
+              file=sys.stderr)
+        return 128 + sig.signum
 
 
 if __name__ == "__main__":

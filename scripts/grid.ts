@@ -77,7 +77,15 @@ function storeOption(name: string, text: string | undefined): string | undefined
       throw new UsageError(`--${name} ${path}: exists and is not a directory`);
     }
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    if (err instanceof UsageError) throw err;
+    if (err instanceof Deno.errors.NotADirectory) {
+      throw new UsageError(
+        `--${name} ${path}: cannot be a directory: a part of the path above it is a regular file`,
+      );
+    }
+    if (!(err instanceof Deno.errors.NotFound)) {
+      throw new UsageError(`--${name} ${path}: cannot be used: ${(err as Error).message}`);
+    }
   }
   return path;
 }
@@ -176,17 +184,33 @@ async function command(args: string[], io: CliIO): Promise<number> {
       const store = storeOption("store", opts.store);
       const jobSpec = job(opts.job);
       const configs = await grid(positionals);
-      const report = await runGrid(configs, {
-        workers,
-        shard: shard(opts.shard),
-        store,
-        job: jobSpec,
-        recompute: opts.recompute,
-        jobTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
-        startTimeoutMs: startTimeout === undefined ? undefined : startTimeout * 1000,
-        signal: io.signal,
-        log,
-      });
+      const t0 = performance.now();
+      let report;
+      try {
+        report = await runGrid(configs, {
+          workers,
+          shard: shard(opts.shard),
+          store,
+          job: jobSpec,
+          recompute: opts.recompute,
+          jobTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
+          startTimeoutMs: startTimeout === undefined ? undefined : startTimeout * 1000,
+          signal: io.signal,
+          log,
+        });
+      } catch (err) {
+        // The summary line is always there for scripts: what is unknown is null, and why.
+        io.out(JSON.stringify({
+          total: null,
+          cached: null,
+          computed: null,
+          failed: null,
+          skipped: null,
+          wallMs: performance.now() - t0,
+          error: describeError((err as Error)?.message ?? err, 4000),
+        }));
+        throw err;
+      }
       const { total, cached, computed, skipped, wallMs } = report;
       const failed = report.failures.length;
       io.out(JSON.stringify({ total, cached, computed, failed, skipped, wallMs }));

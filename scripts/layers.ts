@@ -34,7 +34,7 @@ export const LAYERS: readonly (readonly string[])[] = [
     "audio/",
   ],
   ["sources/", "codecs/", "quantizers/", "passers.ts", "audio/anchors.ts"],
-  ["config.ts", "result.ts", "custom/", "store/checkpoint.ts"],
+  ["config.ts", "result.ts", "custom/", "store/checkpoint.ts", "memory.ts"],
   ["train.ts"],
   ["grid/"],
   [

@@ -6,11 +6,12 @@
  */
 import assert from "node:assert/strict";
 import { initBackend } from "../lib/backend.ts";
+import { loadOpenBlas, REFERENCE_GEMM } from "../lib/kernels/mod.ts";
 import { resolveConfig } from "../lib/config.ts";
 import { train } from "../lib/train.ts";
 import { CASES, untagFloats } from "./fixtures/proxy_reference_cases.ts";
 
-await initBackend();
+const backend = await initBackend();
 
 interface Reference {
   defaults: unknown;
@@ -20,6 +21,14 @@ const reference: Reference = JSON.parse(
   await Deno.readTextFile(new URL("./fixtures/proxy_reference.json", import.meta.url)),
   untagFloats,
 );
+
+Deno.test({
+  name: "runs compute with the reference GEMM (the pinned OpenBLAS kernel)",
+  ignore: loadOpenBlas() == null,
+  fn() {
+    assert.equal(backend.gemmIdentity, REFERENCE_GEMM, JSON.stringify(backend.blas));
+  },
+});
 
 Deno.test("the default config resolves to the recorded one", () => {
   assert.deepEqual(resolveConfig({}), reference.defaults);

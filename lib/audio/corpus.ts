@@ -280,6 +280,17 @@ export function usedFiles(dir: string, pkg: string): string[] {
   return out.sort();
 }
 
+/**
+ * Whether a manifest entry's duration and sample rate fit its file: a usual sample rate, and
+ * between 1 and 16 bytes per frame (8-bit mono to 32-bit 4 channels, headers aside). When not,
+ * the file is read again, so an edited duration costs a read, never a wrong corpus.
+ */
+function _plausible(e: ManifestEntry, bytes: number): boolean {
+  if (![8000, 16000, 22050, 44100, 48000].includes(e.sampleRate)) return false;
+  const frames = e.duration * e.sampleRate;
+  return Number.isFinite(frames) && frames > 0 && frames <= bytes && frames * 16 >= bytes;
+}
+
 /** Options of {@linkcode ensureSpeechData}. */
 export interface SpeechDataOptions {
   /** Corpus directory (default {@linkcode defaultSpeechDir}). */
@@ -295,6 +306,8 @@ export interface SpeechDataOptions {
   log?: (msg: string) => void;
   /** Run `apt-get update` (as root) when a download fails (default true). */
   allowAptUpdate?: boolean;
+  /** How long to wait for another fetch into `dir` (default {@linkcode LOCK_TIMEOUT_MS}). */
+  lockTimeoutMs?: number;
 }
 
 /**
@@ -305,6 +318,84 @@ export interface SpeechDataOptions {
 export async function ensureSpeechData(opts: SpeechDataOptions = {}): Promise<Manifest> {
   const dir = opts.dir ?? defaultSpeechDir();
   const log = opts.log ?? (() => {});
+  const unlock = await lockCorpus(dir, log, opts.lockTimeoutMs ?? LOCK_TIMEOUT_MS);
+  try {
+    return await _ensureSpeechData(dir, log, opts);
+  } finally {
+    await unlock();
+  }
+}
+
+/** How long {@linkcode ensureSpeechData} waits for another fetch into the same directory. */
+export const LOCK_TIMEOUT_MS = 30 * 60_000;
+
+/**
+ * Take `<dir>/.lock` (created atomically, holding pid and host), waiting while another live
+ * process holds it ("another fetch is running") and taking over a lock whose pid is gone on
+ * this host. A directory where no lock can be created (read-only) is used without one.
+ * Returns the release.
+ */
+export async function lockCorpus(
+  dir: string,
+  log: (msg: string) => void,
+  timeoutMs = LOCK_TIMEOUT_MS,
+): Promise<() => Promise<void>> {
+  const file = join(dir, ".lock");
+  const me = `${Deno.pid} ${Deno.hostname()}\n`;
+  const deadline = Date.now() + timeoutMs;
+  let said = false;
+  while (true) {
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+      await Deno.writeTextFile(file, me, { createNew: true });
+      return async () => {
+        const now = await Deno.readTextFile(file).catch(() => "");
+        if (now === me) await Deno.remove(file).catch(() => {});
+      };
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AlreadyExists)) {
+        log(`cannot lock ${dir} (${(err as Error).message}); going on without a lock`);
+        return async () => {};
+      }
+    }
+    const [pid, host] = (await Deno.readTextFile(file).catch(() => "")).trim().split(" ");
+    const alive = host !== Deno.hostname() || _pidAlive(Number(pid));
+    if (!alive) {
+      log(`taking over the lock of ${dir} from process ${pid}, which is gone`);
+      await Deno.remove(file).catch(() => {});
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `speech data: another fetch (process ${pid} on ${host}) has held ${file} for over ` +
+          `${Math.round(timeoutMs / 1000)} s; if it is not running, remove ${file}`,
+      );
+    }
+    if (!said) {
+      log(`another fetch is running into ${dir} (process ${pid}); waiting for it to finish`);
+      said = true;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Whether a pid is alive on this host (Linux /proc; elsewhere assumed alive). */
+function _pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (Deno.build.os !== "linux") return true;
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+async function _ensureSpeechData(
+  dir: string,
+  log: (msg: string) => void,
+  opts: SpeechDataOptions,
+): Promise<Manifest> {
   const heldOutSpeaker = opts.heldOutSpeaker ?? DEFAULT_HELD_OUT;
   const packagesFile = opts.packagesFile ?? PACKAGES_FILE;
   const checksumFile = opts.checksumFile ?? CHECKSUM_FILE;
@@ -359,10 +450,44 @@ export async function ensureSpeechData(opts: SpeechDataOptions = {}): Promise<Ma
             `(the package's content changed?)`,
         );
       }
-      let entry: ManifestEntry;
+      let entry: ManifestEntry | undefined;
       if (old && old.bytes === st.size && old.mtimeMs === mtimeMs && old.sha256 === expected) {
-        entry = { ...old, split: splitOf(old.speaker, heldOutSpeaker) };
-      } else {
+        // Only the measurements are reused; what the package list and rules say is recomputed,
+        // so an edited manifest field (a speaker relabelled into the held-out split) cannot
+        // survive. A duration that does not fit the file's size re-reads the file.
+        const { speaker, language } = rule.speaker(file.slice(pkg.name.length + 1));
+        const derived = {
+          file,
+          package: pkg.name,
+          version: pkg.version,
+          licence: pkg.licence,
+          speaker,
+          language,
+          split: splitOf(speaker, heldOutSpeaker),
+        };
+        const edited = (Object.keys(derived) as (keyof typeof derived)[]).filter((k) =>
+          k !== "split" && old[k] !== derived[k]
+        );
+        if (edited.length > 0) {
+          log(
+            `manifest: ${file}: ${
+              edited.map((k) => `${k} ${JSON.stringify(old[k])} ≠ ${JSON.stringify(derived[k])}`)
+                .join(", ")
+            } (not what the package list says); rebuilt`,
+          );
+        }
+        if (_plausible(old, st.size)) {
+          entry = {
+            ...derived,
+            duration: old.duration,
+            sampleRate: old.sampleRate,
+            sha256: old.sha256,
+            bytes: st.size,
+            mtimeMs,
+          };
+        } else log(`manifest: ${file}: duration or sample rate does not fit the file; re-read`);
+      }
+      if (!entry) {
         const bytes = await Deno.readFile(full);
         const hash = sha256(bytes);
         hashed++;

@@ -216,3 +216,48 @@ Deno.test("real corpus: segments are seeded, normalised, and validation is fixed
   for (const v of a.x) peak = Math.max(peak, Math.abs(v));
   assert.ok(peak <= 1 && peak > 0.05, `peak ${peak}`);
 });
+
+Deno.test("corpus: an edited manifest field does not survive a run; it is rebuilt from the package list", async () => {
+  const { root, dir, opts } = await fakeCorpus();
+  const logs: string[] = [];
+  const m = await ensureSpeechData(opts);
+  const path = join(dir, "manifest.json");
+  const edited = JSON.parse(await Deno.readTextFile(path)) as Manifest;
+  const i = edited.files.findIndex((f) => f.speaker === "asterisk:allison-smith");
+  assert.equal(edited.files[i].split, "train");
+  // A training file relabelled as the held-out speaker, and a duration doubled.
+  edited.files[i] = {
+    ...edited.files[i],
+    speaker: "asterisk:june-wallack",
+    split: "validation",
+  };
+  const j = edited.files.findIndex((f) => f.package === "codec2-examples");
+  edited.files[j] = { ...edited.files[j], duration: edited.files[j].duration * 100 };
+  await Deno.writeTextFile(path, JSON.stringify(edited));
+  const again = await ensureSpeechData({ ...opts, log: (l) => logs.push(l) });
+  assert.deepEqual(again, m, "the manifest is what the package list and the files say");
+  assert.deepEqual(JSON.parse(await Deno.readTextFile(path)), m);
+  assert.ok(logs.some((l) => /allison.*speaker "asterisk:june-wallack" ≠ .*rebuilt/i.test(l)));
+  assert.ok(logs.some((l) => /hts1a\.wav: duration or sample rate does not fit/.test(l)));
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("corpus: a second fetch into the same directory waits for the first (a lock), and a dead holder's lock is taken over", async () => {
+  const { root, dir, opts } = await fakeCorpus();
+  const holder = new Deno.Command("sleep", { args: ["1.5"] }).spawn();
+  await Deno.writeTextFile(join(dir, ".lock"), `${holder.pid} ${Deno.hostname()}\n`);
+  const logs: string[] = [];
+  const t0 = Date.now();
+  const waiting = ensureSpeechData({ ...opts, log: (l) => logs.push(l) });
+  await holder.status;
+  await Deno.remove(join(dir, ".lock")); // the first fetch finishes and releases
+  await waiting;
+  assert.ok(Date.now() - t0 >= 1000, "it waited");
+  assert.ok(logs.some((l) => /another fetch is running into .* \(process \d+\); waiting/.test(l)));
+  // A lock left by a killed fetch (its pid is gone) is taken over at once.
+  await Deno.writeTextFile(join(dir, ".lock"), `${holder.pid} ${Deno.hostname()}\n`);
+  await ensureSpeechData({ ...opts, log: (l) => logs.push(l) });
+  assert.ok(logs.some((l) => /taking over the lock .* which is gone/.test(l)));
+  assert.equal(await Deno.stat(join(dir, ".lock")).then(() => true, () => false), false);
+  await Deno.remove(root, { recursive: true });
+});

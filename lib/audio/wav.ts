@@ -109,6 +109,14 @@ export function wavInfo(bytes: Uint8Array, file = "<bytes>"): WavInfo {
       }
       if (fmt.channels < 1) throw new WavError(file, `bad channel count ${fmt.channels}`);
       if (!(fmt.sampleRate > 0)) throw new WavError(file, `bad sample rate ${fmt.sampleRate}`);
+      const pcmBlock = fmt.channels * fmt.bitsPerSample / 8;
+      if (fmt.audioFormat === 1 && fmt.bitsPerSample % 8 === 0 && blockAlign !== pcmBlock) {
+        throw new WavError(
+          file,
+          `block size (blockAlign) ${blockAlign} does not match ${fmt.channels} channel(s) × ` +
+            `${fmt.bitsPerSample} bits = ${pcmBlock} bytes per frame`,
+        );
+      }
       if (!(blockAlign > 0) || size % blockAlign !== 0) {
         throw new WavError(
           file,

@@ -145,3 +145,17 @@ Deno.test("µ-law round trip: G.711's ~38 dB SNR on a speech-level sine, and a P
   assert.equal(d.channels, 2);
   assert.deepEqual(Array.from(d.samples), [2000 / 32768, -1000 / 32768]);
 });
+
+Deno.test("WAV: a PCM16 block size that does not match the channel count is a WavError naming the file", () => {
+  const bytes = encodeWav(new Float32Array(100).fill(0.25), 8000, "pcm16");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  view.setUint16(22, 2, true); // two channels, but blockAlign still 2 (one 16-bit sample)
+  assert.throws(() => decodeWav(bytes, "two-channels.wav"), (e: unknown) => {
+    assert.ok(e instanceof WavError, `a WavError, got ${(e as Error).name}`);
+    assert.match(
+      (e as Error).message,
+      /two-channels\.wav: block size \(blockAlign\) 2 does not match 2 channel\(s\) × 16 bits = 4 bytes/,
+    );
+    return true;
+  });
+});

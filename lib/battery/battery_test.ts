@@ -5,7 +5,7 @@ import { type Profile, PROFILES, smoothedMse } from "../experiments/common.ts";
 import { battery } from "./mod.ts";
 import { CandidateError, loadCandidate } from "../custom/candidate.ts";
 import { renderBatteryPage } from "./page.ts";
-import { preflight } from "./preflight.ts";
+import { preflight, preflightInSubprocess } from "./preflight.ts";
 import { storeEntries, withTempCache } from "./_testing.ts";
 
 const FIXTURES = resolve(import.meta.dirname!, "../../tests/fixtures/passers.ts");
@@ -49,6 +49,79 @@ Deno.test("battery: a broken module is rejected with a message naming it and wha
   assert.equal(good.name, "half STE");
   assert.match(good.sha256, /^[0-9a-f]{64}$/);
   await preflight(good);
+});
+
+Deno.test("battery: a passer whose forward never returns fails the preflight after its timeout", async () => {
+  const t0 = Date.now();
+  await rejects(
+    preflightInSubprocess(await loadCandidate(ref("hangs")), { timeoutMs: 4000 }),
+    /#hangs: the preflight did not finish within 4 s \(a forward or quantize that never returns\?\)/,
+  );
+  assert.ok(Date.now() - t0 < 30_000);
+  await preflightInSubprocess(await loadCandidate(ref("halfSte")));
+  await rejects(
+    preflightInSubprocess(await loadCandidate(ref("nanPasser"))),
+    /#nanPasser: the passer returned non-finite values/,
+  );
+});
+
+Deno.test({
+  name: "battery: a run that never returns in a worker fails after --timeout, like the grid's",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await withTempCache("quantlab-battery-timeout-", async (store) => {
+      const profile: Profile = {
+        ...PROFILES.quick,
+        epochs: 1,
+        stepsPerEpoch: 2,
+        seeds: [0],
+        comparisonSeeds: [0],
+        validationFrames: 256,
+      };
+      await assert.rejects(
+        battery(ref("hangsInWorkers"), { profile, budgets: [8], timeoutMs: 8000 }),
+        /battery hangsInWorkers: 1 run\(s\) failed:[\s\S]*timed out after 8000 ms; worker killed/,
+      );
+      const kinds = [];
+      for (const name of await storeEntries(store)) {
+        kinds.push(JSON.parse(await Deno.readTextFile(`${store}/${name}`)).config.passer.kind);
+      }
+      assert.ok(
+        kinds.length > 0 && !kinds.includes("custom"),
+        "baselines stored, the hung run not",
+      );
+    });
+  },
+});
+
+Deno.test("battery: the candidate's hash covers every local file it imports", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "quantlab-candidate-" });
+  try {
+    const helper = resolve(dir, "helpers", "scale.ts");
+    await Deno.mkdir(resolve(dir, "helpers"));
+    await Deno.writeTextFile(helper, "export const SCALE = 0.5;\n");
+    await Deno.writeTextFile(
+      resolve(dir, "mine.ts"),
+      'import { SCALE } from "./helpers/scale.ts";\n' +
+        "export const scaled = (z: unknown) => (SCALE ? z : z);\n",
+    );
+    const first = await loadCandidate(`${dir}/mine.ts#scaled`);
+    assert.deepEqual(first.imports, [helper]);
+    await Deno.writeTextFile(helper, "export const SCALE = 0.25;\n");
+    const edited = await loadCandidate(`${dir}/mine.ts#scaled`);
+    assert.notEqual(edited.sha256, first.sha256, "editing an imported file changes the hash");
+    // A module importing only quantlab's lib/ keeps the hash of its own source (unchanged keys).
+    const single = await loadCandidate(ref("halfSte"));
+    assert.deepEqual(single.imports, []);
+    const own = await crypto.subtle.digest("SHA-256", await Deno.readFile(FIXTURES));
+    assert.equal(
+      single.sha256,
+      Array.from(new Uint8Array(own), (b) => b.toString(16).padStart(2, "0")).join(""),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("battery: a custom passer config needs its module and checksum, a built-in one refuses them", () => {

@@ -1,7 +1,9 @@
 /**
  * The grid job that trains with a researcher's passer or quantizer: it loads the modules named in
  * `passer.module` / `quantizer.module`, checks that their sources still have the SHA-256 the run
- * was keyed with, and trains with them (`lib/custom/mod.ts`). A distinct job
+ * was keyed with, and trains with them (`lib/custom/mod.ts`; a quantizer guarded:
+ * `lib/custom/guard.ts`), and fails a run whose measured code entropy exceeds the declared bits
+ * per frame. A distinct job
  * identity, so a candidate's results can never stand in for a built-in's in the cache (or the
  * reverse).
  *
@@ -11,6 +13,7 @@ import type { RunConfig } from "../config.ts";
 import type { RunResult } from "../result.ts";
 import { train, type TrainOptions } from "../train.ts";
 import { loadCustomKinds } from "../custom/mod.ts";
+import { checkCodeEntropy } from "../custom/guard.ts";
 
 /** This job as a grid reference. */
 export const BATTERY_JOB = "lib/battery/job.ts#batteryJob";
@@ -27,5 +30,8 @@ export async function batteryJob(
         `passer "${config.passer.kind}" and quantizer "${config.quantizer.kind}"`,
     );
   }
-  return await train(config, { ...options, custom });
+  const result = await train(config, { ...options, custom });
+  // A quantizer that codes more than it declares fails the run (nothing is stored).
+  checkCodeEntropy(config, result);
+  return result;
 }

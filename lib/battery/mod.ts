@@ -66,7 +66,8 @@ import {
 export * from "./result.ts";
 export { batteryFindings, batteryReport } from "./card.ts";
 import { BATTERY_JOB } from "./job.ts";
-import { preflight } from "./preflight.ts";
+import { preflightInSubprocess } from "./preflight.ts";
+export { PREFLIGHT_TIMEOUT_MS } from "./preflight.ts";
 
 /** Options of {@linkcode battery}. */
 export interface BatteryOptions {
@@ -85,7 +86,20 @@ export interface BatteryOptions {
   passers?: string[];
   /** Add notebook 07's short real-speech check (a passer candidate only; `lib/battery/speech.ts`). */
   speech?: boolean;
+  /**
+   * Fail a run (its worker killed) that takes longer than this, as the grid's `jobTimeoutMs`
+   * does. Default {@linkcode RUN_TIMEOUT_MS}; 0 or Infinity: no limit.
+   */
+  timeoutMs?: number;
+  /**
+   * Fail the preflight (run in a subprocess) when it takes longer than this: a `forward` or
+   * `quantize` that never returns. Default {@linkcode PREFLIGHT_TIMEOUT_MS}.
+   */
+  preflightTimeoutMs?: number;
 }
+
+/** Default per-run limit of the battery: far above a full-profile proxy run here. [choice] */
+export const RUN_TIMEOUT_MS = 3600_000;
 
 /** Resolve what `target` names: a built-in passer kind or a module reference. */
 async function candidateOf(
@@ -145,7 +159,10 @@ export async function battery(
     }
     return await quantizerBattery(loaded, info, profile, budgets, focusBits, options);
   }
-  if (loaded) await preflight(loaded);
+  if (loaded) {
+    await preflightInSubprocess(loaded, { timeoutMs: options.preflightTimeoutMs });
+  }
+  const limit = runLimit(options);
 
   const sweep = sweepProfile(profile);
   const compared = forComparison(profile);
@@ -169,8 +186,11 @@ export async function battery(
     ...budgets.map((bits) => overSeeds(sweep, atBudget(specs.at(-1)!, bits))),
     overSeeds(compared, focusInput(input, focusBits)),
   ];
-  const baseRuns = await runConfigs("battery baselines", baseInputs.flat());
-  const candRuns = await runConfigs(`battery ${info.name}`, candInputs.flat(), { job });
+  const baseRuns = await runConfigs("battery baselines", baseInputs.flat(), limit);
+  const candRuns = await runConfigs(`battery ${info.name}`, candInputs.flat(), {
+    job,
+    ...limit,
+  });
 
   const perSweep = sweep.seeds.length, perFull = compared.seeds.length;
   const baselines = specs.filter((s) => !s.candidate);
@@ -222,9 +242,15 @@ export async function battery(
     comparisons,
     findings: [],
   };
-  if (options.speech) result.speech = await speechCheck(info, input, profile);
+  if (options.speech) result.speech = await speechCheck(info, input, profile, limit.jobTimeoutMs);
   result.findings = batteryFindings(result);
   return result;
+}
+
+/** The grid's per-run limit from the battery's options. */
+function runLimit(options: BatteryOptions): { jobTimeoutMs?: number } {
+  const ms = options.timeoutMs ?? RUN_TIMEOUT_MS;
+  return ms > 0 && Number.isFinite(ms) ? { jobTimeoutMs: ms } : {};
 }
 
 /** The input of a candidate quantizer at `bits`. */
@@ -255,7 +281,11 @@ async function quantizerBattery(
     }
     return b;
   });
-  await preflight(c, { bits: [focusBits, ...budgets.filter((b) => b !== focusBits)] });
+  await preflightInSubprocess(c, {
+    bits: [focusBits, ...budgets.filter((b) => b !== focusBits)],
+    timeoutMs: options.preflightTimeoutMs,
+  });
+  const limit = runLimit(options);
   const sweep = sweepProfile(profile);
   const compared = forComparison(profile);
   const vqAt = (p: typeof passers[number], bits: number): ConfigInput => ({
@@ -274,9 +304,10 @@ async function quantizerBattery(
     ...passers.flatMap((p) => budgets.map((bits) => overSeeds(sweep, mineAt(p, bits)))),
     ...passers.map((p) => overSeeds(compared, mineAt(p, focusBits))),
   ];
-  const baseRuns = await runConfigs("battery baselines", baseInputs.flat());
+  const baseRuns = await runConfigs("battery baselines", baseInputs.flat(), limit);
   const candRuns = await runConfigs(`battery ${info.name}`, candInputs.flat(), {
     job: BATTERY_JOB,
+    ...limit,
   });
   const perSweep = sweep.seeds.length, perFull = compared.seeds.length;
   const row = (quantizer: string, p: typeof passers[number]) => `${quantizer} · ${p.label}`;

@@ -8,11 +8,14 @@
  * A candidate quantizer is built at every requested budget and checked on a batch of latent
  * frames (it reports the requested `bits` and the frames' `dim`; `quantize` returns q shaped like
  * z, int32 codes with one row per frame, finite losses; `decodeCodes(codes)` reproduces q within
- * {@linkcode DECODE_TOLERANCE}; `jointCodes` gives one finite number per frame), then trained
- * for two steps with STE at the first budget.
+ * {@linkcode DECODE_TOLERANCE}; `jointCodes` gives one finite number per frame, one-to-one on
+ * code rows; codes lie in [0, 2^bits); and the code entropy measured on
+ * {@linkcode ENTROPY_FRAMES} frames does not exceed the declared bits), then trained for two steps
+ * with STE at the first budget, guarded as every run is (`lib/custom/guard.ts`).
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { initBackend, tf } from "../backend.ts";
 import { latentDim, resolveConfig } from "../config.ts";
 import type { Passer } from "../passers.ts";
@@ -22,12 +25,25 @@ import { createSession } from "../train.ts";
 import {
   type Candidate,
   CandidateError,
+  loadCandidate,
   type PasserCandidate,
   type QuantizerCandidate,
 } from "../custom/candidate.ts";
+import { checkCodes, checkJointCodes, ENTROPY_SLACK, guardedBuilder } from "../custom/guard.ts";
+import { codeUsage } from "../metrics.ts";
 
 /** Sizes of the preflight run. [choice: small enough to take well under a second] */
 export const PREFLIGHT = { steps: 2, batchSize: 64, validationFrames: 256 } as const;
+
+/**
+ * Frames the code entropy is measured on at `bits`: 8·2^bits, at most 16384, so a quantizer that
+ * codes more than its budget shows an entropy above it (up to about 11 bits). [choice]
+ */
+export function entropyFrames(bits: number): number {
+  return Math.min(8 * 2 ** Math.ceil(bits), 16384);
+}
+/** {@linkcode entropyFrames} at 8 bits, for the docs. */
+export const ENTROPY_FRAMES = entropyFrames(8);
 
 function isTensor(v: unknown): v is tf.Tensor {
   return v instanceof tf.Tensor;
@@ -73,6 +89,71 @@ function checked(c: PasserCandidate): Passer {
 export async function preflight(c: Candidate, options: { bits?: number[] } = {}): Promise<void> {
   if (c.kind === "quantizer") return await preflightQuantizer(c, options.bits ?? [8]);
   return await preflightPasser(c);
+}
+
+/** How long the preflight may take before it is judged hung. [choice: it takes seconds] */
+export const PREFLIGHT_TIMEOUT_MS = 120_000;
+
+/**
+ * {@linkcode preflight} in a child process, so that a `forward` or `quantize` that never returns
+ * (a synchronous loop cannot be interrupted in-process) is killed after `timeoutMs` and reported
+ * as a {@linkcode CandidateError}, like the grid reports a run past its `--timeout`.
+ */
+export async function preflightInSubprocess(
+  c: Candidate,
+  options: { bits?: number[]; timeoutMs?: number } = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? PREFLIGHT_TIMEOUT_MS;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      fileURLToPath(import.meta.url),
+      c.module,
+      JSON.stringify(options.bits ?? null),
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }, timeoutMs);
+  let out: Deno.CommandOutput;
+  try {
+    out = await child.output();
+  } finally {
+    clearTimeout(timer);
+  }
+  if (timedOut) {
+    throw new CandidateError(
+      c.module,
+      `the preflight did not finish within ${timeoutMs / 1000} s (a forward or quantize that ` +
+        `never returns?); preflight killed, no run started`,
+    );
+  }
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  let reply: { ok: boolean; reason?: string } | undefined;
+  try {
+    reply = JSON.parse(lines.at(-1) ?? "");
+  } catch {
+    // No reply: the child crashed; its stderr says why.
+  }
+  if (reply?.ok) return;
+  const stderr = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join("\n");
+  throw new CandidateError(
+    c.module,
+    reply?.reason ??
+      `the preflight process died (exit ${out.code}${
+        out.signal ? `, ${out.signal}` : ""
+      }): ${stderr}`,
+  );
 }
 
 /** Train the candidate passer for two steps on a small default proxy, checking what it returns and passes back. */
@@ -234,15 +315,43 @@ function checkQuantizer(c: QuantizerCandidate, bits: number, dim: number): void 
       }
       tensors.push(loss);
     }
+    checkCodes(c.module, codes, bits, "quantize");
     const joint = q.jointCodes(codes.dataSync() as Int32Array, PREFLIGHT.batchSize);
     if (joint?.length !== PREFLIGHT.batchSize || !Array.from(joint).every(Number.isFinite)) {
       fail(
         `jointCodes(codes, ${PREFLIGHT.batchSize}) must return ${PREFLIGHT.batchSize} finite numbers, one per frame`,
       );
     }
+    checkJointCodes(c.module, codes.dataSync() as Int32Array, PREFLIGHT.batchSize, joint);
+    checkEntropy(c, q, bits, dim);
   } finally {
     tf.dispose(tensors);
     q.dispose();
+  }
+}
+
+/** Measure the entropy of the code rows on many frames; throw when it exceeds `bits`. */
+function checkEntropy(c: QuantizerCandidate, q: Quantizer, bits: number, dim: number): void {
+  const frames = entropyFrames(bits);
+  const { codes, stages } = tf.tidy(() => {
+    const z = q.prepare(tf.randomNormal([frames, dim], 0, 1, "float32", 11));
+    const h = q.quantize(z);
+    return { codes: h.codes.dataSync() as Int32Array, stages: h.codes.shape[1] ?? 1 };
+  });
+  const ids = new Map<string, number>();
+  const rows = new Float64Array(frames);
+  for (let n = 0; n < frames; n++) {
+    const key = codes.subarray(n * stages, (n + 1) * stages).join(",");
+    if (!ids.has(key)) ids.set(key, ids.size);
+    rows[n] = ids.get(key)!;
+  }
+  const { entropy } = codeUsage(rows);
+  if (entropy > bits + ENTROPY_SLACK) {
+    throw new CandidateError(
+      c.module,
+      `the code entropy measured on ${frames} frames is ${entropy.toFixed(3)} bits per frame, ` +
+        `more than the ${bits} bits it declares: it codes more than its budget`,
+    );
   }
 }
 
@@ -260,7 +369,7 @@ async function preflightQuantizer(c: QuantizerCandidate, budgets: number[]): Pro
   try {
     session = createSession(config, {}, "all", {
       passers: new Map(),
-      quantizers: new Map([[c.module, c.build]]),
+      quantizers: new Map([[c.module, guardedBuilder(c.module, c.build)]]),
     });
   } catch (e) {
     throw new CandidateError(
@@ -289,4 +398,22 @@ async function preflightQuantizer(c: QuantizerCandidate, budgets: number[]): Pro
   } finally {
     session.dispose();
   }
+}
+
+if (import.meta.main) {
+  // The child of preflightInSubprocess: one JSON line on stdout, the last one.
+  console.log = console.info = console.debug = console.error;
+  const [module, bits] = Deno.args;
+  let reply: { ok: boolean; reason?: string };
+  try {
+    const c = await loadCandidate(module);
+    await preflight(c, { bits: JSON.parse(bits) ?? undefined });
+    reply = { ok: true };
+  } catch (e) {
+    reply = e instanceof CandidateError
+      ? { ok: false, reason: e.message.slice(e.ref.length + 2) }
+      : { ok: false, reason: `the preflight failed: ${(e as Error).stack ?? e}` };
+  }
+  Deno.stdout.writeSync(new TextEncoder().encode(JSON.stringify(reply) + "\n"));
+  Deno.exit(0);
 }

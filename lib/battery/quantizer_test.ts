@@ -10,6 +10,7 @@ import { CandidateError, loadCandidate } from "../custom/candidate.ts";
 import { renderBatteryPage } from "./page.ts";
 import { preflight } from "./preflight.ts";
 import { storeEntries, withTempCache } from "./_testing.ts";
+import { batteryJob } from "./job.ts";
 
 const FIXTURES = resolve(import.meta.dirname!, "../../tests/fixtures/quantizers.ts");
 const ref = (name: string) => `${FIXTURES}#${name}`;
@@ -44,6 +45,42 @@ Deno.test("battery: a broken quantizer module is rejected with a message naming 
   assert.equal(good.kind, "quantizer");
   assert.equal(good.name, "scalar rounding");
   await preflight(good, { bits: [8, 4, 6, 10] });
+});
+
+Deno.test("battery: a quantizer that codes more than its bits, or outside [0, 2^bits), is refused in the preflight and in every run", async () => {
+  const check = async (name: string, pattern: RegExp) =>
+    await rejects(preflight(await loadCandidate(ref(name)), { bits: [4] }), pattern);
+  await check(
+    "doubleBits",
+    /#doubleBits: the code entropy measured on 128 frames is [5-7]\.\d+ bits per frame, more than the 4 bits it declares/,
+  );
+  await check(
+    "negativeCodes",
+    /#negativeCodes: quantize returned code -(9|10)\d\d, outside \[0, 2\^4\)/,
+  );
+  await check(
+    "hiddenBits",
+    /#hiddenBits: jointCodes is not one-to-one: codes \[.*\] and \[.*\] both map to 0/,
+  );
+  // Every run, with no preflight: the job itself fails and nothing is stored.
+  const run = async (name: string) => {
+    const c = await loadCandidate(ref(name));
+    return batteryJob(resolveConfig({
+      data: { validationFrames: 256 },
+      quantizer: { kind: "custom", bits: 4, module: c.module, moduleSha256: c.sha256 },
+      train: { epochs: 1, stepsPerEpoch: 2, batchSize: 64 },
+    }));
+  };
+  await rejects(
+    run("doubleBits"),
+    /#doubleBits: the measured code entropy is [5-8]\.\d+ bits per frame at epoch 1, more than the 4 bits/,
+  );
+  await rejects(
+    run("negativeCodes"),
+    /#negativeCodes: quantize(Train)? returned code -(9|10)\d\d, outside/,
+  );
+  await rejects(run("hiddenBits"), /#hiddenBits: jointCodes is not one-to-one/);
+  await run("rounding");
 });
 
 Deno.test("battery: a custom quantizer config needs module, checksum and bits; built-in kinds keep their keys", () => {

@@ -56,6 +56,7 @@ export async function speechCheck(
   candidate: Named,
   input: ConfigInput,
   profile: Profile,
+  jobTimeoutMs?: number,
 ): Promise<SpeechCheck> {
   const seeds = profile.speech.seeds;
   const mine = { id: "candidate", label: `${candidate.name} (candidate)`, input };
@@ -64,8 +65,12 @@ export async function speechCheck(
   await prepareSource(resolveConfig(of(mine)[0]).data);
   const base = await runConfigs("battery speech baselines (07)", SPEECH_PASSERS.flatMap(of), {
     job: SPEECH_JOB,
+    jobTimeoutMs,
   });
-  const runs = await runConfigs(`battery speech ${candidate.name}`, of(mine), { job: SPEECH_JOB });
+  const runs = await runConfigs(`battery speech ${candidate.name}`, of(mine), {
+    job: SPEECH_JOB,
+    jobTimeoutMs,
+  });
   return {
     profile,
     setup: SPEECH_SETUP,

@@ -31,12 +31,15 @@
  * passer, an object with `build` a quantizer.
  *
  * The reference is `path/to/module.ts#exportName`, resolved against the caller's directory.
- * The module's SHA-256 goes into every run's config, so editing the module makes new runs
- * instead of reusing stale ones.
+ * The SHA-256 of the module's whole local import graph goes into every run's config, so editing
+ * the module, or any local file it imports, makes new runs instead of reusing stale ones
+ * ({@linkcode moduleGraphSha256}). quantlab's own `lib/` is not hashed (its changes are covered
+ * by the quantlab version, as for every built-in run), nor are npm or remote packages (pinned by
+ * the lock file). [choice]
  *
  * @module
  */
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Passer, PassForward } from "../passers.ts";
 import type { QuantizerBuilder } from "../quantizers/mod.ts";
@@ -52,8 +55,13 @@ export interface CandidateIdentity {
   name: string;
   /** The export's `doc` ("" when it has none). */
   doc: string;
-  /** SHA-256 (hex) of the module's source. */
+  /**
+   * SHA-256 (hex) of the module's local import graph: of its source alone when it imports no
+   * local file outside quantlab's `lib/` (see {@linkcode moduleGraphSha256}).
+   */
   sha256: string;
+  /** The local files hashed besides the module itself (absolute paths, sorted). */
+  imports: string[];
 }
 
 /** A loaded, shape-checked candidate passer. */
@@ -107,6 +115,77 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+const ROOT = resolve(import.meta.dirname!, "..", "..");
+const LIB = resolve(ROOT, "lib") + sep;
+
+/**
+ * The local files `path` imports, directly or not, found with `deno info --json` (static
+ * imports and literal dynamic ones), except quantlab's own `lib/` and `node_modules`; sorted,
+ * without `path` itself.
+ */
+export async function localImports(path: string, ref = path): Promise<string[]> {
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", "--config", resolve(ROOT, "deno.json"), path],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+    }).output();
+  } catch (e) {
+    throw new CandidateError(ref, `cannot list the module's imports: ${(e as Error).message}`);
+  }
+  if (!out.success) {
+    throw new CandidateError(
+      ref,
+      `cannot list the module's imports (deno info): ${
+        new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" ")
+      }`,
+    );
+  }
+  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+    modules?: { specifier?: string; error?: string }[];
+  };
+  const files = new Set<string>();
+  for (const m of info.modules ?? []) {
+    if (!m.specifier?.startsWith("file://")) continue;
+    const file = fileURLToPath(m.specifier);
+    if (m.error) throw new CandidateError(ref, `its import ${file} cannot be loaded: ${m.error}`);
+    if (file === path || file.startsWith(LIB) || file.includes(`${sep}node_modules${sep}`)) {
+      continue;
+    }
+    files.add(file);
+  }
+  return [...files].sort();
+}
+
+/**
+ * SHA-256 of a module and the local files it imports: the module's own source hash when it
+ * imports none (so keys of single-file candidates are those of before), else the hash of one
+ * line per file, `<path relative to the module's directory>\0<sha256 of its bytes>`, the module
+ * first and the imports in path order.
+ */
+export async function moduleGraphSha256(
+  path: string,
+  source: Uint8Array,
+  imports: readonly string[],
+  ref = path,
+): Promise<string> {
+  const own = await sha256Hex(source);
+  if (imports.length === 0) return own;
+  const lines = [`${relative(resolve(path, ".."), path)}\0${own}`];
+  for (const file of imports) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(file);
+    } catch (e) {
+      throw new CandidateError(ref, `cannot read its import ${file}: ${(e as Error).message}`);
+    }
+    lines.push(`${relative(resolve(path, ".."), file)}\0${await sha256Hex(bytes)}`);
+  }
+  return await sha256Hex(new TextEncoder().encode(lines.join("\n")));
+}
+
 /**
  * Load `path#export`, check that the export is a passer or a quantizer, and return it with its
  * identity.
@@ -138,11 +217,13 @@ export async function loadCandidate(ref: string, cwd = Deno.cwd()): Promise<Cand
     );
   }
   const value = mod[exportName];
+  const imports = await localImports(path, ref);
   const identity = {
     module: `${url}#${exportName}`,
     path,
     exportName,
-    sha256: await sha256Hex(source),
+    sha256: await moduleGraphSha256(path, source, imports, ref),
+    imports,
   };
   if (typeof value === "function") {
     return {

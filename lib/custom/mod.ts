@@ -14,8 +14,10 @@ import type { RunConfig } from "../config.ts";
 import type { Passer } from "../passers.ts";
 import type { QuantizerBuilder } from "../quantizers/mod.ts";
 import { type Candidate, CandidateError, loadCandidate } from "./candidate.ts";
+import { guardedBuilder } from "./guard.ts";
 
 export * from "./candidate.ts";
+export * from "./guard.ts";
 
 /** Custom kinds by module reference (`file:///…#export`), as `passer.module` / `quantizer.module` name them. */
 export interface CustomKinds {
@@ -69,7 +71,8 @@ export async function loadCustomKinds(
   }
   if (config.quantizer.kind === "custom") {
     const c = await load(config.quantizer.module, config.quantizer.moduleSha256, "quantizer");
-    if (c.kind === "quantizer") quantizers.set(c.module, c.build);
+    // Guarded: codes in range and an honest jointCodes in every run (guard.ts).
+    if (c.kind === "quantizer") quantizers.set(c.module, guardedBuilder(c.module, c.build));
     candidates.push(c);
   }
   return { passers, quantizers, candidates };

@@ -136,7 +136,10 @@ export class BaseModelError extends Error {
 
 /** Options of {@linkcode loadBaseModel}. */
 export interface LoadBaseOptions {
-  /** Retrain instead of reading `data/base/` (cached in the artefact store by config). */
+  /**
+   * Retrain instead of reading `data/base/` (cached in the artefact store by config). Default:
+   * `QUANTLAB_RECOMPUTE=1` in the environment (`./quantlab reports --recompute`).
+   */
   recompute?: boolean;
   log?: (msg: string) => void;
   /** Other file locations (tests). */
@@ -148,8 +151,16 @@ export interface LoadBaseOptions {
 export async function loadBaseModel(options: LoadBaseOptions = {}): Promise<BaseModel> {
   const config = baseModelConfig();
   await prepareSource(config.data);
-  if (options.recompute) {
+  const files = options.files ?? BASE_MODEL_FILES;
+  if (options.recompute ?? Deno.env.get("QUANTLAB_RECOMPUTE") === "1") {
     const store = options.store ?? new ArtifactStore();
+    const committed = await readProvenance(files.provenance).catch(() => null);
+    options.log?.(
+      `retraining the base model instead of reading ${files.checkpoint}` +
+        (committed
+          ? ` (the committed run took ${(committed.trainMs / 60000).toFixed(0)} min)`
+          : ""),
+    );
     const key = `base-model-${
       sha256Bytes(new TextEncoder().encode(JSON.stringify({ config, QUANTLAB_VERSION }))).slice(
         0,
@@ -168,7 +179,6 @@ export async function loadBaseModel(options: LoadBaseOptions = {}): Promise<Base
       provenance: null,
     };
   }
-  const files = options.files ?? BASE_MODEL_FILES;
   const provenance = await readProvenance(files.provenance);
   if (JSON.stringify(provenance.config) !== JSON.stringify(config)) {
     throw new BaseModelError(

@@ -48,6 +48,8 @@ import { type Artifact, ArtifactStore, type Json, sha256Bytes } from "../store/a
 import { checkpointOf, restoreCheckpoint } from "../store/checkpoint.ts";
 import { buildParts, type Parts, type Session, train, type TrainOptions } from "../train.ts";
 import { QUANTLAB_VERSION } from "../version.ts";
+import { keyGemm } from "../grid/key.ts";
+import { expectedGemmIdentity } from "../kernels/blas.ts";
 import type { PostRvqProfile } from "./profiles.ts";
 
 export { offlineAsQuantizer } from "../quantizers/offline/mod.ts";
@@ -112,8 +114,13 @@ export interface Model {
   artifact: Artifact;
 }
 
-function keyOf(what: string, value: unknown): string {
-  const text = JSON.stringify({ what, value, version: QUANTLAB_VERSION });
+/**
+ * The artefact key of `what` made from `value`: a hash of both, the quantlab version and the
+ * GEMM when it is not the reference one (as result keys, `lib/grid/key.ts`), so an artefact
+ * trained under another OpenBLAS kernel is never read back as the reference's.
+ */
+export function keyOf(what: string, value: unknown, gemm: string = expectedGemmIdentity()): string {
+  const text = JSON.stringify({ what, value, version: QUANTLAB_VERSION, gemm: keyGemm(gemm) });
   return `postrvq-${what}-${sha256Bytes(new TextEncoder().encode(text)).slice(0, 16)}`;
 }
 

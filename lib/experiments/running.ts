@@ -24,7 +24,7 @@ import { overSeeds, type Profile } from "./profiles.ts";
 export async function runConfigs(
   label: string,
   inputs: ConfigInput[],
-  options: { job?: string } = {},
+  options: { job?: string; jobTimeoutMs?: number } = {},
 ): Promise<RunResult[]> {
   const recompute = Deno.env.get("QUANTLAB_RECOMPUTE") === "1";
   const bar = progressView(label);
@@ -33,6 +33,7 @@ export async function runConfigs(
     (signal) =>
       runGrid(inputs, {
         job: options.job,
+        jobTimeoutMs: options.jobTimeoutMs,
         recompute,
         log: () => {},
         signal,

@@ -8,7 +8,8 @@
  */
 import { tf } from "../backend.ts";
 import type { RunConfig } from "../config.ts";
-import { resultKey } from "../grid/key.ts";
+import { keyGemm, resultKey } from "../grid/key.ts";
+import { expectedGemmIdentity } from "../kernels/blas.ts";
 import type { RunResult } from "../result.ts";
 import type { SpeechSource } from "../sources/speech.ts";
 import { type Artifact, ArtifactStore } from "../store/artifacts.ts";
@@ -22,9 +23,11 @@ export const SPEECH_JOB = "lib/experiments/speech_job.ts#trainSpeech";
 /** How many listening utterances a run keeps (the page shows up to this many). [choice] */
 export const LISTEN_MAX = 6;
 
-/** The artefact key of a run's listening utterances. */
+/** The artefact key of a run's listening utterances (the run's result key, GEMM included). */
 export function listeningKey(config: RunConfig): string {
-  return `speech-listen-${resultKey(config, SPEECH_JOB)}`;
+  return `speech-listen-${
+    resultKey(config, SPEECH_JOB, undefined, keyGemm(expectedGemmIdentity()))
+  }`;
 }
 
 /**

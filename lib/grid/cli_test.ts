@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { DENO, readLinesOf, ROOT, SLEEP_JOB, withTempDir } from "./_test_utils.ts";
 import { resultKey } from "./key.ts";
 import { ResultStore } from "./store.ts";
+import { withReadOnly } from "../store/_testing.ts";
 
 const CLI = join(ROOT, "scripts/grid.ts");
 const JOB_ID = "tests/fixtures/fake_job.ts#sleepJob";
@@ -325,5 +326,54 @@ Deno.test("interrupt: SIGINT stops the CLI with exit 130, keeps what finished, a
     const k = (await store.scan()).valid.length;
     const rerun = await cli(args, { FAKE_JOB_SLEEP_MS: "1" });
     assert.deepEqual([rerun.summary.cached, rerun.summary.computed], [k, n - k]);
+  });
+});
+
+Deno.test("--store under a regular file names the option; an unwritable store or a worker that cannot start still prints the JSON summary", async () => {
+  const { main } = await import("../../scripts/grid.ts");
+  await withTempDir(async (dir) => {
+    const grid = await writeGrid(dir, 2);
+    const capture = async (args: string[]) => {
+      const out: string[] = [], err: string[] = [];
+      const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
+      return { code, out, err: err.join("\n") };
+    };
+    await Deno.writeTextFile(join(dir, "afile"), "");
+    const under = await capture(["run", grid, "--store", join(dir, "afile", "store")]);
+    assert.equal(under.code, 2);
+    assert.match(
+      under.err,
+      /--store .*afile\/store: cannot be a directory: a part of the path above it is a regular file/,
+    );
+
+    const ro = join(dir, "ro");
+    await Deno.mkdir(ro);
+    const ran = await withReadOnly(ro, async () => {
+      const r = await capture(["run", grid, "--store", ro, "--job", SLEEP_JOB]);
+      assert.equal(r.code, 1);
+      const summary = JSON.parse(r.out.at(-1)!);
+      assert.equal(summary.computed, null);
+      assert.match(summary.error, /result store .*ro is not writable/);
+    });
+    if (!ran) console.warn("skipped in part: cannot make a directory read-only here");
+
+    Deno.env.set("FAKE_JOB_IMPORT", "spin");
+    try {
+      const r = await capture([
+        "run",
+        grid,
+        "--store",
+        join(dir, "s"),
+        "--job",
+        SLEEP_JOB,
+        "--start-timeout",
+        "1",
+      ]);
+      assert.equal(r.code, 1);
+      const summary = JSON.parse(r.out.at(-1)!);
+      assert.match(summary.error, /worker|start/i);
+    } finally {
+      Deno.env.delete("FAKE_JOB_IMPORT");
+    }
   });
 });

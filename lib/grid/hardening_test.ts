@@ -280,24 +280,53 @@ Deno.test("13: merging from a source that does not exist or is a file is an erro
   });
 });
 
-Deno.test("14: the GEMM is stored with each result and merge flags entries of one key from different GEMMs", async () => {
+Deno.test("14: the GEMM is stored with each result, keys of two GEMMs differ and merge says so", async () => {
   await withTempDir(async (dir) => {
     const configs = seeds(2);
-    for (const gemm of ["openblas", "wasm"]) {
-      await runGrid(configs, opts(dir, { store: join(dir, gemm), env: { FAKE_JOB_GEMM: gemm } }));
-      const store = new ResultStore(join(dir, gemm));
-      for (const key of await store.keys()) assert.equal((await store.get(key))?.gemm, gemm);
+    const gemms = ["OpenBLAS 0.3.21 Haswell", "wasm"];
+    for (const [i, gemm] of gemms.entries()) {
+      const store = join(dir, `s${i}`);
+      await runGrid(configs, opts(dir, { store, gemm, env: { FAKE_JOB_GEMM: gemm } }));
+      const s = new ResultStore(store);
+      for (const key of await s.keys()) assert.equal((await s.get(key))?.gemm, gemm);
     }
     const warnings: string[] = [];
     const into = join(dir, "all");
-    const report = await mergeStores([join(dir, "openblas"), join(dir, "wasm")], into, {
+    const report = await mergeStores([join(dir, "s0"), join(dir, "s1")], into, {
       warn: (w) => warnings.push(w),
     });
-    assert.equal(report.copied, 2);
-    assert.deepEqual(report.gemms, ["openblas", "wasm"]);
-    assert.equal(report.conflicts.length, 2, "same key, same numbers, other GEMM: a conflict");
-    assert.ok(report.conflicts.every((c) => c.differences[0] === "gemm (openblas vs wasm)"));
-    assert.ok(warnings.some((w) => /different GEMMs \(openblas, wasm\)/.test(w)));
+    assert.equal(report.copied, 4, "same configs, other GEMM: other keys, nothing mixed");
+    assert.deepEqual(report.gemms, ["OpenBLAS 0.3.21 Haswell", "wasm"]);
+    assert.equal(report.conflicts.length, 0);
+    assert.ok(warnings.some((w) => /different GEMMs \(OpenBLAS 0\.3\.21 Haswell, wasm\)/.test(w)));
+  });
+});
+
+Deno.test("14: two entries of one key from different GEMMs are a conflict; legacy 'openblas' is not", async () => {
+  await withTempDir(async (dir) => {
+    const config = resolveConfig({ train: { seed: 3 } });
+    const put = (name: string, gemm: string) =>
+      new ResultStore(join(dir, name)).write(
+        makeEntry(config, JOB_ID, { v: 1 }, "0", "2026-01-01T00:00:00Z", gemm, null),
+      );
+    await put("a", "OpenBLAS 0.3.21 Haswell");
+    await put("b", "OpenBLAS 0.3.21 Cooperlake");
+    await put("c", "openblas");
+    const warnings: string[] = [];
+    const report = await mergeStores(
+      [join(dir, "a"), join(dir, "b"), join(dir, "c")],
+      join(dir, "all"),
+      {
+        warn: (w) => warnings.push(w),
+      },
+    );
+    assert.equal(report.conflicts.length, 1);
+    assert.equal(
+      report.conflicts[0].differences[0],
+      "gemm (OpenBLAS 0.3.21 Haswell vs OpenBLAS 0.3.21 Cooperlake)",
+    );
+    assert.equal(report.identical, 1, "the legacy entry agrees and may be the same kernel");
+    assert.deepEqual(report.gemms, ["OpenBLAS 0.3.21 Cooperlake", "OpenBLAS 0.3.21 Haswell"]);
   });
 });
 

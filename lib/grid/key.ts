@@ -1,8 +1,12 @@
 /**
  * Canonical JSON and the result-cache key.
  *
- * A key is the SHA-256 (hex) of the canonical JSON of `{config, job, version}`: the resolved
- * config, the job identity (`module#export`) and {@linkcode QUANTLAB_VERSION}. Canonical JSON
+ * A key is the SHA-256 (hex) of the canonical JSON of `{config, job, version, gemm}`: the
+ * resolved config, the job identity (`module#export`), {@linkcode QUANTLAB_VERSION} and the GEMM
+ * identity of the process computing it ("OpenBLAS 0.3.21 Zen", "wasm"; `lib/kernels/blas.ts`),
+ * because seeded results differ between GEMM kernels. The GEMM is left out when it is the
+ * reference one ({@linkcode REFERENCE_GEMM}, the pinned kernel), so keys made before the GEMM was
+ * part of them stay valid for exactly the results they hold on machines of this kind. [choice] Canonical JSON
  * sorts object keys recursively (by UTF-16 code unit, as RFC 8785 does), has no whitespace and
  * writes numbers as JavaScript does, so equal configs give equal keys whatever their key order.
  *
@@ -16,6 +20,7 @@
 import { createHash } from "node:crypto";
 import type { RunConfig } from "../config.ts";
 import { QUANTLAB_VERSION } from "../version.ts";
+import { REFERENCE_GEMM } from "../kernels/blas.ts";
 
 const FLOAT_TAG = "$float";
 
@@ -81,9 +86,15 @@ export function sha256Hex(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
+/** The GEMM identity a key declares: none (undefined) for the reference GEMM or when unknown. */
+export function keyGemm(gemm: string | null | undefined): string | undefined {
+  return gemm == null || gemm === REFERENCE_GEMM ? undefined : gemm;
+}
+
 /**
- * The cache key of one run: SHA-256 of `canonicalJson({config, job, version})`.
- * `config` must already be resolved (defaults filled), so `{}` and the defaults share a key.
+ * The cache key of one run: SHA-256 of `canonicalJson({config, job, version, gemm})`, `gemm`
+ * left out for the reference GEMM (see the module doc). `config` must already be resolved
+ * (defaults filled), so `{}` and the defaults share a key.
  *
  * @example
  * ```ts
@@ -95,6 +106,7 @@ export function resultKey(
   config: RunConfig,
   job: string,
   version: string = QUANTLAB_VERSION,
+  gemm?: string | null,
 ): string {
-  return sha256Hex(canonicalJson({ config, job, version }));
+  return sha256Hex(canonicalJson({ config, job, version, gemm: keyGemm(gemm) }));
 }

@@ -10,7 +10,10 @@
  *
  * The GEMM that produced each result (`gemm`, stored provenance) is checked too: two entries of
  * one key from different GEMMs are a conflict even when their results happen to agree, and a
- * merge that brings together results of more than one GEMM says so (`gemms`). A source that
+ * merge that brings together results of more than one GEMM says so (`gemms`). Entries from
+ * before the kernel was recorded say only "openblas"; that matches any "OpenBLAS …" identity
+ * (their results are still compared) and is not counted as a GEMM of its own beside one. Since
+ * the GEMM became part of the key (`key.ts`), entries of two GEMMs rarely share a key. A source that
  * does not exist or is not a directory is an error, not an empty store.
  *
  * @module
@@ -117,7 +120,9 @@ export async function mergeStores(
       note(existing.gemm);
       const differences = diffPaths(existing.result, check.entry.result);
       const [g1, g2] = [existing.gemm ?? null, check.entry.gemm ?? null];
-      if (g1 !== g2 && g1 !== null && g2 !== null) differences.unshift(`gemm (${g1} vs ${g2})`);
+      if (g1 !== null && g2 !== null && !sameGemm(g1, g2)) {
+        differences.unshift(`gemm (${g1} vs ${g2})`);
+      }
       if (differences.length === 0) {
         report.identical++;
         continue;
@@ -130,6 +135,9 @@ export async function mergeStores(
       );
     }
   }
+  if (gemms.has(LEGACY_OPENBLAS) && [...gemms].some((g) => g.startsWith("OpenBLAS "))) {
+    gemms.delete(LEGACY_OPENBLAS);
+  }
   report.gemms = [...gemms].sort();
   if (report.gemms.length > 1) {
     warn(
@@ -138,6 +146,16 @@ export async function mergeStores(
     );
   }
   return report;
+}
+
+/** What entries recorded before the OpenBLAS kernel was part of the GEMM identity. */
+const LEGACY_OPENBLAS = "openblas";
+
+/** Whether two recorded GEMMs may be the same: equal, or one is the legacy "openblas". */
+export function sameGemm(a: string, b: string): boolean {
+  if (a === b) return true;
+  const legacy = (x: string, y: string) => x === LEGACY_OPENBLAS && y.startsWith("OpenBLAS ");
+  return legacy(a, b) || legacy(b, a);
 }
 
 /** Dotted paths where `a` and `b` differ, timing fields ignored; at most `limit`. */

@@ -5,9 +5,11 @@
  * @module
  */
 import { type ConfigInput, resolveConfig, type RunConfig } from "../config.ts";
+import { checkMemory } from "../memory.ts";
 import type { RunResult } from "../result.ts";
 import { resolveJob } from "./job.ts";
-import { resultKey } from "./key.ts";
+import { keyGemm, resultKey } from "./key.ts";
+import { expectedGemmIdentity } from "../kernels/blas.ts";
 import { type PoolOutcome, runPool } from "./pool.ts";
 import { formatDuration, formatProgress, type GridProgress, varyingLabeller } from "./progress.ts";
 import { parseShard, type Shard, shardKeys } from "./shard.ts";
@@ -33,6 +35,13 @@ export interface GridOptions {
   maxJobsPerWorker?: number;
   /** Extra environment variables for the workers. */
   env?: Record<string, string>;
+  /**
+   * The GEMM identity the runs' keys declare (`lib/grid/key.ts`), e.g. "OpenBLAS 0.3.21 Zen".
+   * Default: this process's ({@linkcode expectedGemmIdentity}: the pinned OpenBLAS kernel, or
+   * the override). A worker that reports another GEMM has its result refused, not stored under
+   * a key that would misdescribe it.
+   */
+  gemm?: string;
   /**
    * Stop the grid: the workers are killed at once, every result already stored stays, nothing
    * partial is written, and `runGrid` rejects with `signal.reason` when that is an Error (other
@@ -255,8 +264,25 @@ export async function runGrid<R = RunResult>(
           const key = batch[job.id];
           running.delete(job.id);
           try {
+            if (outcome.ok && outcome.gemm != null && outcome.gemm !== plan.gemm) {
+              outcome = {
+                ok: false,
+                error: `computed with GEMM "${outcome.gemm}" but this grid's keys declare ` +
+                  `"${plan.gemm}" (the workers' environment differs from this process's, e.g. ` +
+                  `QUANTLAB_GEMM or QUANTLAB_OPENBLAS_CORETYPE in the workers' env); not stored`,
+                wallMs: outcome.wallMs,
+                attempts: outcome.attempts,
+              };
+            }
             if (outcome.ok) {
-              await store.put(job.config, plan.job.id, outcome.result, undefined, outcome.gemm);
+              await store.put(
+                job.config,
+                plan.job.id,
+                outcome.result,
+                undefined,
+                outcome.gemm,
+                plan.gemm,
+              );
             }
           } finally {
             await release(key);
@@ -366,7 +392,7 @@ export interface GridStatus {
 /** How much of a grid the store already holds. Read-only: corrupt entries are reported, not moved. */
 export async function gridStatus(
   inputs: readonly ConfigInput[],
-  options: Pick<GridOptions, "store" | "job" | "shard" | "log"> = {},
+  options: Pick<GridOptions, "store" | "job" | "shard" | "log" | "gemm"> = {},
 ): Promise<GridStatus> {
   const log = options.log ?? ((line: string) => console.error(line));
   const plan = planGrid(inputs, options);
@@ -384,19 +410,25 @@ export async function gridStatus(
   };
 }
 
-function planGrid(inputs: readonly ConfigInput[], options: Pick<GridOptions, "job" | "shard">) {
+function planGrid(
+  inputs: readonly ConfigInput[],
+  options: Pick<GridOptions, "job" | "shard" | "gemm">,
+) {
   const configs = inputs.map((c, i) => {
     try {
-      return resolveConfig(c);
+      const config = resolveConfig(c);
+      checkMemory(config);
+      return config;
     } catch (err) {
       throw new Error(`grid: entry ${i}: ${(err as Error).message}`, { cause: err });
     }
   });
   const job = resolveJob(options.job);
-  const keys = configs.map((c) => resultKey(c, job.id));
+  const gemm = options.gemm ?? expectedGemmIdentity();
+  const keys = configs.map((c) => resultKey(c, job.id, undefined, keyGemm(gemm)));
   const shard = typeof options.shard === "string" ? parseShard(options.shard) : options.shard;
   const inScope = shard ? shardKeys(keys, shard) : new Set(keys);
-  return { configs, keys, job, shard, inScope };
+  return { configs, keys, job, shard, inScope, gemm };
 }
 
 function openStore(

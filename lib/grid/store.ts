@@ -1,6 +1,7 @@
 /**
  * The result store: one JSON file per finished run, `<dir>/<key>.json`, holding
- * `{key, version, job, config, result, createdAt, gemm, checksum}` (see {@linkcode StoreEntry}).
+ * `{key, version, job, config, result, createdAt, gemm, keyGemm?, checksum}` (see
+ * {@linkcode StoreEntry}).
  *
  * - Writes are atomic: a temp file `.<key>.<pid>.<random>.tmp` in the same directory is
  *   written, fsynced and renamed over the entry, then the directory is fsynced. A process killed
@@ -24,7 +25,7 @@ import { join, resolve } from "node:path";
 import type { RunConfig } from "../config.ts";
 import { atomicWrite } from "../store/atomic.ts";
 import { QUANTLAB_VERSION } from "../version.ts";
-import { canonicalJson, encodeJson, resultKey, sha256Hex, untag } from "./key.ts";
+import { canonicalJson, encodeJson, keyGemm, resultKey, sha256Hex, untag } from "./key.ts";
 
 /** One stored result. `checksum` is the SHA-256 of the canonical JSON of the other six fields. */
 export interface StoreEntry<R = unknown> {
@@ -37,11 +38,16 @@ export interface StoreEntry<R = unknown> {
   /** ISO 8601 time the entry was made. */
   createdAt: string;
   /**
-   * The GEMM behind matMul in the process that computed it (`backendInfo().gemm`): results of
-   * OpenBLAS and of wasm differ. null when the job reports none; absent in entries from before
-   * it was recorded. Provenance, not part of the key (see the README). [choice]
+   * The GEMM behind matMul in the process that computed it (`backendInfo().gemmIdentity`, e.g.
+   * "OpenBLAS 0.3.21 Haswell"; "openblas" without the kernel in older entries): results of two
+   * GEMMs differ. null when the job reports none; absent in entries from before it was recorded.
    */
   gemm?: string | null;
+  /**
+   * The GEMM identity the key declares (`lib/grid/key.ts`), present only when it is not the
+   * reference GEMM: results of another kernel live under other keys.
+   */
+  keyGemm?: string;
   checksum: string;
 }
 
@@ -86,11 +92,13 @@ export function makeEntry<R>(
   version: string = QUANTLAB_VERSION,
   createdAt: string = new Date().toISOString(),
   gemm?: string | null,
+  declaredGemm?: string | null,
 ): StoreEntry<R> {
-  const key = resultKey(config, job, version);
-  // canonicalJson drops an undefined gemm, so entries written before it existed still verify.
+  const keyGemmField = keyGemm(declaredGemm);
+  const key = resultKey(config, job, version, keyGemmField);
+  // canonicalJson drops undefined fields, so entries written before they existed still verify.
   const checksum = sha256Hex(
-    canonicalJson({ key, version, job, config, result, createdAt, gemm }),
+    canonicalJson({ key, version, job, config, result, createdAt, gemm, keyGemm: keyGemmField }),
   );
   return {
     key,
@@ -100,6 +108,7 @@ export function makeEntry<R>(
     result,
     createdAt,
     ...(gemm === undefined ? {} : { gemm }),
+    ...(keyGemmField === undefined ? {} : { keyGemm: keyGemmField }),
     checksum,
   };
 }
@@ -129,15 +138,23 @@ export function checkEntry<R = unknown>(text: string, expectedKey?: string): Ent
   if (e.gemm !== undefined && e.gemm !== null && typeof e.gemm !== "string") {
     return { ok: false, reason: `field "gemm" is neither a string nor null` };
   }
-  const { key, version, job, config, result, createdAt, gemm, checksum } = e;
+  if (e.keyGemm !== undefined && typeof e.keyGemm !== "string") {
+    return { ok: false, reason: `field "keyGemm" is not a string` };
+  }
+  const { key, version, job, config, result, createdAt, gemm, keyGemm: declared, checksum } = e;
   if (!KEY_RE.test(key as string)) return { ok: false, reason: `malformed key ${key}` };
   if (expectedKey !== undefined && key !== expectedKey) {
     return { ok: false, reason: `holds key ${key}, not ${expectedKey}` };
   }
-  if (sha256Hex(canonicalJson({ config, job, version })) !== key) {
-    return { ok: false, reason: "key is not the hash of the stored config, job and version" };
+  if (sha256Hex(canonicalJson({ config, job, version, gemm: declared })) !== key) {
+    return {
+      ok: false,
+      reason: "key is not the hash of the stored config, job, version and key GEMM",
+    };
   }
-  const sum = sha256Hex(canonicalJson({ key, version, job, config, result, createdAt, gemm }));
+  const sum = sha256Hex(
+    canonicalJson({ key, version, job, config, result, createdAt, gemm, keyGemm: declared }),
+  );
   if (sum !== checksum) return { ok: false, reason: "checksum mismatch" };
   return { ok: true, entry: untag(raw) as StoreEntry<R> };
 }
@@ -216,15 +233,19 @@ export class ResultStore {
     }
   }
 
-  /** Store a finished run atomically and return its entry. */
+  /**
+   * Store a finished run atomically and return its entry. `gemm` is the GEMM that computed it
+   * (provenance), `declaredGemm` the one its key declares (default: the same).
+   */
   async put<R>(
     config: RunConfig,
     job: string,
     result: R,
     version: string = QUANTLAB_VERSION,
     gemm?: string | null,
+    declaredGemm: string | null | undefined = gemm,
   ): Promise<StoreEntry<R>> {
-    const entry = makeEntry(config, job, result, version, undefined, gemm);
+    const entry = makeEntry(config, job, result, version, undefined, gemm, declaredGemm);
     await this.write(entry);
     return entry;
   }

@@ -70,7 +70,7 @@ async function load(url: string, exportName: string): Promise<{ job: Job; gemm: 
   }
   let gemm: string | null = null;
   if (typeof mod.setup === "function") await mod.setup();
-  else gemm = (await (await import("../backend.ts")).initBackend()).gemm;
+  else gemm = (await (await import("../backend.ts")).initBackend()).gemmIdentity ?? null;
   // A module with its own setup may say which GEMM it computes with.
   if (typeof mod.provenance === "function") gemm = (await mod.provenance())?.gemm ?? gemm;
   return { job: job as Job, gemm };

@@ -75,7 +75,14 @@ export {
   type Conv1dAttrs,
   type ConvMethod,
 } from "./conv.ts";
-export { loadOpenBlas, type OpenBlas } from "./blas.ts";
+export {
+  CORETYPE_OVERRIDE,
+  expectedGemmIdentity,
+  loadOpenBlas,
+  type OpenBlas,
+  PINNED_CORETYPE,
+  REFERENCE_GEMM,
+} from "./blas.ts";
 
 /** How to install: `gemm: "auto"` takes OpenBLAS when it loads, else wasm. */
 export interface KernelOptions {
@@ -97,11 +104,38 @@ export interface KernelStatus {
   gemm: GemmName | null;
   /** OpenBLAS's build description when `gemm` is "openblas". */
   blas: string | null;
+  /**
+   * What results depend on: the OpenBLAS identity with its kernel ("OpenBLAS 0.3.21 Haswell",
+   * see `blas.ts`) or "wasm" for the pure-wasm GEMM; null when the stock kernels are in place.
+   */
+  gemmIdentity: string | null;
+  /** Which library and kernel computed, and how the kernel was chosen, when `gemm` is "openblas". */
+  library: BlasProvenance | null;
+}
+
+/** The OpenBLAS behind a result: file, build, kernel and how the kernel was chosen. */
+export interface BlasProvenance {
+  path: string;
+  config: string;
+  core: string;
+  /** "pin" (the project's kernel), "override" (`QUANTLAB_OPENBLAS_CORETYPE`) or "unpinned". */
+  pin: string;
+  /** Whether OpenBLAS runs the kernel that was asked for. */
+  took: boolean;
+  /** `OPENBLAS_CORETYPE` as preset in the environment (the pin overrides it), or null. */
+  preset: string | null;
 }
 
 const BACKEND = "wasm";
 const stock = new Map<string, KernelConfig>();
-let status: KernelStatus = { patched: false, gemm: null, blas: null };
+const UNPATCHED: KernelStatus = {
+  patched: false,
+  gemm: null,
+  blas: null,
+  gemmIdentity: null,
+  library: null,
+};
+let status: KernelStatus = { ...UNPATCHED };
 let restoreAdam: (() => void) | null = null;
 let stockLeakyGrad: GradConfig | null = null;
 let stockPreluGrad: GradConfig | null = null;
@@ -186,7 +220,22 @@ export function installKernels(options: KernelOptions = {}): KernelStatus {
     for (const config of conv1dKernels(blas.sgemm, options.conv)) registerKernel(config);
   }
   restoreAdam ??= patchAdam();
-  status = { patched: true, gemm: blas ? "openblas" : "wasm", blas: blas?.config ?? null };
+  status = {
+    patched: true,
+    gemm: blas ? "openblas" : "wasm",
+    blas: blas?.config ?? null,
+    gemmIdentity: blas?.identity ?? "wasm",
+    library: blas
+      ? {
+        path: blas.path,
+        config: blas.config,
+        core: blas.core,
+        pin: blas.pin.source,
+        took: blas.pin.took,
+        preset: blas.pin.preset,
+      }
+      : null,
+  };
   return kernelStatus();
 }
 
@@ -206,7 +255,7 @@ export function uninstallKernels(): KernelStatus {
   stockPreluGrad = null;
   restoreAdam?.();
   restoreAdam = null;
-  status = { patched: false, gemm: null, blas: null };
+  status = { ...UNPATCHED };
   return kernelStatus();
 }
 

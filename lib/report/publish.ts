@@ -7,7 +7,9 @@
  * then {@linkcode publishDir} renames the old destination aside, renames the staging directory
  * into place and removes the old one. POSIX has no atomic exchange of two directories that Deno
  * exposes, so there is a window of two `rename` calls in which the destination does not exist;
- * it never holds a mix of old and new files. A failed second rename puts the old one back.
+ * it never holds a mix of old and new files. A failed second rename puts the old one back. When
+ * the old copy cannot be removed afterwards, the new report stays in place and the old copy is
+ * kept (and named) in `.<name>.old-<pid>`, never reported as "left untouched".
  *
  * @example
  * ```ts
@@ -29,7 +31,8 @@ function isReportFile(name: string): boolean {
 /**
  * Why `dest` may not be replaced by a report build, or `null` when it may: it does not exist,
  * or it is a directory holding only report files (`*.html`, `findings.json`, `*.png`).
- * A directory with anything else (a user's `--out ~/Documents`) is refused, naming the entry.
+ * A directory with anything else (a user's `--out ~/Documents`) is refused, naming the entry;
+ * so is one that cannot be written (its old files could not be removed after the build).
  */
 export async function replaceable(dest: string): Promise<string | null> {
   let info: Deno.FileInfo;
@@ -45,6 +48,14 @@ export async function replaceable(dest: string): Promise<string | null> {
       return `${dest} holds ${join(dest, e.name)}, which is not a report file; a build replaces ` +
         `the whole directory, so choose an empty or report-only directory`;
     }
+  }
+  const probe = join(dest, `.probe-${Deno.pid}`);
+  try {
+    await Deno.writeTextFile(probe, "", { createNew: true });
+    await Deno.remove(probe);
+  } catch (err) {
+    return `${dest} is not writable (${(err as Error).message}): a build replaces the whole ` +
+      `directory and must remove its old files; make it writable or choose another directory`;
   }
   return null;
 }
@@ -79,12 +90,19 @@ export async function keepFailed(stage: string, dest: string): Promise<string> {
   return failed;
 }
 
+/** What {@linkcode publishDir} did beyond replacing `dest`. */
+export interface Published {
+  /** The previous report, when it could not be removed (with why); null when it was. */
+  leftover: { path: string; reason: string } | null;
+}
+
 /**
  * Replace `dest` by `stage` (both in the same parent): rename the old `dest` aside, rename
  * `stage` into place, remove the old one. If the second rename fails the old `dest` is put back
- * and the error rethrown.
+ * and the error rethrown (`dest` untouched, `stage` still there). If the old one cannot be
+ * removed, the new report is in place and the old one is returned as `leftover`.
  */
-export async function publishDir(stage: string, dest: string): Promise<void> {
+export async function publishDir(stage: string, dest: string): Promise<Published> {
   const why = await replaceable(dest);
   if (why) throw new Error(why);
   const old = join(dirname(dest), `.${basename(dest)}.old-${Deno.pid}`);
@@ -101,5 +119,11 @@ export async function publishDir(stage: string, dest: string): Promise<void> {
     if (moved) await Deno.rename(old, dest);
     throw err;
   }
-  if (moved) await Deno.remove(old, { recursive: true });
+  if (!moved) return { leftover: null };
+  try {
+    await Deno.remove(old, { recursive: true });
+  } catch (err) {
+    return { leftover: { path: old, reason: (err as Error).message } };
+  }
+  return { leftover: null };
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { keepFailed, publishDir, replaceable, stageDir } from "./publish.ts";
+import { setReadOnly, withReadOnly } from "../store/_testing.ts";
 
 async function tree(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -75,4 +76,32 @@ Deno.test("keepFailed moves a failed build aside and leaves the destination as i
   assert.equal(kept, join(parent, ".reports.failed"));
   assert.deepEqual(await tree(dest), { "index.html": "good" });
   assert.deepEqual(await tree(kept), { "index.html": "broken" });
+});
+
+Deno.test("a read-only report directory is refused before the build; an old copy that cannot be removed is kept and named", async () => {
+  const parent = await Deno.makeTempDir();
+  const dest = join(parent, "reports");
+  await Deno.mkdir(dest);
+  await Deno.writeTextFile(join(dest, "index.html"), "old index");
+  const ran = await withReadOnly(dest, async () => {
+    assert.match((await replaceable(dest))!, /reports is not writable .*must remove its old files/);
+  });
+  // A page that cannot be deleted (immutable as root; a read-only copy otherwise).
+  const old = join(parent, `.reports.old-${Deno.pid}`);
+  const ranFile = Deno.uid() === 0 && await setReadOnly(join(dest, "index.html"), true);
+  if (ranFile) {
+    try {
+      const stage = await stageDir(dest);
+      await Deno.writeTextFile(join(stage, "index.html"), "new index");
+      const { leftover } = await publishDir(stage, dest);
+      assert.deepEqual(await tree(dest), { "index.html": "new index" }, "new report in place");
+      assert.equal(leftover?.path, old);
+      assert.deepEqual(await tree(old), { "index.html": "old index" }, "old copy whole");
+    } finally {
+      await setReadOnly(join(old, "index.html"), false);
+      await setReadOnly(join(dest, "index.html"), false);
+    }
+  }
+  if (!ran || !ranFile) console.warn("skipped in part: cannot make files read-only here");
+  await Deno.remove(parent, { recursive: true });
 });

@@ -12,8 +12,17 @@
  *   `get(id)` checks that the content still hashes to it) or **keyed** by the caller's hash of
  *   what produced it, e.g. a run's config (`putKeyed`, `getKeyed`, `getOrCompute`).
  * - Writes are atomic: temp file in the same directory, fsync, rename, fsync of the directory.
- * - Reads verify the checksum and the structure. A corrupt file is reported once through `warn`,
- *   moved to `<dir>/corrupt/` and treated as missing, so `getOrCompute` recomputes it.
+ *   A failed write throws an {@linkcode ArtifactStoreError} naming the file. Temp files of a
+ *   killed writer (`.<name>.<pid>.<8 hex>.tmp`) are swept when their pid is gone from this host or
+ *   they are older than an hour ({@linkcode ArtifactStore.sweepTemp}, run once per store before
+ *   its first write).
+ * - Reads verify the checksum and the structure. A corrupt file, or anything at an artefact's
+ *   path that cannot be read as a file (a directory), is reported once through `warn`, moved to
+ *   `<dir>/corrupt/` and treated as missing, so `getOrCompute` recomputes it. The report says
+ *   what really happened: moved, deleted, or left in place when neither was possible (then
+ *   `getOrCompute` refuses before computing, since the result could not be stored).
+ * - `getOrCompute` checks that the directory is writable before computing, so a read-only store
+ *   fails at once with a message naming it instead of after the computation.
  *
  * Separate from `lib/grid/store.ts` on purpose: results are small JSON documents compared across
  * machines, artefacts are large binaries that a run can always recompute.
@@ -23,6 +32,9 @@
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { atomicWrite } from "./atomic.ts";
+
+/** The store's own temp files; nothing else is swept. */
+const TEMP_RE = /^\.(?:[A-Za-z0-9][A-Za-z0-9._-]{0,199}|probe)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 
 /** Element types an artefact can hold. */
 export type Dtype = "float32" | "int32";
@@ -47,6 +59,14 @@ export class ArtifactError extends Error {
   constructor(readonly file: string, readonly reason: string) {
     super(`artefact ${file}: ${reason}`);
     this.name = "ArtifactError";
+  }
+}
+
+/** The store cannot do what was asked (not writable, something in the way); names the path. */
+export class ArtifactStoreError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ArtifactStoreError";
   }
 }
 
@@ -170,6 +190,8 @@ export interface ArtifactStoreOptions {
 export class ArtifactStore {
   readonly dir: string;
   readonly #warn: (message: string) => void;
+  #blocked = new Map<string, string>();
+  #swept = false;
 
   constructor(dir: string = defaultArtifactDir(), options: ArtifactStoreOptions = {}) {
     this.dir = resolve(dir);
@@ -227,9 +249,55 @@ export class ArtifactStore {
   ): Promise<{ artifact: Artifact; computed: boolean }> {
     const hit = await this.getKeyed(key);
     if (hit) return { artifact: hit, computed: false };
+    const blocked = this.#blocked.get(key);
+    if (blocked) {
+      throw new ArtifactStoreError(
+        `artefact store: cannot store ${this.path(key)}: ${blocked}; remove it and re-run ` +
+          `(nothing was computed)`,
+      );
+    }
+    await this.probe();
     const artifact = await compute();
     await this.putKeyed(key, artifact);
     return { artifact, computed: true };
+  }
+
+  /** Throw an {@linkcode ArtifactStoreError} naming the directory unless files can be written there. */
+  async probe(): Promise<void> {
+    const tmp = join(this.dir, `.probe.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`);
+    try {
+      await Deno.mkdir(this.dir, { recursive: true });
+      await Deno.writeTextFile(tmp, "", { createNew: true });
+      await Deno.remove(tmp);
+    } catch (err) {
+      throw new ArtifactStoreError(
+        `artefact store ${this.dir} is not writable: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+
+  /**
+   * Remove the store's own temp files left by killed writers: those whose pid (in the name) is
+   * not alive on this host, or older than `maxAgeMs` (default 1 h). Returns how many.
+   */
+  async sweepTemp(maxAgeMs = 3600_000): Promise<number> {
+    let removed = 0;
+    try {
+      for await (const e of Deno.readDir(this.dir)) {
+        const m = TEMP_RE.exec(e.name);
+        if (!e.isFile || !m) continue;
+        const file = join(this.dir, e.name);
+        const info = await Deno.stat(file).catch(() => null);
+        const old = info?.mtime != null && Date.now() - info.mtime.getTime() > maxAgeMs;
+        if (old || pidGone(Number(m[1]))) {
+          await Deno.remove(file).then(() => removed++, () => {});
+        }
+      }
+    } catch {
+      // Nothing to sweep in a missing or unreadable directory; writes report their problems.
+    }
+    return removed;
   }
 
   async #read(name: string, extra: (bytes: Uint8Array) => string | null): Promise<Artifact | null> {
@@ -238,8 +306,12 @@ export class ArtifactStore {
     try {
       bytes = await Deno.readFile(file);
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return null;
-      throw err;
+      if (err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory) {
+        return null;
+      }
+      // A directory (or anything else unreadable) where the artefact should be.
+      await this.#corrupt(name, file, `unreadable (${(err as Error).message})`);
+      return null;
     }
     try {
       const artifact = decodeArtifact(bytes, file);
@@ -248,28 +320,59 @@ export class ArtifactStore {
       return artifact;
     } catch (err) {
       if (!(err instanceof ArtifactError)) throw err;
-      await this.#corrupt(file, err.reason);
+      await this.#corrupt(name, file, err.reason);
       return null;
     }
   }
 
   async #write(name: string, bytes: Uint8Array): Promise<void> {
-    this.path(name); // validates the name
-    await atomicWrite(this.dir, `${name}.qla`, bytes, name);
+    const file = this.path(name); // validates the name
+    if (!this.#swept) {
+      this.#swept = true;
+      await this.sweepTemp();
+    }
+    try {
+      await atomicWrite(this.dir, `${name}.qla`, bytes, name);
+    } catch (err) {
+      throw new ArtifactStoreError(
+        `artefact store: cannot write ${file}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    this.#blocked.delete(name);
   }
 
-  async #corrupt(file: string, reason: string): Promise<void> {
+  async #corrupt(name: string, file: string, reason: string): Promise<void> {
     const aside = join(this.dir, "corrupt");
     const dest = join(aside, `${file.slice(this.dir.length + 1)}.${Date.now()}`);
-    let where = `moved to ${dest}`;
+    let where = `moved to ${dest}, will recompute`;
     try {
       await Deno.mkdir(aside, { recursive: true });
       await Deno.rename(file, dest);
-    } catch {
-      await Deno.remove(file).catch(() => {});
-      where = "deleted";
+    } catch (moveErr) {
+      try {
+        await Deno.remove(file);
+        where = `could not move it aside (${(moveErr as Error).message}); deleted, will recompute`;
+      } catch (removeErr) {
+        const what = `could not move it aside (${(moveErr as Error).message}) nor delete it (${
+          (removeErr as Error).message
+        }); left in place`;
+        this.#blocked.set(name, `something corrupt or unreadable is there (${what})`);
+        where = `${what}, so a recomputed artefact cannot be stored there`;
+      }
     }
-    this.#warn(`artefact store: corrupt ${file}: ${reason}; ${where}, will recompute`);
+    this.#warn(`artefact store: corrupt ${file}: ${reason}; ${where}`);
+  }
+}
+
+/** Whether a local pid is certainly gone (Linux /proc); false when it cannot be told. */
+function pidGone(pid: number): boolean {
+  if (Deno.build.os !== "linux") return false;
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] === "Z";
+  } catch (err) {
+    return err instanceof Deno.errors.NotFound;
   }
 }
 

@@ -4,9 +4,11 @@ import {
   type Artifact,
   ArtifactError,
   ArtifactStore,
+  ArtifactStoreError,
   decodeArtifact,
   encodeArtifact,
 } from "./artifacts.ts";
+import { withReadOnly } from "./_testing.ts";
 
 /** Awkward values on purpose: NaN payloads, −0, subnormals, extremes, odd lengths. */
 function sample(): Artifact {
@@ -109,4 +111,67 @@ Deno.test("decoding names the file and what is wrong; bad keys and tensors are r
       encodeArtifact({ meta: null, tensors: { w: { shape: [2, 2], data: new Float32Array(3) } } }),
     /tensor w: shape \[2,2\] does not hold 3 values/,
   );
+});
+
+Deno.test("a read-only store says what happened to a corrupt file and refuses before computing", async () => {
+  const warnings: string[] = [];
+  const dir = await Deno.makeTempDir();
+  const store = new ArtifactStore(dir, { warn: (m) => warnings.push(m) });
+  await store.putKeyed("latents-0", sample());
+  const file = store.path("latents-0");
+  const bytes = await Deno.readFile(file);
+  bytes[bytes.length - 40] ^= 1;
+  await Deno.writeFile(file, bytes);
+  let computed = 0;
+  const ran = await withReadOnly(dir, async () => {
+    await assert.rejects(
+      store.getOrCompute("latents-0", () => (computed++, sample())),
+      (e: Error) => {
+        assert.ok(e instanceof ArtifactStoreError, `${e.name}: ${e.message}`);
+        assert.match(
+          e.message,
+          /cannot store .*latents-0\.qla: something corrupt .* left in place/,
+        );
+        assert.match(e.message, /nothing was computed/);
+        return true;
+      },
+    );
+    assert.equal(computed, 0, "nothing computed that could not be stored");
+    assert.match(warnings[0], /checksum mismatch.*; could not move it aside .* nor delete it/);
+    assert.doesNotMatch(warnings[0], /; deleted/);
+    // A missing artefact in a read-only store: refused before computing, naming the directory.
+    await assert.rejects(
+      store.getOrCompute("latents-1", () => (computed++, sample())),
+      new RegExp(`artefact store ${dir} is not writable`),
+    );
+    assert.equal(computed, 0);
+    await assert.rejects(store.putKeyed("latents-2", sample()), /cannot write .*latents-2\.qla/);
+  });
+  if (!ran) console.warn("skipped: cannot make a directory read-only here");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a directory at an artefact's path is moved aside and the artefact recomputed", async () => {
+  const warnings: string[] = [];
+  const store = new ArtifactStore(await Deno.makeTempDir(), { warn: (m) => warnings.push(m) });
+  await Deno.mkdir(join(store.path("ckpt-1"), "inner"), { recursive: true });
+  const { computed } = await store.getOrCompute("ckpt-1", sample);
+  assert.equal(computed, true);
+  assert.match(warnings[0], /corrupt .*ckpt-1\.qla: unreadable .*moved to .*corrupt/);
+  sameBits(sample(), (await store.getKeyed("ckpt-1"))!);
+  await Deno.remove(store.dir, { recursive: true });
+});
+
+Deno.test("temp files of a killed writer are swept; a live writer's and foreign files are not", async () => {
+  const store = new ArtifactStore(await Deno.makeTempDir());
+  const child = new Deno.Command("sleep", { args: ["0"] }).spawn();
+  await child.status; // a pid that is certainly gone now
+  const dead = join(store.dir, `.latents-0.${child.pid}.0123abcd.tmp`);
+  const live = join(store.dir, `.latents-0.${Deno.pid}.0123abcd.tmp`);
+  const foreign = join(store.dir, "notes.tmp");
+  for (const f of [dead, live, foreign]) await Deno.writeFile(f, new Uint8Array(1024));
+  await store.putKeyed("other", sample());
+  const left = [...Deno.readDirSync(store.dir)].map((e) => e.name).sort();
+  assert.deepEqual(left, [`.latents-0.${Deno.pid}.0123abcd.tmp`, "notes.tmp", "other.qla"]);
+  await Deno.remove(store.dir, { recursive: true });
 });

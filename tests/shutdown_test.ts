@@ -1,0 +1,183 @@
+/**
+ * Nothing left running, nothing lost (issue 20 §3): SIGTERM to `./quantlab run`'s executor or to
+ * the report builder shuts down the Deno kernel and the grid workers it started, and the builder
+ * removes its staging directory; an `--out` that cannot be written is refused before any cell.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { DENO, EXECUTOR, notebook, PYTHON, ROOT } from "./_notebooks.ts";
+import { writeKernelSpec } from "../scripts/kernel.ts";
+import { withReadOnly } from "../lib/store/_testing.ts";
+
+/** pid → [ppid, cmdline] of every live process (Linux /proc). */
+function processes(): Map<number, [number, string]> {
+  const out = new Map<number, [number, string]>();
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (f[0] === "Z") continue;
+      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).replaceAll("\0", " ");
+      out.set(Number(e.name), [Number(f[1]), cmd]);
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return out;
+}
+
+function descendants(root: number): Map<number, string> {
+  const all = processes();
+  const found = new Map<number, string>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, [ppid, cmd]] of all) {
+      if (!found.has(pid) && (ppid === root || found.has(ppid))) {
+        found.set(pid, cmd);
+        grew = true;
+      }
+    }
+  }
+  return found;
+}
+
+async function until(what: string, ok: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A notebook whose one cell runs a grid of one long fake job on a worker process. */
+async function gridNotebook(dir: string): Promise<string> {
+  const path = join(dir, "grid.ipynb");
+  const cell = `import { runGrid } from ${JSON.stringify(join(ROOT, "lib/grid/run.ts"))};
+await runGrid([{ train: { seed: 0, epochs: 1 } }], {
+  job: ${JSON.stringify(join(ROOT, "tests/fixtures/fake_job.ts") + "#sleepJob")},
+  store: ${JSON.stringify(join(dir, "store"))},
+  workers: 1,
+  env: { FAKE_JOB_SLEEP_MS: "300000" },
+});`;
+  await Deno.writeTextFile(path, notebook([cell]));
+  return path;
+}
+
+async function terminateAndCheck(
+  child: Deno.ChildProcess,
+): Promise<{ code: number; stderr: string }> {
+  await until(
+    "a grid worker under the kernel",
+    () => [...descendants(child.pid).values()].some((c) => c.includes("lib/grid/worker.ts")),
+    90_000,
+  );
+  const tree = descendants(child.pid);
+  child.kill("SIGTERM");
+  const out = await child.output();
+  await until(
+    `the kernel and workers to exit (${[...tree.values()].join(" | ")})`,
+    () => [...tree.keys()].every((pid) => !processes().has(pid)),
+    20_000,
+  );
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+Deno.test({
+  name: "SIGTERM to the executor (./quantlab run) shuts down its kernel and grid workers",
+  sanitizeResources: false,
+  async fn() {
+    // Inside the repository: the kernel finds deno.json by walking up from the notebook.
+    await Deno.mkdir(join(ROOT, ".cache"), { recursive: true });
+    const dir = await Deno.makeTempDir({ dir: join(ROOT, ".cache"), prefix: "sigterm-test-" });
+    try {
+      const loc = await writeKernelSpec();
+      const child = new Deno.Command(PYTHON, {
+        args: [EXECUTOR, await gridNotebook(dir), "--out", join(dir, "out.ipynb"), "--quiet"],
+        cwd: ROOT,
+        env: { JUPYTER_PATH: loc.jupyterPath },
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const { code, stderr } = await terminateAndCheck(child);
+      assert.equal(code, 143, stderr);
+      assert.match(stderr, /SIGTERM received; kernel shut down, nothing written/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "SIGTERM to the report builder stops executor, kernel and workers and removes its staging",
+  sanitizeResources: false,
+  async fn() {
+    // Inside the repository: the kernel finds deno.json by walking up from the notebook.
+    await Deno.mkdir(join(ROOT, ".cache"), { recursive: true });
+    const dir = await Deno.makeTempDir({ dir: join(ROOT, ".cache"), prefix: "sigterm-test-" });
+    try {
+      const nbDir = join(dir, "notebooks");
+      await Deno.mkdir(nbDir);
+      await Deno.rename(await gridNotebook(dir), join(nbDir, "grid.ipynb"));
+      const child = new Deno.Command(DENO, {
+        args: [
+          "run",
+          "-A",
+          join(ROOT, "scripts/build_reports.ts"),
+          "--quick",
+          "--notebooks",
+          nbDir,
+          "--executed",
+          join(dir, "executed"),
+          "--out",
+          join(dir, "out"),
+        ],
+        cwd: ROOT,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const { code, stderr } = await terminateAndCheck(child);
+      assert.equal(code, 143, stderr);
+      assert.match(stderr, /SIGTERM received: stopping 1 notebook execution/);
+      const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+      assert.deepEqual(left, ["executed", "notebooks", "store"], "no staging directory left");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("an --out that cannot be written is refused before the kernel starts", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "quantlab-out-" });
+  try {
+    const path = join(dir, "one.ipynb");
+    await Deno.writeTextFile(path, notebook(['console.log("ran")']));
+    const run = async (out: string) => {
+      const r = await new Deno.Command(PYTHON, {
+        args: [EXECUTOR, path, "--out", out, "--quiet"],
+        cwd: ROOT,
+        stdin: "null",
+      }).output();
+      return { code: r.code, stderr: new TextDecoder().decode(r.stderr) };
+    };
+    await Deno.mkdir(join(dir, "adir"));
+    const isDir = await run(join(dir, "adir"));
+    assert.equal(isDir.code, 2);
+    assert.match(isDir.stderr, /--out: .*adir is a directory; nothing was executed/);
+    const ro = join(dir, "ro");
+    await Deno.mkdir(ro);
+    const ran = await withReadOnly(ro, async () => {
+      const t0 = Date.now();
+      const r = await run(join(ro, "out.ipynb"));
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /--out: cannot write .*out\.ipynb: .*nothing was executed/);
+      assert.ok(Date.now() - t0 < 10_000, "refused at once, not after executing");
+    });
+    if (!ran) console.warn("skipped in part: cannot make a directory read-only here");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
