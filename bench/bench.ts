@@ -5,7 +5,7 @@
  *   MSE, Adam, batch 512) on tfjs's `cpu` backend, on stock `wasm`, and on quantlab's wasm
  *   (patched kernels; the pure-wasm GEMM is shown too for comparison).
  * - One training step of the default proxy config for every gradient passer, on quantlab's wasm.
- * - The conv reference step of issue 8 (lib/codecs/conv_step.ts: the conv codec at
+ * - The conv reference step of issue 8 (bench/conv_step.ts: the conv codec at
  *   CONV_REFERENCE_CONFIG, batch 8 × 4096 samples at 8 kHz, rounding STE, L1 + multi-scale
  *   log-magnitude STFT loss, Adam 1e-3) on stock wasm with tfjs's own conv ops, on stock wasm with
  *   quantlab's tf-op convolutions, and on quantlab's wasm. A case that throws is reported with the
@@ -33,7 +33,7 @@ import { createSession } from "../lib/train.ts";
 import process from "node:process";
 import { tf } from "../lib/backend.ts";
 import { type ConvOps, QUANTLAB_CONV_OPS } from "../lib/codecs/conv.ts";
-import { createConvStep } from "../lib/codecs/conv_step.ts";
+import { createConvStep } from "./conv_step.ts";
 import { baseModelConfig } from "../lib/experiments/base_model.ts";
 import { prepareSource } from "../lib/sources/mod.ts";
 import type { RunConfig } from "../lib/config.ts";

@@ -282,7 +282,7 @@ export interface RunInfo {
  *
  * @example
  * ```ts
- * runInfo(results.map((r) => r.versions))
+ * runInfo({ backend: "wasm", tfjs: "4.22.0", deno: Deno.version.deno, computeMs: 81_000 });
  * ```
  */
 export function runInfo(infos: RunInfo | RunInfo[]): Display {

@@ -18,6 +18,28 @@
  * - {@linkcode help} shows the doc comment of anything exported here (Deno's kernel answers
  *   Shift-Tab / `inspect_request` with nothing, so this is the way to read the docs in a cell).
  *
+ * ## Layers of `lib/`
+ *
+ * A module imports only from its own layer or the ones before it, and there are no import cycles
+ * (`scripts/layers.ts` checks both; `tests/layers_test.ts` runs it):
+ *
+ * 1. foundations: `kinds.ts` (the registry shape, `ConfigError`), `random.ts`, `version.ts`,
+ *    `backend.ts` with `kernels/` and `nn/`, `grad.ts`, `cluster/`, `metrics.ts`, `stats.ts`,
+ *    `store/artifacts.ts`, the signal side of `audio/` (corpus, segments, STFT, metrics);
+ * 2. kinds: `sources/`, `codecs/`, `quantizers/`, `passers.ts`, each kind with its config,
+ *    defaults, validation and builder, registered in its folder's `mod.ts`; and the real codecs
+ *    of `audio/anchors.ts` (they use the offline quantizers);
+ * 3. `config.ts` (`RunConfig`, `resolveConfig` walking the registries), `result.ts`, `custom/`
+ *    (a researcher's passers and quantizers, loaded into an explicit registry and guarded),
+ *    `store/checkpoint.ts`, `memory.ts` (a step's memory estimate);
+ * 4. `train.ts`, the trainer;
+ * 5. `grid/` (worker processes and the result store);
+ * 6. presentation: `report/`, `display.ts`, `plot.ts`, `charts.ts`, `progress.ts`, `interrupt.ts`,
+ *    `audio/display.ts` (and `audio/mod.ts`, which re-exports it for notebooks);
+ * 7. `experiments/` (one module per notebook);
+ * 8. `battery/` (imports `experiments/`, never the reverse);
+ * 9. this module.
+ *
  * @module
  */
 import * as Plot from "@observablehq/plot";
@@ -45,7 +67,8 @@ import {
   runConfigs,
 } from "./experiments/common.ts";
 import { currentSignal, Interrupted, interruptible } from "./interrupt.ts";
-import { heatMap, lineChart, type PlotOptions, renderPlot } from "./plot.ts";
+import { heatMap } from "./charts.ts";
+import { lineChart, type PlotOptions, renderPlot } from "./plot.ts";
 import { progressView } from "./progress.ts";
 import type { EpochRecord, RunResult } from "./result.ts";
 import { train } from "./train.ts";

@@ -24,10 +24,67 @@
  * @module
  */
 import { tf } from "./backend.ts";
-import type { PasserConfig, PasserKind } from "./config.ts";
+import { checkModuleFields, checkNumber, checkOneOf, type Kind } from "./kinds.ts";
 import type { HardQuantization, Quantizer } from "./quantizers/mod.ts";
 import type { Rng } from "./random.ts";
 import { customGrad } from "./grad.ts";
+
+/** Gradient passers through the quantizer (method §4). */
+export type PasserKind =
+  | "ste"
+  | "mste"
+  | "na-detached"
+  | "na-attached"
+  | "soft-to-hard"
+  | "rotation"
+  | "custom";
+export const PASSER_KINDS: readonly PasserKind[] = [
+  "ste",
+  "mste",
+  "na-detached",
+  "na-attached",
+  "soft-to-hard",
+  "rotation",
+  "custom",
+];
+/** The passers quantlab implements ("custom" is a researcher's module, run by the battery). */
+export const BUILTIN_PASSER_KINDS: readonly PasserKind[] = PASSER_KINDS.filter((k) =>
+  k !== "custom"
+);
+
+export interface PasserConfig {
+  kind: PasserKind;
+  /** σ_E over the whole batch tensor or per latent channel (mSTE, NA attached). [choice] */
+  sigma: "tensor" | "channel";
+  /** Soft-to-hard: initial temperature τ₀. [choice] */
+  tauStart: number;
+  /** Soft-to-hard: final temperature, reached exponentially at the last step. [choice] */
+  tauEnd: number;
+  /**
+   * kind "custom" only: the passer's module as `file:///abs/path.ts#exportName` (see
+   * `lib/custom/candidate.ts`). Absent for the built-in passers, so their cache keys stay.
+   */
+  module?: string;
+  /** kind "custom" only: SHA-256 of the module's source, so an edited module is a new run. */
+  moduleSha256?: string;
+}
+
+/** Defaults of every built-in passer [choice]: σ_E over the whole tensor, τ from 1 to 0.01. */
+export const PASSER_DEFAULTS: PasserConfig = {
+  kind: "ste",
+  sigma: "tensor",
+  tauStart: 1,
+  tauEnd: 0.01,
+};
+
+/** Throw a `ConfigError` naming the first bad field (as `passer.<field>`). */
+export function validatePasser(p: PasserConfig): void {
+  checkOneOf("passer.kind", p.kind, PASSER_KINDS);
+  checkOneOf("passer.sigma", p.sigma, ["tensor", "channel"]);
+  checkNumber("passer.tauStart", p.tauStart, 0, 1e6, true);
+  checkNumber("passer.tauEnd", p.tauEnd, 0, p.tauStart, true);
+  checkModuleFields("passer", p, p.kind === "custom");
+}
 
 /** What a passer may use besides z and the hard quantization. */
 export interface PassContext {
@@ -238,36 +295,53 @@ export function temperature(
 }
 
 /**
- * Passers of kind "custom", by module reference (`file:///…#export`). The battery's job
- * (`lib/battery/job.ts`) loads and checks a user's module, then registers it here before
- * training; {@linkcode buildPasser} refuses a custom passer nobody registered.
+ * The registry of passer kinds: defaults, validation and builder per `passer.kind` (every kind
+ * shares the fields of {@linkcode PasserConfig} and its defaults). A builder gets the custom
+ * passers loaded for the run (`lib/custom/mod.ts`), by module reference; only kind "custom"
+ * reads them.
  */
-const customPassers = new Map<string, Passer>();
+export const PASSERS: Record<PasserKind, PasserKindEntry> = Object.fromEntries(
+  PASSER_KINDS.map((kind) => [kind, passerKind(kind)]),
+) as Record<PasserKind, PasserKindEntry>;
 
-/** Make a user's passer available to {@linkcode buildPasser} under its module reference. */
-export function registerCustomPasser(module: string, passer: Passer): void {
-  customPassers.set(module, passer);
+/** A passer kind's registry entry. */
+export type PasserKindEntry = Kind<
+  PasserConfig,
+  (config: PasserConfig, custom?: ReadonlyMap<string, Passer>) => Passer
+>;
+
+function passerKind(kind: PasserKind): PasserKindEntry {
+  return {
+    defaults: { ...PASSER_DEFAULTS, kind },
+    optional: kind === "custom" ? ["module", "moduleSha256"] : [],
+    validate: validatePasser,
+    build: (config, custom = new Map()) => BUILDERS[kind](config, custom),
+  };
 }
 
-/** The passer a config names. */
-export function buildPasser(config: PasserConfig): Passer {
-  const builders: Record<PasserKind, () => Passer> = {
-    "ste": () => ste,
-    "mste": () => mste(config.sigma),
-    "na-detached": () => naDetached,
-    "na-attached": () => naAttached(config.sigma),
-    "soft-to-hard": () => softToHard(config),
-    "rotation": () => rotationTrick,
-    "custom": () => {
-      const passer = customPassers.get(config.module ?? "");
-      if (!passer) {
-        throw new Error(
-          `passer.kind = "custom": ${config.module} is not loaded in this process; ` +
-            "run it through the battery (lib/battery/job.ts#batteryJob loads it)",
-        );
-      }
-      return passer;
-    },
-  };
-  return builders[config.kind]();
+const BUILDERS: Record<
+  PasserKind,
+  (config: PasserConfig, custom: ReadonlyMap<string, Passer>) => Passer
+> = {
+  "ste": () => ste,
+  "mste": (config) => mste(config.sigma),
+  "na-detached": () => naDetached,
+  "na-attached": (config) => naAttached(config.sigma),
+  "soft-to-hard": (config) => softToHard(config),
+  "rotation": () => rotationTrick,
+  "custom": (config, custom) => {
+    const passer = custom.get(config.module ?? "");
+    if (!passer) {
+      throw new Error(
+        `passer.kind = "custom": ${config.module} is not among the custom kinds given; ` +
+          "load it with loadCustomKinds (lib/custom/mod.ts) and pass it to train(config, { custom })",
+      );
+    }
+    return passer;
+  },
+};
+
+/** The passer a config names; kind "custom" is looked up in `custom` by its module reference. */
+export function buildPasser(config: PasserConfig, custom?: ReadonlyMap<string, Passer>): Passer {
+  return PASSERS[config.kind].build(config, custom);
 }

@@ -1,18 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as Plot from "@observablehq/plot";
-import {
-  barChart,
-  dotChart,
-  heatMap,
-  integerTicks,
-  intervalChart,
-  lineChart,
-  logTick,
-  mergeMarkers,
-  renderPlot,
-  seedBand,
-} from "./plot.ts";
+import { barChart, dotChart, heatMap, intervalChart } from "./charts.ts";
+import { integerTicks, lineChart, logTick, mergeMarkers, renderPlot, seedBand } from "./plot.ts";
 import { checkPage } from "./report/check.ts";
 
 const count = (html: string, re: RegExp) => (html.match(re) ?? []).length;

@@ -14,9 +14,11 @@
  *
  * @module
  */
+import { concatArrays } from "./arrays.ts";
 import { backendInfo, tf } from "./backend.ts";
 import { buildCodec, type Codec, foldFrames, unfoldFrames } from "./codecs/mod.ts";
 import type { RunConfig } from "./config.ts";
+import { type CustomKinds, NO_CUSTOM_KINDS } from "./custom/mod.ts";
 import { stopGradient } from "./grad.ts";
 import { codeUsage, maxAbs } from "./metrics.ts";
 import { checkMemory } from "./memory.ts";
@@ -43,8 +45,13 @@ export interface Parts {
  * from `data`, the codec from `codec` (sized by the source), the quantizer from `quantizer` (for
  * the codec's latent dimension, with `train.commitment` and `train.codebookWeight` as its loss
  * weights), the passer from `passer`. Every part draws from its own labelled seed stream.
+ * Custom passers and quantizers come from `custom` (`lib/custom/mod.ts`'s `loadCustomKinds`).
  */
-export function buildParts(config: RunConfig, given: Partial<Parts> = {}): Parts {
+export function buildParts(
+  config: RunConfig,
+  given: Partial<Parts> = {},
+  custom: CustomKinds = NO_CUSTOM_KINDS,
+): Parts {
   const { seed } = config.train;
   const source = given.source ?? buildSource(config.data, seed);
   const codec = given.codec ??
@@ -54,11 +61,14 @@ export function buildParts(config: RunConfig, given: Partial<Parts> = {}): Parts
       rngFor(seed, "codec"),
     );
   const quantizer = given.quantizer ??
-    buildQuantizer(config.quantizer, codec.latentDim, rngFor(seed, "quantizer"), {
-      commitment: config.train.commitment,
-      codebook: config.train.codebookWeight,
-    });
-  const passer = given.passer ?? buildPasser(config.passer);
+    buildQuantizer(
+      config.quantizer,
+      codec.latentDim,
+      rngFor(seed, "quantizer"),
+      { commitment: config.train.commitment, codebook: config.train.codebookWeight },
+      custom.quantizers,
+    );
+  const passer = given.passer ?? buildPasser(config.passer, custom.passers);
   return { source, codec, quantizer, passer };
 }
 
@@ -238,7 +248,7 @@ export class Session {
       tf.dispose([x, yhat, e, codes, softYhat, z, q].filter((t) => t !== null) as tf.Tensor[]);
     }
     const metrics = meter.result();
-    const usage = codeUsage(this.quantizer.jointCodes(concatCodes(codeParts), frames));
+    const usage = codeUsage(this.quantizer.jointCodes(concatArrays(codeParts, Int32Array), frames));
     const out: Evaluation = {
       valMse: metrics.valMse,
       valMseDb: metrics.valMseDb,
@@ -304,17 +314,18 @@ export class Session {
 /**
  * Build a session for a validated config (see `resolveConfig`): parts not given are built from
  * the config; a bare `Source` stands for `{ source }`. A quantizer handed in is not initialised
- * again.
+ * again. Custom passers and quantizers come from `custom`.
  */
 export function createSession(
   config: RunConfig,
   given: Partial<Parts> | Source = {},
   trainable: Trainable = "all",
+  custom: CustomKinds = NO_CUSTOM_KINDS,
 ): Session {
   const parts = "trainBatch" in given ? { source: given as Source } : given as Partial<Parts>;
   // Before anything is allocated: a step that cannot fit is refused with a hint, not a crash.
   checkMemory(config);
-  return new Session(config, buildParts(config, parts), {
+  return new Session(config, buildParts(config, parts, custom), {
     trainable,
     initializeQuantizer: parts.quantizer === undefined,
     initializeCodec: parts.codec === undefined,
@@ -324,12 +335,19 @@ export function createSession(
 export interface TrainOptions {
   /** Called after every epoch with its record. */
   onEpoch?: (record: EpochRecord, epochs: number) => void;
+  /** Called after every optimizer step with the global step count and its training loss. */
+  onStep?: (step: number, loss: number) => void;
   /** Use this source instead of the one `config.data` describes. */
   source?: Source;
   /** Parts built elsewhere (e.g. a trained codec); the rest are built from the config. */
   parts?: Partial<Parts>;
   /** Train everything (default) or only the decoder. */
   trainable?: Trainable;
+  /**
+   * The custom passers and quantizers the config may name (`loadCustomKinds` of
+   * `lib/custom/mod.ts`); none by default.
+   */
+  custom?: CustomKinds;
   /** Stop between steps when aborted, rejecting with `signal.reason` (e.g. lib/interrupt.ts). */
   signal?: AbortSignal;
   /**
@@ -344,8 +362,11 @@ export interface TrainOptions {
  *
  * @example
  * ```ts
+ * import { initBackend } from "./backend.ts";
+ * import { resolveConfig } from "./config.ts";
  * await initBackend();
- * const result = await train(resolveConfig({ passer: { kind: "mste" } }));
+ * const config = resolveConfig({ passer: { kind: "mste" }, train: { epochs: 1, stepsPerEpoch: 20 } });
+ * const result = await train(config);
  * console.log(result.final?.valMse, result.diverged);
  * ```
  */
@@ -357,6 +378,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
     config,
     { ...options.parts, ...(options.source ? { source: options.source } : {}) },
     options.trainable,
+    options.custom,
   );
   const { epochs, stepsPerEpoch, divergenceThreshold } = config.train;
   const history: EpochRecord[] = [];
@@ -372,6 +394,7 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
       for (let i = 0; i < stepsPerEpoch; i++) {
         if (options.signal?.aborted) throw options.signal.reason;
         const loss = session.step();
+        options.onStep?.(session.stepCount, loss);
         if (steps && session.stepCount % traceEvery === 0) {
           steps.loss.push(finiteOrNull(loss));
           steps.maE.push(finiteOrNull(session.lastBatchMaxAbs));
@@ -435,14 +458,6 @@ export async function train(config: RunConfig, options: TrainOptions = {}): Prom
 /** A number as JSON keeps it: non-finite values become null (JSON has no NaN or Infinity). */
 function finiteOrNull(v: number): number | null {
   return Number.isFinite(v) ? v : null;
-}
-
-function concatCodes(parts: Int32Array[]): Int32Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) out.set(p, at), at += p.length;
-  return out;
 }
 
 /** tf.tidy for a function returning a record of tensors (or nulls); keeps exactly those. */

@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { battery, RUN_TIMEOUT_MS } from "../lib/battery/mod.ts";
 import { PREFLIGHT_TIMEOUT_MS } from "../lib/battery/preflight.ts";
-import { CandidateError } from "../lib/battery/candidate.ts";
+import { CandidateError } from "../lib/custom/candidate.ts";
 import { writeBatteryPage } from "../lib/battery/page.ts";
 import { PROFILES } from "../lib/experiments/common.ts";
 

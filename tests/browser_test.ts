@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { browserCheck, MIN_CHART_TEXT_PX } from "../scripts/browser_check.ts";
 import { chart, finding, folded, table } from "../lib/display.ts";
-import { barChart, heatMap, lineChart, seedBand } from "../lib/plot.ts";
+import { barChart, heatMap } from "../lib/charts.ts";
+import { lineChart, seedBand } from "../lib/plot.ts";
 import {
   checkPage,
   type Notebook,

@@ -1,7 +1,7 @@
 /**
  * quantlab's audio toolkit: real speech from Debian (`corpus.ts`, `./quantlab data`), WAV I/O
  * (`wav.ts`), resampling (`resample.ts`), differentiable STFT and spectral losses on the wasm
- * backend (`stft.ts`), metrics (`metrics.ts`), training segments (`segments.ts`, `source.ts`),
+ * backend (`stft.ts`), metrics (`metrics.ts`), training segments (`segments.ts`),
  * spectra and pictures (`spectrum.ts`, `png.ts`) and players for notebooks and reports
  * (`display.ts`).
  *
@@ -13,7 +13,6 @@ export * from "./metrics.ts";
 export * from "./png.ts";
 export * from "./resample.ts";
 export * from "./segments.ts";
-export * from "./source.ts";
 export * from "./spectrum.ts";
 export * from "./stft.ts";
 export * from "./wav.ts";

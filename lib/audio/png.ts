@@ -12,6 +12,7 @@
  * @module
  */
 import { deflateSync } from "node:zlib";
+import { concatArrays } from "../arrays.ts";
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -67,11 +68,5 @@ export function encodePng(width: number, height: number, rgb: Uint8Array): Uint8
     _chunk("IDAT", idat),
     _chunk("IEND", new Uint8Array(0)),
   ];
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatArrays(parts, Uint8Array);
 }

@@ -349,3 +349,30 @@ export function melSpectrogramLoss(
     return total as tf.Scalar;
   });
 }
+
+/**
+ * DAC's multi-scale mel L1 ({@linkcode melSpectrogramLoss}) of every row of a batch at once:
+ * row i's value equals `melSpectrogramLoss(x[i:i+1], y[i:i+1])` to float32 rounding (a test
+ * checks it): the per-segment metric of the PostRVQ notebooks. Disposes `y`.
+ */
+export function melL1PerSegment(x: tf.Tensor2D, y: tf.Tensor2D, sampleRate: number): number[] {
+  const out = tf.tidy(() => {
+    let total: tf.Tensor = tf.zeros([x.shape[0]]);
+    for (const { window, mels } of dacMelScales(sampleRate)) {
+      const hop = Math.max(1, Math.floor(window / 4));
+      const fb = tf.tensor2d(melFilterbank(sampleRate, window, mels), [window / 2 + 1, mels]);
+      const mel = (s: tf.Tensor2D) => {
+        const mag = stftMagnitude(s, window, hop);
+        const [b, f, nb] = mag.shape;
+        const m = tf.reshape(tf.matMul(tf.reshape(mag, [b * f, nb]), fb), [b, f * mels]);
+        return tf.div(tf.log(tf.maximum(m, 1e-5)), Math.LN10);
+      };
+      total = tf.add(total, tf.mean(tf.abs(tf.sub(mel(x), mel(y))), 1));
+    }
+    return total;
+  });
+  y.dispose();
+  const values = Array.from(out.dataSync());
+  out.dispose();
+  return values;
+}

@@ -7,6 +7,7 @@ import {
   hannWindow,
   logMagnitudeStftLoss,
   melFilterbank,
+  melL1PerSegment,
   melSpectrogramLoss,
   stftFrames,
   stftMagnitude,
@@ -256,4 +257,21 @@ Deno.test("melFilterbank: Slaney-normalised triangles (area 1 in Hz·(2/width)·
     // A triangle of height 2/(f2−f0) over width f2−f0 has area 1.
     assert.ok(Math.abs(area - 1) < 0.05, `mel ${m}: area ${area}`);
   }
+});
+
+Deno.test("melL1PerSegment equals melSpectrogramLoss row by row", async () => {
+  await initBackend();
+  const rng = new Rng(1);
+  const x = tf.tensor2d(rng.normals(3 * 2048, 0.1), [3, 2048]);
+  const y = tf.tensor2d(rng.normals(3 * 2048, 0.1), [3, 2048]);
+  const batched = melL1PerSegment(x, tf.clone(y), 8000);
+  for (let i = 0; i < 3; i++) {
+    const one = melSpectrogramLoss(
+      tf.slice(x, [i, 0], [1, -1]) as tf.Tensor2D,
+      tf.slice(y, [i, 0], [1, -1]) as tf.Tensor2D,
+      8000,
+    ).dataSync()[0];
+    assert.ok(Math.abs(one - batched[i]) < 1e-5 * one, `row ${i}: ${batched[i]} vs ${one}`);
+  }
+  tf.dispose([x, y]);
 });

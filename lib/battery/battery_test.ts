@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { resolveConfig } from "../config.ts";
 import { type Profile, PROFILES, smoothedMse } from "../experiments/common.ts";
 import { battery } from "./mod.ts";
-import { CandidateError, loadCandidate } from "./candidate.ts";
+import { CandidateError, loadCandidate } from "../custom/candidate.ts";
 import { renderBatteryPage } from "./page.ts";
 import { preflight, preflightInSubprocess } from "./preflight.ts";
 import { storeEntries, withTempCache } from "./_testing.ts";

@@ -14,7 +14,7 @@
  *   seeds (those of notebooks 02–03): MA-E curves, and a paired comparison of validation MSE
  *   (mean of the last epochs, `compareMse`) with every baseline under the rule of `lib/stats.ts`.
  *
- * A quantizer module (an export with `build(bits, dim, rng, weights)`, see `candidate.ts`) is run
+ * A quantizer module (an export with `build(bits, dim, rng, weights)`, see `lib/custom/candidate.ts`) is run
  * at every budget with {@linkcode QUANTIZER_PASSERS} next to the built-in VQ with the same
  * passers (the sweep's and notebooks 02–04's cached runs), with verdicts: stable with each
  * passer at every budget, paired MSE against VQ at the focus budget, code usage against B_q.
@@ -33,43 +33,38 @@
  * @module
  */
 import { type ConfigInput, resolveConfig, sourceBits } from "../config.ts";
-import { oracleFloor, SimulatedSource } from "../data.ts";
-import { chart, type Display, group, markdown, table } from "../display.ts";
-import {
-  BUDGETS as SWEEP_BUDGETS,
-  PASSERS,
-  stabilityChart,
-  sweepProfile,
-} from "../experiments/sweep.ts";
+import { oracleFloor, SimulatedSource } from "../sources/mod.ts";
+import { BUDGETS as SWEEP_BUDGETS, sweepProfile } from "../experiments/sweep.ts";
 import {
   compareMse,
   currentProfile,
-  epochChart,
-  finalMse,
   forComparison,
   type GroupRuns,
-  isBounded,
-  mean,
   overSeeds,
   type Profile,
   runConfigs,
-  runsOf,
-  settingsTable,
-  showFindings,
-  sig,
-  verdictOf,
 } from "../experiments/common.ts";
 import { BUILTIN_PASSER_KINDS, type PasserKind } from "../config.ts";
-import { lineChart } from "../plot.ts";
-import type { FindingInput } from "../report/findings.ts";
-import type { PairedStats } from "../stats.ts";
 import {
   type Candidate,
   CandidateError,
   loadCandidate,
   type QuantizerCandidate,
-} from "./candidate.ts";
-import { type SpeechCheck, speechCheck, speechFinding, speechReport } from "./speech.ts";
+} from "../custom/candidate.ts";
+import { speechCheck } from "./speech.ts";
+import { batteryFindings } from "./card.ts";
+import {
+  BASELINES,
+  type BatteryCandidate,
+  type BatteryCell,
+  type BatteryResult,
+  candidateLabel,
+  QUANTIZER_PASSERS,
+  VQ_LABEL,
+} from "./result.ts";
+
+export * from "./result.ts";
+export { batteryFindings, batteryReport } from "./card.ts";
 import { BATTERY_JOB } from "./job.ts";
 import { preflightInSubprocess } from "./preflight.ts";
 export { PREFLIGHT_TIMEOUT_MS } from "./preflight.ts";
@@ -105,77 +100,6 @@ export interface BatteryOptions {
 
 /** Default per-run limit of the battery: far above a full-profile proxy run here. [choice] */
 export const RUN_TIMEOUT_MS = 3600_000;
-
-/** What is judged. */
-export interface BatteryCandidate {
-  name: string;
-  doc: string;
-  /** Built-in passer kind, or the module reference `file:///…#export`. */
-  ref: string;
-  builtin: boolean;
-  /** A gradient passer or a quantizer. */
-  kind: "passer" | "quantizer";
-  sha256?: string;
-}
-
-/** One passer at one budget, over seeds. */
-export interface BatteryCell extends GroupRuns {
-  /** The row: the passer's label (a quantizer battery: "quantizer · passer"). */
-  passer: string;
-  bits: number;
-  candidate: boolean;
-}
-
-/** A paired comparison at the focus budget. */
-export interface BatteryComparison {
-  baseline: string;
-  stats: PairedStats;
-}
-
-/** Everything the report card shows. */
-export interface BatteryResult {
-  candidate: BatteryCandidate;
-  profile: Profile;
-  budgets: number[];
-  focusBits: number;
-  /** Sweep cells (sweep seeds), baselines first, the candidate last per budget. */
-  cells: BatteryCell[];
-  /** Focus-budget groups over the profile's comparison seeds: baselines then the candidate. */
-  focus: GroupRuns[];
-  /** Oracle floor per budget, per sweep seed (each seed's own source). */
-  floors: Map<number, number[]>;
-  comparisons: BatteryComparison[];
-  /** A quantizer battery: the passers it ran with (labels of {@linkcode BASELINES}). */
-  passers?: string[];
-  /** With `speech: true`: notebook 07's check, candidate and baselines in the DAC set-up. */
-  speech?: SpeechCheck;
-  findings: FindingInput[];
-}
-
-/** The built-in passers the battery compares against: the sweep's rows. */
-export const BASELINES = PASSERS;
-
-/**
- * The passers a quantizer candidate is run with, each next to the built-in VQ with the same
- * passer. [choice: STE + CL, what a codec researcher uses with a VQ (DAC, β = 0.25), and mSTE,
- * paper A's passer that needs no commitment loss]
- */
-export const QUANTIZER_PASSERS = ["STE + CL", "mSTE"];
-
-/** Label of the built-in VQ in a quantizer battery. */
-export const VQ_LABEL = "VQ";
-
-/**
- * Code usage a quantizer must reach at every budget and passer: validation code entropy at least
- * this share of min(B_q, log2 validation frames) (the most the validation set can show).
- * [choice: half]
- */
-export const USAGE_SHARE = 0.5;
-
-/** Label of the candidate in charts and tables. */
-function candidateLabel(c: BatteryCandidate): string {
-  return `${c.name} (candidate)`;
-}
 
 /** Resolve what `target` names: a built-in passer kind or a module reference. */
 async function candidateOf(
@@ -460,194 +384,4 @@ function focusInput(input: ConfigInput, bits: number): ConfigInput {
   return bits === sourceBits(resolveConfig().data)
     ? input
     : { ...input, quantizer: { kind: "vq", bits } };
-}
-
-/** A short, stable id fragment for findings and file names. */
-export function slug(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "candidate";
-}
-
-/** The card's verdicts, computed from the runs. */
-export function batteryFindings(x: BatteryResult): FindingInput[] {
-  const findings = x.candidate.kind === "quantizer" ? quantizerFindings(x) : passerFindings(x);
-  if (x.speech) {
-    findings.push(speechFinding(`battery-${slug(x.candidate.name)}`, x.candidate, x.speech));
-  }
-  return findings;
-}
-
-/** Comparisons as findings: the candidate's validation MSE lower than each baseline's. */
-function comparisonFindings(x: BatteryResult, id: string): FindingInput[] {
-  return x.comparisons.map((c) => {
-    const mine = x.candidate.kind === "quantizer"
-      ? `${x.candidate.name} · ${c.baseline.replace(`${VQ_LABEL} · `, "")}`
-      : x.candidate.name;
-    return {
-      id: `${id}-mse-vs-${slug(c.baseline)}`,
-      paper: "battery",
-      claim: `${mine} reaches lower validation MSE than ${c.baseline} at B_q = ${x.focusBits}.`,
-      metric: `paired over ${c.stats.n} seeds: ${c.stats.statistic}`,
-      measured: {
-        [`${mine} (mean)`]: sig(c.stats.treatmentMean ?? Infinity),
-        [`${c.baseline} (mean)`]: sig(c.stats.baselineMean ?? Infinity),
-        "difference (mean)": c.stats.mean === null ? null : sig(c.stats.mean),
-        "interval": c.stats.ci.every((v) => v !== null)
-          ? `[${sig(c.stats.ci[0]!)}, ${sig(c.stats.ci[1]!)}]`
-          : c.stats.method,
-        "lower in": `${c.stats.favourable}/${c.stats.n} seeds`,
-      },
-      verdict: c.stats.outcome,
-      stats: c.stats,
-    };
-  });
-}
-
-/** A quantizer's verdicts: stable with each passer, MSE against VQ, code usage. */
-function quantizerFindings(x: BatteryResult): FindingInput[] {
-  const id = `battery-${slug(x.candidate.name)}`;
-  const mine = x.cells.filter((c) => c.candidate);
-  const out: FindingInput[] = (x.passers ?? []).map((p) => {
-    const cells = mine.filter((c) => c.passer.endsWith(` · ${p}`));
-    return {
-      id: `${id}-stable-${slug(p)}`,
-      paper: "battery",
-      claim: `${x.candidate.name} trains stably with ${p} at every bit budget.`,
-      metric: "per B_q: every seed bounded (no divergence, MA-E within 10× of epoch 1)",
-      measured: Object.fromEntries(
-        cells.map((c) => [
-          `B_q = ${c.bits}`,
-          `${c.runs.filter((r) => isBounded(r)).length}/${c.runs.length} bounded`,
-        ]),
-      ),
-      verdict: verdictOf(cells.map((c) => c.runs.every((r) => isBounded(r)))),
-    };
-  });
-  out.push(...comparisonFindings(x, id));
-  const frames = x.cells[0]?.runs[0]?.config.data.kind === "simulated"
-    ? x.cells[0].runs[0].config.data.validationFrames
-    : Infinity;
-  const entropy = (c: BatteryCell) => mean(c.runs.map((r) => r.final?.codeEntropy ?? NaN));
-  const usage = mine.map((c) => entropy(c) / Math.min(c.bits, Math.log2(frames)));
-  const vq = x.cells.filter((c) => !c.candidate);
-  out.push({
-    id: `${id}-code-usage`,
-    paper: "battery",
-    claim:
-      `${x.candidate.name} uses its bits: validation code entropy at least ${USAGE_SHARE} of ` +
-      "min(B_q, log2 validation frames) at every budget, with every passer.",
-    metric: `per passer and B_q: mean code entropy over seeds, in bits (VQ's with the same passer)`,
-    measured: Object.fromEntries(
-      mine.map((c, i) => [
-        c.label.replace(`${candidateLabel(x.candidate)} · `, ""),
-        `${sig(entropy(c))} of ${c.bits} bits (${sig(usage[i])}); VQ ${sig(entropy(vq[i]))}`,
-      ]),
-    ),
-    verdict: verdictOf(usage.map((u) => u >= USAGE_SHARE)),
-  });
-  return out;
-}
-
-/** A passer's verdicts: stable without CL at every budget, MSE against every baseline. */
-function passerFindings(x: BatteryResult): FindingInput[] {
-  const id = `battery-${slug(x.candidate.name)}`;
-  const mine = x.cells.filter((c) => c.candidate);
-  const stable = mine.map((c) => c.runs.every((r) => isBounded(r)));
-  const findings: FindingInput[] = [{
-    id: `${id}-stable-without-cl`,
-    paper: "battery",
-    claim: `${x.candidate.name} trains stably without commitment loss at every bit budget.`,
-    metric: "per B_q: every seed bounded (no divergence, MA-E within 10× of epoch 1)",
-    measured: Object.fromEntries(
-      mine.map((
-        c,
-        i,
-      ) => [
-        `B_q = ${c.bits}`,
-        `${c.runs.filter((r) => isBounded(r)).length}/${c.runs.length} bounded${
-          stable[i] ? "" : ""
-        }`,
-      ]),
-    ),
-    verdict: verdictOf(stable),
-  }];
-  findings.push(...comparisonFindings(x, id));
-  return findings;
-}
-
-/** The report card: what was judged, settings, MA-E curves, MSE against the floor, stability, code usage, verdicts. */
-export function batteryReport(x: BatteryResult): Display {
-  const c = x.candidate;
-  const label = candidateLabel(c);
-  const passers = [...new Set(x.cells.map((cell) => cell.passer))];
-  const floorMean = (bits: number) => mean(x.floors.get(bits) ?? []);
-  return group(
-    markdown(
-      [
-        `## Battery: ${c.name}`,
-        c.doc ? `> ${c.doc}` : "",
-        `- candidate: \`${c.builtin ? c.ref : c.ref.replace(/^file:\/\//, "")}\`${
-          c.sha256 ? ` (SHA-256 ${c.sha256.slice(0, 12)}…)` : ""
-        }`,
-        `- profile: ${x.profile.name} (${x.profile.epochs} epochs × ${x.profile.stepsPerEpoch} steps)`,
-        `- budgets B_q: ${x.budgets.join(", ")} over ${
-          x.cells[0]?.runs.length ?? 0
-        } seeds; focus B_q = ${x.focusBits} over ${x.profile.comparisonSeeds.length} seeds [choice]`,
-        c.kind === "quantizer"
-          ? `- a quantizer, run with ${
-            (x.passers ?? []).join(", ")
-          } [choice]; baselines: the built-in ${VQ_LABEL} with the same passers (from the result cache when notebooks 02–05 ran)`
-          : `- baselines: ${
-            passers.filter((p) => p !== label).join(", ")
-          } (from the result cache when the paper-A notebooks ran)`,
-        x.speech ? "- with the real-speech check of notebook 07 (below)" : "",
-      ].filter(Boolean).join("\n"),
-    ),
-    settingsTable([
-      ...(c.kind === "quantizer" ? x.focus.slice(x.focus.length / 2) : x.focus.slice(-1))
-        .flatMap((g) => g.runs),
-      ...runsOf(x.cells.filter((cell) => cell.candidate)),
-    ]),
-    epochChart(x.focus, "maE", {
-      title: `MA-E at B_q = ${x.focusBits}: the candidate against every baseline`,
-    }),
-    epochChart(x.focus, "mse", { title: `Validation MSE at B_q = ${x.focusBits}` }),
-    chart(lineChart({
-      title:
-        "Final validation MSE against B_q (mean over seeds; diverged runs left out), with the oracle floor",
-      series: [
-        ...passers.map((p) => {
-          const cells = x.cells.filter((cell) => cell.passer === p);
-          return {
-            label: p,
-            x: cells.map((cell) => cell.bits),
-            y: cells.map((cell) => mean(cell.runs.map((r) => (r.diverged ? NaN : finalMse(r))))),
-          };
-        }),
-        { label: "oracle floor", x: x.budgets, y: x.budgets.map(floorMean) },
-      ],
-      x: { label: "quantizer bits B_q" },
-      y: { label: "validation MSE (log)", log: true },
-    })),
-    stabilityChart(x),
-    table(
-      x.cells.map((cell) => ({
-        passer: cell.passer,
-        "B_q": cell.bits,
-        "val MSE (mean)": sig(mean(cell.runs.map(finalMse))),
-        "oracle floor (mean)": sig(floorMean(cell.bits)),
-        "MSE / floor": floorMean(cell.bits) > 0
-          ? sig(mean(cell.runs.map(finalMse)) / floorMean(cell.bits))
-          : "floor 0",
-        "code entropy bits (mean)": sig(mean(cell.runs.map((r) => r.final?.codeEntropy ?? NaN))),
-        "final MA-E (max)": sig(Math.max(...cell.runs.map((r) => r.final?.maE ?? NaN))),
-        diverged: `${cell.runs.filter((r) => r.diverged).length}/${cell.runs.length}`,
-      })),
-      {
-        caption:
-          "Every passer at every budget: MSE, oracle floor (each seed's own source), code usage, stability",
-      },
-    ),
-    ...(x.speech ? [speechReport(x.speech)] : []),
-    showFindings(x.findings),
-  );
 }

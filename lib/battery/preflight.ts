@@ -11,15 +11,15 @@
  * {@linkcode DECODE_TOLERANCE}; `jointCodes` gives one finite number per frame, one-to-one on
  * code rows; codes lie in [0, 2^bits); and the code entropy measured on
  * {@linkcode ENTROPY_FRAMES} frames does not exceed the declared bits), then trained for two steps
- * with STE at the first budget, guarded as every run is (`guard.ts`).
+ * with STE at the first budget, guarded as every run is (`lib/custom/guard.ts`).
  *
  * @module
  */
 import { fileURLToPath } from "node:url";
 import { initBackend, tf } from "../backend.ts";
 import { latentDim, resolveConfig } from "../config.ts";
-import { type Passer, registerCustomPasser } from "../passers.ts";
-import { type Quantizer, registerCustomQuantizer } from "../quantizers/mod.ts";
+import type { Passer } from "../passers.ts";
+import type { Quantizer } from "../quantizers/mod.ts";
 import { rngFor } from "../random.ts";
 import { createSession } from "../train.ts";
 import {
@@ -28,8 +28,8 @@ import {
   loadCandidate,
   type PasserCandidate,
   type QuantizerCandidate,
-} from "./candidate.ts";
-import { checkCodes, checkJointCodes, ENTROPY_SLACK, guardedBuilder } from "./guard.ts";
+} from "../custom/candidate.ts";
+import { checkCodes, checkJointCodes, ENTROPY_SLACK, guardedBuilder } from "../custom/guard.ts";
 import { codeUsage } from "../metrics.ts";
 
 /** Sizes of the preflight run. [choice: small enough to take well under a second] */
@@ -164,8 +164,10 @@ async function preflightPasser(c: PasserCandidate): Promise<void> {
     passer: { kind: "custom", module: c.module, moduleSha256: c.sha256 },
     train: { batchSize: PREFLIGHT.batchSize, epochs: 1, stepsPerEpoch: PREFLIGHT.steps },
   });
-  registerCustomPasser(c.module, checked(c));
-  const session = createSession(config);
+  const session = createSession(config, {}, "all", {
+    passers: new Map([[c.module, checked(c)]]),
+    quantizers: new Map(),
+  });
   try {
     for (let i = 0; i < PREFLIGHT.steps; i++) {
       const loss = session.step();
@@ -199,7 +201,6 @@ async function preflightPasser(c: PasserCandidate): Promise<void> {
     }
   } finally {
     session.dispose();
-    registerCustomPasser(c.module, c.passer);
   }
 }
 
@@ -364,10 +365,12 @@ async function preflightQuantizer(c: QuantizerCandidate, budgets: number[]): Pro
   });
   const dim = latentDim(config.codec);
   for (const bits of budgets) checkQuantizer(c, bits, dim);
-  registerCustomQuantizer(c.module, guardedBuilder(c.module, c.build));
   let session;
   try {
-    session = createSession(config);
+    session = createSession(config, {}, "all", {
+      passers: new Map(),
+      quantizers: new Map([[c.module, guardedBuilder(c.module, c.build)]]),
+    });
   } catch (e) {
     throw new CandidateError(
       c.module,

@@ -6,7 +6,7 @@ import { type Profile, PROFILES, smoothedMse } from "../experiments/common.ts";
 import { buildQuantizer } from "../quantizers/mod.ts";
 import { rngFor } from "../random.ts";
 import { battery } from "./mod.ts";
-import { CandidateError, loadCandidate } from "./candidate.ts";
+import { CandidateError, loadCandidate } from "../custom/candidate.ts";
 import { renderBatteryPage } from "./page.ts";
 import { preflight } from "./preflight.ts";
 import { storeEntries, withTempCache } from "./_testing.ts";
@@ -105,7 +105,7 @@ Deno.test("battery: a custom quantizer config needs module, checksum and bits; b
   assert.deepEqual(custom.quantizer, { kind: "custom", bits: 6, module, moduleSha256 });
   assert.throws(
     () => buildQuantizer(custom.quantizer, 8, rngFor(0, "q")),
-    /quantizer\.kind = "custom": file:\/\/\/x\.ts#y is not loaded in this process/,
+    /quantizer\.kind = "custom": file:\/\/\/x\.ts#y is not among the custom kinds given/,
   );
   // Keys of built-in kinds as computed before quantizer.kind = "custom" existed.
   const job = "lib/train.ts#train";

@@ -45,11 +45,11 @@
  * @module
  */
 import { tf } from "../backend.ts";
-import { ConfigError } from "../config.ts";
+import { ConfigError } from "../kinds.ts";
 import * as nnConv from "../nn/conv.ts";
 import { principalComponents } from "../cluster/pca.ts";
 import { Rng, rngFor } from "../random.ts";
-import type { Codec } from "./mod.ts";
+import type { Codec } from "./types.ts";
 
 /** Activation between convolutions. [choice: DAC uses Snake; the reference uses LeakyReLU] */
 export type ConvActivation = "leakyRelu" | "snake";

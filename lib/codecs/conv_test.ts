@@ -11,7 +11,6 @@ import {
   convParameterCount,
   resolveConvCodecConfig,
 } from "./conv.ts";
-import { createConvStep } from "./conv_step.ts";
 import { rngFor } from "../random.ts";
 
 await initBackend("wasm");
@@ -149,30 +148,4 @@ Deno.test("conv codec: same seed, same weights; the decoder's init ignores encod
   assert.deepEqual(d.decoderVariables[0].dataSync(), f.decoderVariables[0].dataSync());
   assert.notDeepEqual(d.decoderVariables[0].dataSync(), a.decoderVariables[0].dataSync());
   [a, b, c, d, e, f].forEach((k) => k.dispose());
-});
-
-Deno.test("conv step: Adam on L1 + STFT loss through a rounding STE stays finite, learns, leaks nothing", () => {
-  const snake = { ...SMALL[2], init: "kaimingUniform" as const };
-  for (const config of [SMALL[0], snake]) {
-    const step = createConvStep({ config, batch: 2, samples: 256, windows: [16, 64], seed: 1 });
-    const before = step.codec.variables.map((v) => v.dataSync().slice());
-    const losses: number[] = [];
-    losses.push(step.step());
-    const { numTensors, numBytes } = tf.memory();
-    for (let i = 0; i < 15; i++) losses.push(step.step());
-    assert.equal(tf.memory().numTensors, numTensors, "no tensor leak over steps");
-    assert.equal(tf.memory().numBytes, numBytes, "no byte leak over steps");
-    assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
-    assert.ok(losses.at(-1)! < losses[0], `loss decreases: ${losses[0]} → ${losses.at(-1)}`);
-    step.codec.variables.forEach((v, i) => {
-      const now = v.dataSync();
-      assert.ok(now.every(Number.isFinite), `${v.name} finite`);
-      // The decoder's input weight sees round(z), which is all zeros at init for these small
-      // latents, so it may legitimately not move; every other weight must.
-      if (v !== step.codec.decoderVariables[0]) {
-        assert.notDeepEqual(now, before[i], `${v.name} ${v.shape} trained`);
-      }
-    });
-    step.dispose();
-  }
 });

@@ -4,9 +4,27 @@
  * @module
  */
 import { tf } from "../backend.ts";
-import type { MlpCodecConfig } from "../config.ts";
+import { checkInt } from "../kinds.ts";
 import { type Rng } from "../random.ts";
-import type { Codec } from "./mod.ts";
+import type { Codec } from "./types.ts";
+
+/** Frame-wise MLP proxy codec (method §3): three FC layers per side with a skip. [paper A structure] */
+export interface MlpCodecConfig {
+  kind: "mlp";
+  /** Hidden width H. [choice] */
+  hidden: number;
+  /** Latent dimension L (encoder output, quantizer input). [choice] */
+  latent: number;
+}
+
+/** Defaults of the paper-A proxy's codec (method §4): H = 128, L = 8. [choice] */
+export const MLP_CODEC_DEFAULTS: MlpCodecConfig = { kind: "mlp", hidden: 128, latent: 8 };
+
+/** Throw a {@linkcode ConfigError} naming the first bad field (as `codec.<field>`). */
+export function validateMlpCodec(c: MlpCodecConfig): void {
+  checkInt("codec.hidden", c.hidden, 1, 8192);
+  checkInt("codec.latent", c.latent, 1, 4096);
+}
 
 /** A fully-connected layer y = W x + b with optional PReLU (slopes learned per unit). */
 class Dense {

@@ -1,74 +1,72 @@
 /**
- * Codecs: encoder and decoder around the quantizer. The trainer sees only {@linkcode Codec}, so
- * a convolutional speech codec replaces the MLP without touching quantizers or the trainer.
- * `buildCodec` makes the codec a config's `codec` section names; a new kind adds its config to
- * `CodecConfig` (config.ts) and a line to {@linkcode CODECS}.
+ * Codecs: encoder and decoder around the quantizer (the contract is `types.ts`). Each kind owns
+ * its config, defaults and validation beside its builder; {@linkcode CODECS} is the registry
+ * `resolveConfig` and `buildCodec` walk. A new kind adds its config to {@linkcode CodecConfig}
+ * and an entry to {@linkcode CODECS}.
  *
  * @module
  */
 import { tf } from "../backend.ts";
-import type { CodecConfig } from "../config.ts";
+import type { Kind } from "../kinds.ts";
 import type { Rng } from "../random.ts";
-import { convCodec } from "./conv.ts";
-import { mlpCodec } from "./mlp.ts";
+import {
+  CONV_CODEC_DEFAULTS,
+  CONV_CODEC_OPTIONAL,
+  convCodec,
+  type ConvCodecConfig,
+  validateConvCodecConfig,
+} from "./conv.ts";
+import { MLP_CODEC_DEFAULTS, mlpCodec, type MlpCodecConfig, validateMlpCodec } from "./mlp.ts";
+import type { Codec, CodecBuilder, CodecIo } from "./types.ts";
 
 export { convCodec, mlpCodec };
+export {
+  CONV_CODEC_DEFAULTS,
+  CONV_CODEC_OPTIONAL,
+  type ConvCodecConfig,
+  validateConvCodecConfig,
+} from "./conv.ts";
+export { MLP_CODEC_DEFAULTS, type MlpCodecConfig, validateMlpCodec } from "./mlp.ts";
+export type { Codec, CodecBuilder, CodecInitialization, CodecIo } from "./types.ts";
 
-/**
- * Encoder and decoder with their trainable variables. The LAST axis of a latent is the latent
- * dimension: the MLP encodes [B, F] to [B, L], a convolutional codec [B, T] to [B, T', D]. The
- * trainer folds every leading axis into frames ([N, D]) for the quantizer and gradient passer and
- * unfolds them (to the encoder output's shape) before `decode`.
- */
-export interface Codec {
-  /** Size of the latent's last axis (the quantizer's frame dimension). */
-  readonly latentDim: number;
-  readonly encoderVariables: tf.Variable[];
-  readonly decoderVariables: tf.Variable[];
-  /** Encoder then decoder variables: what training updates by default. */
-  readonly variables: tf.Variable[];
-  /**
-   * A data-dependent initialisation the codec asks for (e.g. the conv codec's PCA-initialised
-   * linear path): the trainer runs it once before training on `examples` training examples drawn
-   * for the purpose, flat [count, length] (`length` = the example's values), before the
-   * quantizer's own initialisation. Absent: nothing to do.
-   */
-  readonly initialization?: CodecInitialization;
-  encode(x: tf.Tensor): tf.Tensor;
-  decode(q: tf.Tensor): tf.Tensor;
-  dispose(): void;
+/** The codec, by `kind`; mlp: `mlp.ts`, conv: `conv.ts`. */
+export type CodecConfig = MlpCodecConfig | ConvCodecConfig;
+
+/** A codec kind's registry entry: {@linkcode Kind} plus the latent dimension its config gives. */
+export interface CodecKind<C> extends Kind<C, CodecBuilder<C>> {
+  /** Size of the latent's last axis, the quantizer's frame dimension. */
+  latentDim(config: C): number;
 }
 
-/** See {@linkcode Codec.initialization}. */
-export interface CodecInitialization {
-  /** How many training examples it wants. */
-  readonly examples: number;
-  run(x: Float32Array, count: number, length: number): void;
+/** The registry of codec kinds: defaults, validation, builder and latent size per `codec.kind`. */
+export const CODECS: { [K in CodecConfig["kind"]]: CodecKind<Extract<CodecConfig, { kind: K }>> } =
+  {
+    mlp: {
+      defaults: MLP_CODEC_DEFAULTS,
+      validate: validateMlpCodec,
+      build: (config, io, rng) => mlpCodec(config, io.inputDim, io.outputDim, rng),
+      latentDim: (config) => config.latent,
+    },
+    conv: {
+      defaults: CONV_CODEC_DEFAULTS,
+      optional: CONV_CODEC_OPTIONAL,
+      validate: validateConvCodecConfig,
+      build: (config, io, rng) => {
+        if (io.inputDim !== 1 || io.outputDim !== 1) {
+          throw new Error(
+            `buildCodec: codec.kind = "conv" codes mono audio (inputDim = outputDim = 1), got ${io.inputDim} → ${io.outputDim}`,
+          );
+        }
+        return convCodec(config, rng);
+      },
+      latentDim: (config) => config.codeDim ?? config.latentDim,
+    },
+  };
+
+/** Latent dimension D of a codec config: the size of the latent's last axis, the quantizer's frame dimension. */
+export function latentDim(codec: CodecConfig): number {
+  return (CODECS[codec.kind] as CodecKind<CodecConfig>).latentDim(codec);
 }
-
-/** Sizes of the last axes of a source's x and y, which a codec's input and output layers need. */
-export interface CodecIo {
-  inputDim: number;
-  outputDim: number;
-}
-
-/** Builds the codec a codec config names, seeded by `rng`. */
-export type CodecBuilder<C extends CodecConfig> = (config: C, io: CodecIo, rng: Rng) => Codec;
-
-/** The registry of codec kinds: one builder per `codec.kind`. */
-export const CODECS: {
-  [K in CodecConfig["kind"]]: CodecBuilder<Extract<CodecConfig, { kind: K }>>;
-} = {
-  mlp: (config, io, rng) => mlpCodec(config, io.inputDim, io.outputDim, rng),
-  conv: (config, io, rng) => {
-    if (io.inputDim !== 1 || io.outputDim !== 1) {
-      throw new Error(
-        `buildCodec: codec.kind = "conv" codes mono audio (inputDim = outputDim = 1), got ${io.inputDim} → ${io.outputDim}`,
-      );
-    }
-    return convCodec(config, rng);
-  },
-};
 
 /**
  * The codec a (validated) codec config names.
@@ -85,7 +83,7 @@ export const CODECS: {
  * ```
  */
 export function buildCodec(config: CodecConfig, io: CodecIo, rng: Rng): Codec {
-  const build = CODECS[config.kind] as CodecBuilder<CodecConfig> | undefined;
+  const build = CODECS[config.kind]?.build as CodecBuilder<CodecConfig> | undefined;
   if (!build) throw new Error(`buildCodec: no codec registered for codec.kind = "${config.kind}"`);
   return build(config, io, rng);
 }

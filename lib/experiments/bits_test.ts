@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { resolveConfig } from "../config.ts";
-import { oracleFloor, SimulatedSource } from "../data.ts";
+import { oracleFloor, SimulatedSource } from "../sources/mod.ts";
 import type { RunResult } from "../result.ts";
 import { type BitsExperiment, defaultSource, findings, runFloor } from "./bits.ts";
 import { PROFILES } from "./common.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import { chart, type Display, table } from "../display.ts";
-import { barChart } from "../plot.ts";
+import { barChart } from "../charts.ts";
 import type { FindingInput } from "../report/findings.ts";
 import type { RunResult } from "../result.ts";
 import { currentProfile, type GroupRuns, mean, type Profile, sig } from "./common.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { chart, type Display, table } from "../display.ts";
-import { intervalChart } from "../plot.ts";
+import { intervalChart } from "../charts.ts";
 import type { FindingInput } from "../report/findings.ts";
 import { formatInterval } from "../stats.ts";
 import { currentProfile, type Profile } from "./common.ts";

@@ -2,55 +2,9 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { REFERENCE_GEMM } from "../kernels/blas.ts";
 import { QUANTLAB_VERSION } from "../version.ts";
-import { initBackend, tf } from "../backend.ts";
-import { melSpectrogramLoss } from "../audio/stft.ts";
-import { fitOfflineQuantizer, LADDER, ladderConfig } from "../quantizers/offline/mod.ts";
-import { Rng } from "../random.ts";
-import {
-  continuousConfig,
-  endToEndConfig,
-  keyOf,
-  melL1PerSegment,
-  offlineAsQuantizer,
-  POSTRVQ_PROFILES,
-  stageAgreement,
-} from "./postrvq.ts";
-
-Deno.test("melL1PerSegment equals melSpectrogramLoss row by row", async () => {
-  await initBackend();
-  const rng = new Rng(1);
-  const x = tf.tensor2d(rng.normals(3 * 2048, 0.1), [3, 2048]);
-  const y = tf.tensor2d(rng.normals(3 * 2048, 0.1), [3, 2048]);
-  const batched = melL1PerSegment(x, tf.clone(y), 8000);
-  for (let i = 0; i < 3; i++) {
-    const one = melSpectrogramLoss(
-      tf.slice(x, [i, 0], [1, -1]) as tf.Tensor2D,
-      tf.slice(y, [i, 0], [1, -1]) as tf.Tensor2D,
-      8000,
-    ).dataSync()[0];
-    assert.ok(Math.abs(one - batched[i]) < 1e-5 * one, `row ${i}: ${batched[i]} vs ${one}`);
-  }
-  tf.dispose([x, y]);
-});
-
-Deno.test("an offline quantizer inside the trainer gives its own values and codes", async () => {
-  await initBackend();
-  const data = new Rng(2).normals(600 * 32);
-  const q = fitOfflineQuantizer(
-    ladderConfig("rvq-stage", LADDER[3], 32, { iterations: 3, tolerance: 1e-3 }),
-    { data, count: 600, dim: 32 },
-    new Rng(3),
-  );
-  const wrapped = offlineAsQuantizer(q);
-  const z = tf.tensor2d(data.subarray(0, 50 * 32), [50, 32]);
-  const hard = wrapped.quantize(z);
-  const direct = q.quantize({ data: data.subarray(0, 50 * 32), count: 50, dim: 32 });
-  assert.deepEqual(hard.q.dataSync(), direct.values);
-  assert.deepEqual(hard.codes.dataSync(), direct.codes);
-  assert.deepEqual(wrapped.decodeCodes(hard.codes).dataSync(), direct.values);
-  assert.equal(wrapped.bits, 8);
-  tf.dispose([z, hard.q, hard.codes]);
-});
+import { LADDER } from "../quantizers/offline/mod.ts";
+import { stageAgreement } from "./fixed_latent.ts";
+import { continuousConfig, endToEndConfig, keyOf, POSTRVQ_PROFILES } from "./postrvq_pipeline.ts";
 
 Deno.test("stageAgreement counts identical codes per stage", () => {
   const a = new Int32Array([1, 2, 3, 4, 5, 6]), b = new Int32Array([1, 0, 3, 4, 5, 0]);

@@ -14,8 +14,8 @@ import type { RunResult } from "../result.ts";
 import type { SpeechSource } from "../sources/speech.ts";
 import { type Artifact, ArtifactStore } from "../store/artifacts.ts";
 import { foldFrames, unfoldFrames } from "../codecs/mod.ts";
+import { loadCustomKinds } from "../custom/mod.ts";
 import { type Session, train, type TrainOptions } from "../train.ts";
-import { ensureCustomModules } from "../battery/register.ts";
 
 /** This job's reference for the grid (part of every cache key of its runs). */
 export const SPEECH_JOB = "lib/experiments/speech_job.ts#trainSpeech";
@@ -82,16 +82,17 @@ export function decodeListening(session: Session): Artifact {
 
 /**
  * Train, and keep the listening utterances of a run that did not diverge (see the module doc).
- * A researcher's passer (the battery's `--speech` check) is loaded and registered first.
+ * A researcher's passer (the battery's `--speech` check) is loaded first and trained with.
  */
 export async function trainSpeech(
   config: RunConfig,
   options: TrainOptions = {},
 ): Promise<RunResult> {
-  await ensureCustomModules(config);
+  const custom = await loadCustomKinds(config);
   let artifact: Artifact | null = null;
   const result = await train(config, {
     ...options,
+    custom,
     onFinished: (session, diverged) => {
       if (!diverged) artifact = decodeListening(session);
     },

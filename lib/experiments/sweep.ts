@@ -9,7 +9,7 @@
  */
 import type { ConfigInput } from "../config.ts";
 import { chart, type Display, table } from "../display.ts";
-import { heatMap } from "../plot.ts";
+import { heatMap } from "../charts.ts";
 import type { FindingInput } from "../report/findings.ts";
 import {
   currentProfile,

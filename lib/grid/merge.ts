@@ -61,7 +61,10 @@ const TIMING_FIELDS = new Set(["wallMs", "peakRssMb"]);
  *
  * @example
  * ```ts
- * const report = await mergeStores(["shards/0", "shards/1"], ".cache/results");
+ * // Stores of two shards of one grid (`./quantlab grid run … --shard i/2 --store …`).
+ * const shards = [await Deno.makeTempDir(), await Deno.makeTempDir()];
+ * const report = await mergeStores(shards, await Deno.makeTempDir());
+ * console.log(report.copied); // 0: the shards are empty here
  * ```
  */
 export async function mergeStores(

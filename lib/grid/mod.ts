@@ -6,10 +6,13 @@
  * ```ts
  * import { expandGrid, runGrid } from "./mod.ts";
  * const configs = expandGrid({
- *   base: { train: { epochs: 4 } },
- *   vary: { "passer.kind": ["ste", "mste", "na-attached"], "train.seed": [0, 1, 2] },
+ *   base: { train: { epochs: 1, stepsPerEpoch: 20 } },
+ *   vary: { "passer.kind": ["ste", "mste", "na-attached"], "train.seed": [0, 1] },
  * });
- * const { results, failures } = await runGrid(configs, { onProgress: (p) => console.log(p.done) });
+ * const { results, failures } = await runGrid(configs, {
+ *   store: await Deno.makeTempDir(), // default: $QUANTLAB_CACHE/results or .cache/results
+ *   onProgress: (p) => console.log(p.done),
+ * });
  * ```
  *
  * @module

@@ -5,6 +5,7 @@
  * @module
  */
 import type { RunConfig } from "../config.ts";
+import { flattenFields } from "../arrays.ts";
 import { canonicalJson } from "./key.ts";
 
 /**
@@ -80,9 +81,7 @@ export function varyingLabeller(
   };
 }
 
-function flatten(value: unknown, prefix = ""): [string, string][] {
-  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-    return Object.entries(value).flatMap(([k, v]) => flatten(v, prefix ? `${prefix}.${k}` : k));
-  }
-  return [[prefix, canonicalJson(value)]];
+/** The config's fields as `[path, canonical JSON of the value]`. */
+function flatten(value: unknown): [string, string][] {
+  return flattenFields(value).map(([path, v]) => [path, canonicalJson(v)]);
 }

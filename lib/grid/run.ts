@@ -95,9 +95,13 @@ const POLL_MS = 250;
  * ```ts
  * import { expandGrid } from "./expand.ts";
  * import { formatProgress } from "./progress.ts";
- * const configs = expandGrid({ vary: { "passer.kind": ["ste", "mste"], "train.seed": [0, 1] } });
+ * const configs = expandGrid({
+ *   base: { train: { epochs: 1, stepsPerEpoch: 20 } },
+ *   vary: { "passer.kind": ["ste", "mste"], "train.seed": [0, 1] },
+ * });
  * const stop = new AbortController(); // stop.abort() interrupts; a re-run resumes
  * const { results, failures } = await runGrid(configs, {
+ *   store: await Deno.makeTempDir(), // default: $QUANTLAB_CACHE/results or .cache/results
  *   signal: stop.signal,
  *   onProgress: (p) => p.event === "job" && console.log(formatProgress(p)),
  * });

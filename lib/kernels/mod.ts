@@ -19,7 +19,7 @@
  *
  * @example
  * ```ts
- * import { installKernels } from "./lib/kernels/mod.ts";
+ * import { tf } from "../backend.ts";
  * await tf.setBackend("wasm");
  * const { gemm } = installKernels(); // "openblas" when libopenblas0-serial is installed
  * ```

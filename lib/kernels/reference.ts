@@ -58,6 +58,8 @@ export function referenceForward(
  *
  * @example
  * ```ts
+ * import { initBackend } from "../backend.ts";
+ * await initBackend();
  * const ref = createReferenceStep();
  * const loss = ref.step();
  * ref.dispose();

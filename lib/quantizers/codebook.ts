@@ -5,11 +5,28 @@
  * @module
  */
 import { tf } from "../backend.ts";
-import type { CodebookInit, CodebookLearning } from "../config.ts";
 import { kmeans } from "../cluster/kmeans.ts";
+import { checkNumber, checkOneOf, ConfigError } from "../kinds.ts";
 import { type Rng } from "../random.ts";
 import { stopGradient } from "../grad.ts";
 import type { HardQuantization, LossWeights } from "./types.ts";
+
+/** How a codebook learns. [paper A names codebook loss; EMA is a common alternative, choice] */
+export type CodebookLearning = "loss" | "ema";
+/** How a codebook starts. [choice] */
+export type CodebookInit = "random" | "kmeans";
+
+/** The codebook fields of a VQ or RVQ config: learning, init, EMA decay in (0, 1). */
+export function validateCodebookFields(
+  q: { learning: unknown; init: unknown; emaDecay: number },
+): void {
+  checkOneOf("quantizer.learning", q.learning, ["loss", "ema"]);
+  checkOneOf("quantizer.init", q.init, ["random", "kmeans"]);
+  checkNumber("quantizer.emaDecay", q.emaDecay, 0, 1, true);
+  if (q.emaDecay >= 1) {
+    throw new ConfigError("quantizer.emaDecay", q.emaDecay, "a number in (0, 1)");
+  }
+}
 
 export interface CodebookOptions {
   size: number;

@@ -8,7 +8,7 @@
  * @module
  */
 import { tf } from "../backend.ts";
-import type { FsqConfig } from "../config.ts";
+import { checkInt, ConfigError } from "../kinds.ts";
 import { withLosses } from "./codebook.ts";
 import {
   DEFAULT_LOSS_WEIGHTS,
@@ -16,6 +16,28 @@ import {
   type LossWeights,
   type Quantizer,
 } from "./types.ts";
+
+/** Finite scalar quantization: tanh-bounded, rounded per dimension; levels.length must equal L. */
+export interface FsqConfig {
+  kind: "fsq";
+  levels: number[];
+}
+
+/** Defaults [choice]: 8 dimensions of 4, 4, 4, 4, 2, 2, 2, 2 levels (12 bits), for L = 8. */
+export const FSQ_DEFAULTS: FsqConfig = { kind: "fsq", levels: [4, 4, 4, 4, 2, 2, 2, 2] };
+
+/** Throw a `ConfigError` naming the first bad field; `levels` must have one count per latent dimension. */
+export function validateFsq(q: FsqConfig, context: { latentDim: number }): void {
+  const dim = context.latentDim;
+  if (!Array.isArray(q.levels) || q.levels.length !== dim) {
+    throw new ConfigError(
+      "quantizer.levels",
+      q.levels,
+      `an array of ${dim} level counts, one per latent dimension (codec.latent = ${dim})`,
+    );
+  }
+  q.levels.forEach((l, i) => checkInt(`quantizer.levels[${i}]`, l, 2, 1 << 16));
+}
 
 /** An FSQ with `levels[d]` levels in dimension d; its only auxiliary loss is commitment. */
 export function finiteScalarQuantizer(

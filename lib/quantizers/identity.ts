@@ -8,6 +8,17 @@
 import { tf } from "../backend.ts";
 import type { HardQuantization, Quantizer } from "./types.ts";
 
+/**
+ * No quantizer: Q(z) = z, zero bits. The continuous model of post-training quantization.
+ * [paper B]
+ */
+export interface NoneQuantizerConfig {
+  kind: "none";
+}
+
+/** The one config of kind "none". */
+export const NONE_QUANTIZER_DEFAULTS: NoneQuantizerConfig = { kind: "none" };
+
 /** An identity quantizer for latent frames of `dim` dimensions (codes: one zero column). */
 export function identityQuantizer(dim: number): Quantizer {
   return {

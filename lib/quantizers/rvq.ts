@@ -13,15 +13,64 @@
  * @module
  */
 import { tf } from "../backend.ts";
-import type { RvqConfig } from "../config.ts";
+import { checkInt, checkNumber, checkOneOf } from "../kinds.ts";
 import type { Rng } from "../random.ts";
-import { Codebook, withLosses } from "./codebook.ts";
+import {
+  Codebook,
+  type CodebookInit,
+  type CodebookLearning,
+  validateCodebookFields,
+  withLosses,
+} from "./codebook.ts";
 import {
   DEFAULT_LOSS_WEIGHTS,
   type HardQuantization,
   type LossWeights,
   type Quantizer,
 } from "./types.ts";
+
+/** Residual VQ: `stages` codebooks of 2^bitsPerStage entries, each quantizing the previous residual. */
+export interface RvqConfig {
+  kind: "rvq";
+  stages: number;
+  bitsPerStage: number;
+  learning: CodebookLearning;
+  init: CodebookInit;
+  emaDecay: number;
+  /**
+   * How a stage picks its code [choice]: "euclidean" (absent, the default) the nearest codeword;
+   * "cosine" the codeword of largest cosine with the residual, both l2-normalised for the choice
+   * only (DAC's factorised-code lookup), while Q(z) sums the raw codewords, so the choice ignores
+   * |z| and nothing but the commitment loss pulls z towards Q(z). Absent from configs that do not
+   * set it, so the proxy's cache keys stay.
+   */
+  lookup?: "euclidean" | "cosine";
+  /**
+   * Quantizer dropout [DAC: 0.5]: in training, each frame with this probability uses only its
+   * first n ~ U{1..stages} stages (per frame, not per example as in DAC: choice); evaluation uses
+   * all stages. Absent (off) unless set, so existing cache keys stay.
+   */
+  dropout?: number;
+}
+
+/** Defaults [choice]: 2 stages of 4 bits learned by the codebook loss, random init. */
+export const RVQ_DEFAULTS: RvqConfig = {
+  kind: "rvq",
+  stages: 2,
+  bitsPerStage: 4,
+  learning: "loss",
+  init: "random",
+  emaDecay: 0.99,
+};
+
+/** Throw a `ConfigError` naming the first bad field (as `quantizer.<field>`). */
+export function validateRvq(q: RvqConfig): void {
+  checkInt("quantizer.stages", q.stages, 1, 64);
+  checkInt("quantizer.bitsPerStage", q.bitsPerStage, 1, 16);
+  if (q.lookup !== undefined) checkOneOf("quantizer.lookup", q.lookup, ["euclidean", "cosine"]);
+  validateCodebookFields(q);
+  if (q.dropout !== undefined) checkNumber("quantizer.dropout", q.dropout, 0, 1);
+}
 
 /**
  * An RVQ of `stages` codebooks of 2^bitsPerStage codewords. k-means init runs stage by stage on

@@ -7,15 +7,46 @@
  * @module
  */
 import { tf } from "../backend.ts";
-import type { VqConfig } from "../config.ts";
+import { checkInt } from "../kinds.ts";
 import type { Rng } from "../random.ts";
-import { Codebook, withLosses } from "./codebook.ts";
+import {
+  Codebook,
+  type CodebookInit,
+  type CodebookLearning,
+  validateCodebookFields,
+  withLosses,
+} from "./codebook.ts";
 import {
   DEFAULT_LOSS_WEIGHTS,
   type HardQuantization,
   type LossWeights,
   type Quantizer,
 } from "./types.ts";
+
+/** Nearest-neighbour vector quantizer with one codebook of 2^bits entries. */
+export interface VqConfig {
+  kind: "vq";
+  bits: number;
+  learning: CodebookLearning;
+  init: CodebookInit;
+  /** EMA decay γ when learning = "ema". [choice] */
+  emaDecay: number;
+}
+
+/** Defaults [choice]: 8 bits (256 codewords) learned by the codebook loss, random init. */
+export const VQ_DEFAULTS: VqConfig = {
+  kind: "vq",
+  bits: 8,
+  learning: "loss",
+  init: "random",
+  emaDecay: 0.99,
+};
+
+/** Throw a `ConfigError` naming the first bad field (as `quantizer.<field>`). */
+export function validateVq(q: VqConfig): void {
+  checkInt("quantizer.bits", q.bits, 1, 16);
+  validateCodebookFields(q);
+}
 
 /**
  * A VQ of 2^bits codewords for frames of `dim`. k-means init (`init: "kmeans"`) asks for

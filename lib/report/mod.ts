@@ -4,12 +4,15 @@
  *
  * @example
  * ```ts
- * const built = await writeReports({
- *   notebooks: [{ name: "01_data.ipynb", executed: ".cache/executed/01_data.ipynb" }],
- *   outDir: "reports", run: { commit: "abc1234", date: new Date().toISOString() },
- *   profile: "full", wallSeconds: 120, deno: Deno.version.deno,
- * });
- * if (built.problems.length) throw new Error(built.problems.join("\n"));
+ * // Not run by `deno test --doc`: it needs executed notebooks (scripts/build_reports.ts has them).
+ * async function build(executed: string, outDir: string) {
+ *   const built = await writeReports({
+ *     notebooks: [{ name: "01_data.ipynb", executed }],
+ *     outDir, run: { commit: "abc1234", date: new Date().toISOString() },
+ *     profile: "full", wallSeconds: 120, deno: Deno.version.deno,
+ *   });
+ *   if (built.problems.length) throw new Error(built.problems.join("\n"));
+ * }
  * ```
  *
  * @module

@@ -1,88 +1,61 @@
 /**
  * Data sources: what the trainer trains on and validates with. A source supplies seeded
  * training batches, a fixed validation set in batches, the training loss and its validation
- * metrics, so the trainer never assumes a kind of data or a loss. `buildSource` makes the source
- * a config's `data` section names; a new kind adds its config to `DataConfig` (config.ts) and a
- * line to {@linkcode SOURCES}.
+ * metrics (the contract is `types.ts`), so the trainer never assumes a kind of data or a loss.
+ * Each kind owns its config, defaults and validation beside its source; {@linkcode SOURCES} is
+ * the registry `resolveConfig` and `buildSource` walk. A new kind adds its config to
+ * {@linkcode DataConfig} and an entry to {@linkcode SOURCES}.
  *
  * @module
  */
-import { tf } from "../backend.ts";
-import type { DataConfig } from "../config.ts";
-import { SimulatedSource } from "./simulated.ts";
+import type { Kind } from "../kinds.ts";
+import { SIMULATED_DEFAULTS, SimulatedSource, validateSimulated } from "./simulated.ts";
+import type { SimulatedDataConfig } from "./simulated.ts";
 import { prepareSpeech, speechSource } from "./speech.ts";
+import {
+  SPEECH_SOURCE_DEFAULTS,
+  type SpeechSourceConfig,
+  validateSpeech,
+} from "./speech_config.ts";
+import type { Batch, Source, SourceBuilder } from "./types.ts";
 
-export { oracleFloor, SimulatedSource } from "./simulated.ts";
+export {
+  oracleFloor,
+  SIMULATED_DEFAULTS,
+  SimulatedSource,
+  validateSimulated,
+} from "./simulated.ts";
 export { mseLoss, mseMeter } from "./mse.ts";
-export type { FloorDistribution, FrameBatch } from "./simulated.ts";
+export type { FloorDistribution, FrameBatch, SimulatedDataConfig } from "./simulated.ts";
 export { prepareSpeech, releaseSpeech, speechLoss, SpeechSource } from "./speech.ts";
+export {
+  SPEECH_SOURCE_DEFAULTS,
+  type SpeechSourceConfig,
+  validateSpeech,
+} from "./speech_config.ts";
+export type { Batch, Source, SourceBuilder, SourceMetrics, ValidationMeter } from "./types.ts";
 
-/**
- * One batch of examples as row-major Float32Arrays with their shapes; the leading axis counts
- * examples (the proxy: x [B, F]; mono audio: e.g. [B, T]).
- */
-export interface Batch {
-  readonly x: Float32Array;
-  readonly xShape: readonly number[];
-  readonly y: Float32Array;
-  readonly yShape: readonly number[];
-}
+/** The data a run trains on, by `kind`. */
+export type DataConfig = SimulatedDataConfig | SpeechSourceConfig;
 
-/** Validation metrics a source reports for one pass over its validation set. */
-export interface SourceMetrics {
-  /** Mean squared error of ŷ against y over every validation value (divergence checks use it). */
-  valMse: number;
-  /** valMse in dB relative to the target power. */
-  valMseDb: number;
-  /** Share of validation examples decoded to their own source symbol; NaN where undefined. */
-  symbolAccuracy: number;
-  /** Further named metrics of this source (e.g. spectral distances); stored in `EpochRecord.metrics`. */
-  extra?: Record<string, number>;
-  /** Per validation example (speech: per segment), named series in validation order. */
-  segments?: Record<string, number[]>;
-}
-
-/** Accumulates validation metrics batch by batch, in the order the source gave the batches. */
-export interface ValidationMeter {
-  add(yhat: Float32Array, batch: Batch): void;
-  /**
-   * Optional: the quantizer's view of the batch just added — inputs z, hard values Q(z) (both
-   * frames × dim) and codes (frames × `columns`) — for latent and code-usage metrics. The trainer
-   * calls it only on meters that have it.
-   */
-  addQuantization?(z: Float32Array, q: Float32Array, codes: Int32Array, columns: number): void;
-  result(): SourceMetrics;
-}
-
-/**
- * What the trainer needs from data. Nothing here knows about codecs or quantizers, so speech
- * clips, stored latents and the simulated frames implement the same interface.
- */
-export interface Source {
-  /** Size of the last axis of x (the proxy's frame dimension F; 1 for mono audio). */
-  readonly inputDim: number;
-  /** Size of the last axis of y. */
-  readonly outputDim: number;
-  /** Training batch for a global step: the same (seed, step, size) always gives the same batch. */
-  trainBatch(step: number, batchSize: number): Batch;
-  /** The fixed validation set, in batches small enough to run through the codec at once. */
-  validationBatches(): Iterable<Batch>;
-  /** Training loss of a reconstruction ŷ against y (the proxy: MSE). Called inside the graph. */
-  loss(yhat: tf.Tensor, y: tf.Tensor): tf.Scalar;
-  /** A fresh meter for one validation pass. */
-  validationMeter(): ValidationMeter;
-  dispose?(): void;
-}
-
-/** Builds the source a data config names; `seed` is `train.seed`. */
-export type SourceBuilder<C extends DataConfig> = (config: C, seed: number) => Source;
-
-/** The registry of data kinds: one builder per `data.kind`. */
+/** The registry of data kinds: defaults, validation and builder per `data.kind`. */
 export const SOURCES: {
-  [K in DataConfig["kind"]]: SourceBuilder<Extract<DataConfig, { kind: K }>>;
+  [K in DataConfig["kind"]]: Kind<
+    Extract<DataConfig, { kind: K }>,
+    SourceBuilder<Extract<DataConfig, { kind: K }>>
+  >;
 } = {
-  simulated: (config, seed) => new SimulatedSource(config, seed),
-  speech: (config, seed) => speechSource(config, seed),
+  simulated: {
+    defaults: SIMULATED_DEFAULTS,
+    validate: validateSimulated,
+    build: (config, seed) => new SimulatedSource(config, seed),
+  },
+  speech: {
+    defaults: SPEECH_SOURCE_DEFAULTS,
+    optional: ["siSdrWeight"],
+    validate: validateSpeech,
+    build: (config, seed) => speechSource(config, seed),
+  },
 };
 
 /**
@@ -106,7 +79,7 @@ export async function prepareSource(config: DataConfig): Promise<void> {
  * ```
  */
 export function buildSource(config: DataConfig, seed: number): Source {
-  const build = SOURCES[config.kind] as SourceBuilder<DataConfig> | undefined;
+  const build = SOURCES[config.kind]?.build as SourceBuilder<DataConfig> | undefined;
   if (!build) throw new Error(`buildSource: no source registered for data.kind = "${config.kind}"`);
   return build(config, seed);
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import { tf } from "../backend.ts";
-import type { ValidationMeter } from "./mod.ts";
+import { concatArrays } from "../arrays.ts";
+import type { ValidationMeter } from "./types.ts";
 
 /** MSE, the proxy's loss: mean over every value of (ŷ − y)². [paper A] */
 export function mseLoss(yhat: tf.Tensor, y: tf.Tensor): tf.Scalar {
@@ -37,16 +38,8 @@ export function mseMeter(symbolAccuracy?: (yhat: Float32Array) => number): Valid
       return {
         valMse,
         valMseDb: 10 * Math.log10(valMse / (power / count)),
-        symbolAccuracy: symbolAccuracy ? symbolAccuracy(concat(parts)) : NaN,
+        symbolAccuracy: symbolAccuracy ? symbolAccuracy(concatArrays(parts, Float32Array)) : NaN,
       };
     },
   };
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) out.set(p, at), at += p.length;
-  return out;
 }

@@ -11,10 +11,43 @@
  */
 import type { tf } from "../backend.ts";
 import { kmeans } from "../cluster/kmeans.ts";
-import { ConfigError, type DataConfig, type SimulatedDataConfig } from "../config.ts";
+import { checkInt, ConfigError } from "../kinds.ts";
 import { Rng, rngFor } from "../random.ts";
-import type { Batch, Source, ValidationMeter } from "./mod.ts";
+import type { Batch, Source, ValidationMeter } from "./types.ts";
 import { mseLoss, mseMeter } from "./mse.ts";
+
+/** Simulated source with a known number of bits per frame (method §2). [paper A idea, choice of form] */
+export interface SimulatedDataConfig {
+  kind: "simulated";
+  /** Frame dimension F. [choice] */
+  frameDim: number;
+  /** Number of groups M; F must be divisible by M. [choice] */
+  groups: number;
+  /** Bits per group b: each group has a dictionary of 2^b Gaussian vectors. B = M·b. [choice] */
+  bitsPerGroup: number;
+  /** Size of the fixed validation set, in frames. [choice] */
+  validationFrames: number;
+}
+
+/** Defaults of the paper-A proxy's data (method §4): F = 16 in 2 groups of 4 bits (B = 8). */
+export const SIMULATED_DEFAULTS: SimulatedDataConfig = {
+  kind: "simulated",
+  frameDim: 16,
+  groups: 2,
+  bitsPerGroup: 4,
+  validationFrames: 4096,
+};
+
+/** Throw a {@linkcode ConfigError} naming the first bad field (as `data.<field>`). */
+export function validateSimulated(d: SimulatedDataConfig): void {
+  checkInt("data.frameDim", d.frameDim, 1, 4096);
+  checkInt("data.groups", d.groups, 1, d.frameDim);
+  if (d.frameDim % d.groups !== 0) {
+    throw new ConfigError("data.frameDim", d.frameDim, `a multiple of data.groups = ${d.groups}`);
+  }
+  checkInt("data.bitsPerGroup", d.bitsPerGroup, 1, 16);
+  checkInt("data.validationFrames", d.validationFrames, 1, 1 << 20);
+}
 
 /** Frames as row-major matrices (`count` rows of `dim` values), shapes [count, dim]. */
 export interface FrameBatch extends Batch {
@@ -44,10 +77,11 @@ export class SimulatedSource implements Source {
   readonly config: SimulatedDataConfig;
 
   /** `config` must be a simulated data config (any other kind is rejected naming `data.kind`). */
-  constructor(config: DataConfig, readonly seed: number) {
-    if (config.kind !== "simulated") {
-      throw new ConfigError("data.kind", config.kind, '"simulated" for SimulatedSource');
+  constructor(input: SimulatedDataConfig | { kind: string }, readonly seed: number) {
+    if (input.kind !== "simulated") {
+      throw new ConfigError("data.kind", input.kind, '"simulated" for SimulatedSource');
     }
+    const config = input as SimulatedDataConfig;
     this.config = config;
     const { frameDim: F, groups: M, bitsPerGroup: b } = config;
     this.inputDim = F;

@@ -27,14 +27,15 @@
  *
  * @module
  */
+import { concatArrays } from "../arrays.ts";
 import { tf } from "../backend.ts";
-import type { SpeechSourceConfig } from "../config.ts";
+import type { SpeechSourceConfig } from "./speech_config.ts";
 import { codeUsage } from "../metrics.ts";
 import { ensureSpeechData, loadSplit, type Utterance } from "../audio/corpus.ts";
 import { normalise, type SegmentBatch, SpeechSegments } from "../audio/segments.ts";
 import { logMagnitudeStftLoss, melSpectrogramLoss } from "../audio/stft.ts";
 import { emptyScores, meanScores, scoreSegments, type SegmentScores } from "../audio/score.ts";
-import type { Batch, Source, SourceMetrics, ValidationMeter } from "./mod.ts";
+import type { Batch, Source, SourceMetrics, ValidationMeter } from "./types.ts";
 
 /** Both splits of the corpus at one rate, each utterance level-normalised once. */
 interface Corpus {
@@ -279,7 +280,7 @@ export class SpeechMeter implements ValidationMeter {
     };
     if (this.#latentCount > 0) extra.latentMse = this.#latentSq / this.#latentCount;
     if (this.#codes.length > 0) {
-      const all = concatInt(this.#codes);
+      const all = concatArrays(this.#codes, Int32Array);
       const frames = all.length / this.#columns;
       for (let s = 0; s < this.#columns; s++) {
         const column = new Int32Array(frames);
@@ -298,14 +299,6 @@ export class SpeechMeter implements ValidationMeter {
       segments: { ...this.perSegment },
     };
   }
-}
-
-function concatInt(parts: Int32Array[]): Int32Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) out.set(p, at), at += p.length;
-  return out;
 }
 
 /**

@@ -7,6 +7,7 @@
  * @module
  */
 import { tf } from "../backend.ts";
+import { concatArrays } from "../arrays.ts";
 import { type Codec, foldFrames } from "../codecs/mod.ts";
 import type { Quantizer } from "../quantizers/mod.ts";
 import type { Batch } from "../sources/mod.ts";
@@ -90,18 +91,8 @@ export function latentSetOf(
   return {
     meta,
     tensors: {
-      z: { shape: [frames, dim], data: concat(zs, Float32Array) },
-      codes: { shape: [frames, stages], data: concat(codes, Int32Array) },
+      z: { shape: [frames, dim], data: concatArrays(zs, Float32Array) },
+      codes: { shape: [frames, stages], data: concatArrays(codes, Int32Array) },
     },
   };
-}
-
-function concat<T extends Float32Array | Int32Array>(
-  parts: T[],
-  Kind: { new (n: number): T },
-): T {
-  const out = new Kind(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) out.set(p, at), at += p.length;
-  return out;
 }

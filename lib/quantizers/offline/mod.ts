@@ -34,6 +34,7 @@ export * from "./types.ts";
 export { OfflineRvq } from "./rvq.ts";
 export { clipHalfWidth, OfflineScalar, principalComponents } from "./scalar.ts";
 export * from "./ladder.ts";
+export { offlineAsQuantizer } from "./adapter.ts";
 
 /** Fit the quantizer `config` describes on `latents` (k-means kinds draw from `rng`). */
 export function fitOfflineQuantizer(

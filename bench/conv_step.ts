@@ -4,16 +4,22 @@
  * log-magnitude STFT L1 of `lib/audio/stft.ts` (Σ over Hann windows 64, 256, 1024, hop w/4, of
  * mean |log10 max(|Y|, c) − log10 max(|X|, c)|, c = 1e-5, torch.stft's center = true); Adam 1e-3.
  * With {@linkcode CONV_REFERENCE_CONFIG}, batch 8 and 4096 samples it is the bench's step; tests
- * run it at small sizes.
+ * run it at small sizes (`conv_step_test.ts`). It lives in `bench/`, not `lib/`: nothing but the
+ * bench and its test trains this way.
  *
  * @module
  */
-import { tf } from "../backend.ts";
-import { logMagnitudeStftLoss } from "../audio/stft.ts";
-import { roundSte } from "../kernels/reference.ts";
-import { rngFor } from "../random.ts";
-import { CONV_REFERENCE_CONFIG, convCodec, type ConvCodecConfig, type ConvOps } from "./conv.ts";
-import type { Codec } from "./mod.ts";
+import { tf } from "../lib/backend.ts";
+import { logMagnitudeStftLoss } from "../lib/audio/stft.ts";
+import { roundSte } from "../lib/kernels/reference.ts";
+import { rngFor } from "../lib/random.ts";
+import {
+  CONV_REFERENCE_CONFIG,
+  convCodec,
+  type ConvCodecConfig,
+  type ConvOps,
+} from "../lib/codecs/conv.ts";
+import type { Codec } from "../lib/codecs/types.ts";
 
 /** Sizes of {@linkcode createConvStep}; every field has the reference step's value as default. */
 export interface ConvStepOptions {
@@ -49,8 +55,8 @@ export interface ConvStep {
  *
  * @example
  * ```ts
- * import { initBackend } from "../backend.ts";
- * import { resolveConvCodecConfig } from "./conv.ts";
+ * import { initBackend } from "../lib/backend.ts";
+ * import { resolveConvCodecConfig } from "../lib/codecs/conv.ts";
  * await initBackend();
  * const step = createConvStep({
  *   config: resolveConvCodecConfig({ channels: 2, strides: [2, 2] }),

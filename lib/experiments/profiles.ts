@@ -1,0 +1,204 @@
+/**
+ * The run sizes of the notebooks: the quick profile (CI, a first look) and the full one (the
+ * committed reports), and how a config input takes a profile's epochs, steps, validation size
+ * and seeds; the PostRVQ notebooks' (08, 09) sizes per profile too.
+ *
+ * @module
+ */
+import type { ConfigInput } from "../config.ts";
+
+/** Quick (CI, a first look) or full (the committed reports). */
+export type ProfileName = "quick" | "full";
+
+export interface Profile {
+  name: ProfileName;
+  epochs: number;
+  stepsPerEpoch: number;
+  /** Seeds every configuration is repeated with. */
+  seeds: number[];
+  /**
+   * Seeds of the notebooks whose findings compare MSEs between configurations (02, 03): the
+   * paired verdict (`lib/stats.ts`) needs more units than a "holds in every seed" check.
+   * [choice] 8 in full: a paired t interval at n = 8 resolves differences of about one
+   * standard deviation of the per-seed differences (d_z ≈ 0.8 at 80 % power).
+   */
+  comparisonSeeds: number[];
+  validationFrames: number;
+  /**
+   * The per-seed MSE statistic of a comparison: the mean validation MSE of the last
+   * `lastEpochs` epochs, which smooths the epoch-to-epoch jitter of the final value. [choice]
+   */
+  lastEpochs: number;
+  /**
+   * The convergence slope is fitted over the last `slopeFraction` of a run's epochs (at least
+   * two): the last half [choice], long enough to average out the ±20 % epoch-to-epoch jitter.
+   */
+  slopeFraction: number;
+  /**
+   * A configuration's MSE is "flat" when the mean over seeds of the fitted slope of ln(MSE) is
+   * within ±`flatSlope` per 1000 training steps, i.e. it changes by less than about that
+   * fraction per 1000 steps. [choice] 0.1: measured (2 seeds, STE + CL and mSTE), the slope is
+   * ≈ −0.3 at 2500 steps and −0.04 to −0.09 at 10 000 steps.
+   */
+  flatSlope: number;
+  /**
+   * Epochs of the "long" group that checks paper A's MSE claim near convergence. [choice] 40
+   * (10 000 steps, 4× the full budget): where the measured slope had fallen inside ±flatSlope.
+   */
+  longEpochs: number;
+  /** Sizes of notebook 07's real-speech runs (`lib/experiments/speech.ts`). [choice] */
+  speech: SpeechProfile;
+}
+
+/** Run sizes of the real-speech notebook (07); its codec and data are in `experiments/speech.ts`. */
+export interface SpeechProfile {
+  epochs: number;
+  stepsPerEpoch: number;
+  seeds: number[];
+  /** Validation segments (an equal share per held-out speaker) and their length in samples. */
+  validationSegments: number;
+  validationSamples: number;
+  /** Utterances in the listening table. */
+  listen: number;
+}
+
+/** Profile sizes. [choice] Quick keeps every notebook to seconds; full is what reports show. */
+export const PROFILES: Record<ProfileName, Profile> = {
+  quick: {
+    name: "quick",
+    epochs: 3,
+    stepsPerEpoch: 100,
+    seeds: [0, 1],
+    comparisonSeeds: [0, 1, 2],
+    validationFrames: 2048,
+    lastEpochs: 2,
+    slopeFraction: 0.5,
+    flatSlope: 0.1,
+    longEpochs: 6,
+    speech: {
+      epochs: 2,
+      stepsPerEpoch: 50,
+      seeds: [0],
+      validationSegments: 12,
+      validationSamples: 8192,
+      listen: 4,
+    },
+  },
+  full: {
+    name: "full",
+    epochs: 10,
+    stepsPerEpoch: 250,
+    seeds: [0, 1, 2, 3],
+    comparisonSeeds: [0, 1, 2, 3, 4, 5, 6, 7],
+    validationFrames: 4096,
+    lastEpochs: 3,
+    slopeFraction: 0.5,
+    flatSlope: 0.1,
+    longEpochs: 40,
+    speech: {
+      epochs: 6,
+      stepsPerEpoch: 100,
+      seeds: [0, 1],
+      validationSegments: 24,
+      validationSamples: 8192,
+      listen: 5,
+    },
+  },
+};
+
+/** The profile with its comparison seeds as `seeds` (for notebooks that compare MSEs). */
+export function forComparison(profile: Profile): Profile {
+  return { ...profile, seeds: profile.comparisonSeeds };
+}
+
+/** The profile named by `QUANTLAB_PROFILE` (default: full), checked. */
+export function currentProfile(): Profile {
+  const name = Deno.env.get("QUANTLAB_PROFILE") ?? "full";
+  if (!(name in PROFILES)) {
+    throw new Error(
+      `QUANTLAB_PROFILE = ${JSON.stringify(name)} is invalid: expected "quick" or "full"`,
+    );
+  }
+  return PROFILES[name as ProfileName];
+}
+
+/** A config input with the profile's epochs, steps and validation size applied. */
+export function withProfile(profile: Profile, input: ConfigInput): ConfigInput {
+  return {
+    ...input,
+    data: { ...input.data, validationFrames: profile.validationFrames },
+    train: { epochs: profile.epochs, stepsPerEpoch: profile.stepsPerEpoch, ...input.train },
+  };
+}
+
+/** One config per seed of the profile. */
+export function overSeeds(profile: Profile, input: ConfigInput): ConfigInput[] {
+  return profile.seeds.map((seed) =>
+    withProfile(profile, { ...input, train: { ...input.train, seed } })
+  );
+}
+
+/** Sizes of the PostRVQ experiments per profile. Every field is a [choice]. */
+export interface PostRvqProfile {
+  name: ProfileName;
+  /** Optimizer steps of the continuous model and of the end-to-end baseline (same budget). */
+  steps: number;
+  batchSize: number;
+  /** Training segment length, samples at 8 kHz. */
+  segmentSamples: number;
+  /** Decoder finetuning steps (encoder and quantizer frozen). */
+  finetuneSteps: number;
+  /** Training-split latent frames the offline quantizers are fitted on. */
+  fitFrames: number;
+  /** Lloyd iterations at most per k-means. */
+  kmeansIterations: number;
+  /** Validation segments (held-out speaker) and their length in samples. */
+  validationSegments: number;
+  validationSamples: number;
+  /** Rows of the listening table. */
+  listenRows: number;
+}
+
+/**
+ * Profile sizes [choice]: quick keeps both notebooks within CI's 3 minutes on real data (its
+ * models are barely trained; it checks that everything runs); full is what the report shows,
+ * sized for both notebooks within 15 minutes from an empty cache on this 2-core machine.
+ * Measured under load (load average ≈ 7, other work running), per part: continuous training
+ * 0.15 s/step, end-to-end training ≈ 0.3 s/step, decoder finetuning 0.21 s/step, one 8-stage
+ * RVQ fit on 16 384 frames 10 s, one system's evaluation on 16 × 2 s 2.6 s; full ≈ 150 + 300 +
+ * 63 + 45 (4 RVQ fits + the rest) + 101 (39 evaluations) + 20 (corpus loads) ≈ 680 s.
+ * What was cut for that: 1000 training steps at batch 4 (≈ 34 min of audio seen, where DAC
+ * trains for hundreds of thousands of steps), one seed, 16 validation segments, k-means on
+ * 16 384 frames with at most 20 iterations.
+ */
+export const POSTRVQ_PROFILES: Record<ProfileName, PostRvqProfile> = {
+  quick: {
+    name: "quick",
+    steps: 30,
+    batchSize: 4,
+    segmentSamples: 4096,
+    finetuneSteps: 15,
+    fitFrames: 4096,
+    kmeansIterations: 8,
+    validationSegments: 8,
+    validationSamples: 8192,
+    listenRows: 2,
+  },
+  full: {
+    name: "full",
+    steps: 1000,
+    batchSize: 4,
+    segmentSamples: 4096,
+    finetuneSteps: 300,
+    fitFrames: 16384,
+    kmeansIterations: 20,
+    validationSegments: 16,
+    validationSamples: 16384,
+    listenRows: 3,
+  },
+};
+
+/** The PostRVQ profile named by `QUANTLAB_PROFILE` (default full). */
+export function postRvqProfile(): PostRvqProfile {
+  return POSTRVQ_PROFILES[currentProfile().name];
+}
