@@ -431,11 +431,17 @@ export function growth(g: SpeechGroup): string {
   ).join(", ");
 }
 
-/** Per-utterance values of a final metric (`siSdr` or `melL1`), paired by (seed, segment). */
+/**
+ * Per-utterance values of a final metric (`siSdr` or `melL1`), paired by (seed, segment): from
+ * `EpochRecord.segments`, or from the `<name>.seg.<i>` metric keys of results stored before
+ * per-segment scores became arrays (same key, same numbers).
+ */
 function perUtterance(r: RunResult, name: string, bad: number): number[] {
   const n = (r.config.data as { validationSegments: number }).validationSegments;
   return Array.from({ length: n }, (_, i) => {
-    const v = r.diverged ? bad : r.final?.segments?.[name]?.[i];
+    const v = r.diverged
+      ? bad
+      : r.final?.segments?.[name]?.[i] ?? r.final?.metrics?.[`${name}.seg.${i}`];
     return v === undefined || v === null ? NaN : v;
   });
 }
