@@ -55,23 +55,19 @@ const rows: {
   system: string;
   bitsPerSecond: number;
   scores: SegmentScores;
-  seconds: number;
   decoded: Float32Array;
 }[] = [];
 if (!args.has("--no-model")) {
-  const started = performance.now();
   const model = await loadBaseModel({ recompute: args.has("--recompute"), log });
   const decoded = decodeHeldOut(model.parts, source);
   rows.push({
     system: `base model (${model.origin})`,
     bitsPerSecond: 0,
     scores: scoreHeldOut(decoded, source),
-    seconds: (performance.now() - started) / 1000,
     decoded,
   });
 }
 for (const system of anchorSystems(training)) {
-  const started = performance.now();
   const decoded = new Float32Array(x.length);
   for (let i = 0; i < count; i++) {
     decoded.set(await system.code(x.slice(i * length, (i + 1) * length)), i * length);
@@ -80,7 +76,6 @@ for (const system of anchorSystems(training)) {
     system: system.name,
     bitsPerSecond: system.bitsPerSecond,
     scores: scoreSegments(decoded, x, count, length, source.sampleRate),
-    seconds: (performance.now() - started) / 1000,
     decoded,
   });
   log(`${system.name} done`);

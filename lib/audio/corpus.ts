@@ -450,21 +450,22 @@ async function _ensureSpeechData(
             `(the package's content changed?)`,
         );
       }
+      // What the package list and rules say is always recomputed, so an edited manifest field
+      // (a speaker relabelled into the held-out split) cannot survive; only measurements are
+      // reused.
+      const { speaker, language } = rule.speaker(file.slice(pkg.name.length + 1));
+      const derived = {
+        file,
+        package: pkg.name,
+        version: pkg.version,
+        licence: pkg.licence,
+        speaker,
+        language,
+        split: splitOf(speaker, heldOutSpeaker),
+      };
       let entry: ManifestEntry | undefined;
       if (old && old.bytes === st.size && old.mtimeMs === mtimeMs && old.sha256 === expected) {
-        // Only the measurements are reused; what the package list and rules say is recomputed,
-        // so an edited manifest field (a speaker relabelled into the held-out split) cannot
-        // survive. A duration that does not fit the file's size re-reads the file.
-        const { speaker, language } = rule.speaker(file.slice(pkg.name.length + 1));
-        const derived = {
-          file,
-          package: pkg.name,
-          version: pkg.version,
-          licence: pkg.licence,
-          speaker,
-          language,
-          split: splitOf(speaker, heldOutSpeaker),
-        };
+        // A duration that does not fit the file's size re-reads the file.
         const edited = (Object.keys(derived) as (keyof typeof derived)[]).filter((k) =>
           k !== "split" && old[k] !== derived[k]
         );
@@ -498,18 +499,10 @@ async function _ensureSpeechData(
           );
         }
         const wav = wavInfo(bytes, full);
-        const inPkg = file.slice(pkg.name.length + 1);
-        const { speaker, language } = rule.speaker(inPkg);
         entry = {
-          file,
-          package: pkg.name,
-          version: pkg.version,
-          licence: pkg.licence,
-          speaker,
-          language,
+          ...derived,
           duration: wav.frames / wav.sampleRate,
           sampleRate: wav.sampleRate,
-          split: splitOf(speaker, heldOutSpeaker),
           sha256: hash,
           bytes: st.size,
           mtimeMs,
