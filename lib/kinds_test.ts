@@ -42,3 +42,20 @@ Deno.test("a kind's optional field is refused for another kind, naming the kind 
     /no dropout: it is for quantizer\.kind = "rvq"/,
   );
 });
+
+Deno.test("data.validationMinActive: optional for speech (absent keeps the old config), a share in (0, 1]", () => {
+  const plain = resolveConfig({ data: { kind: "speech" } });
+  assert.equal("validationMinActive" in plain.data, false);
+  const active = resolveConfig({ data: { kind: "speech", validationMinActive: 0.8 } });
+  assert.equal((active.data as { validationMinActive?: number }).validationMinActive, 0.8);
+  for (const bad of [0, 1.5, -1]) {
+    assert.throws(
+      () => resolveConfig({ data: { kind: "speech", validationMinActive: bad } }),
+      /data\.validationMinActive/,
+    );
+  }
+  assert.throws(
+    () => resolveConfig({ data: { kind: "simulated", validationMinActive: 0.8 } as never }),
+    /validationMinActive/,
+  );
+});

@@ -32,11 +32,22 @@ import { encodePng } from "./png.ts";
 const encodeBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
 import { spectrogramDb } from "./spectrum.ts";
 
-/** The `<audio>` element for a clip (PCM16 WAV data URI). */
-export function audioElement(samples: Float32Array, sampleRate: number, label = ""): string {
+/**
+ * The `<audio>` element for a clip (PCM16 WAV data URI). `size` (pixels) fixes its width and
+ * height, as the listening tables need (Jupyter's root font is 10 px, so `rem` sizes shrink).
+ */
+export function audioElement(
+  samples: Float32Array,
+  sampleRate: number,
+  label = "",
+  size?: { width: number; height: number },
+): string {
   const b64 = encodeBase64(encodeWav(samples, sampleRate, "pcm16"));
+  const style = size
+    ? `width:${size.width}px;min-width:${size.width}px;height:${size.height}px`
+    : "width:100%;min-width:9rem;height:2rem";
   return `<audio class="ql-audio" controls preload="metadata" title="${escapeHtml(label)}" ` +
-    `style="width:100%;min-width:9rem;height:2rem" src="data:audio/wav;base64,${b64}"></audio>`;
+    `style="${style}" src="data:audio/wav;base64,${b64}"></audio>`;
 }
 
 /** Options of {@linkcode spectrogramImage}. */

@@ -12,6 +12,12 @@
  *   speaker gets an equal share of the segments (all its files when it has fewer), its files
  *   evenly spaced [choice], so the small LibriVox and codec2 sets are not drowned by the held-out
  *   Asterisk voice.
+ * - Active validation ({@linkcode activeValidationPicks}, option `minActive`): instead of each
+ *   file's first samples, windows of `length` samples in which at least `minActive` of the 20 ms
+ *   frames are active speech (within {@linkcode ACTIVE_RANGE_DB} dB of the utterance's loudest
+ *   frame) [choice]; candidate windows start every quarter window, a speaker's windows do not
+ *   overlap, every speaker with an eligible window gets an equal share, spread over its files and
+ *   over each file. Used where segments are listened to and scored as speech (notebooks 08, 09).
  * - Level [choice, `normalisation`]: "utterance-rms" (default) scales each utterance so the RMS of
  *   its active speech is `targetDb` dBFS (default −20): active = the 20 ms frames within 40 dB of
  *   the utterance's loudest frame, so pauses do not inflate the gain; the result is clipped to
@@ -48,6 +54,11 @@ export interface SegmentOptions {
   validationSegments?: number;
   /** Normalise the utterances' sample arrays in place instead of copying (saves memory). */
   inPlace?: boolean;
+  /**
+   * Validation windows with at least this share of active 20 ms frames (module doc); absent =
+   * each validation file's first `length` samples, zero-padded.
+   */
+  minActive?: number;
 }
 
 /** A batch: `x[i * length + t]`, `count` segments of `length` samples. */
@@ -111,7 +122,7 @@ export class SpeechSegments {
   /** The fixed validation set. */
   readonly validation: SegmentBatch;
   /** Which validation utterance each validation segment came from. */
-  readonly validationSources: { file: string; speaker: string }[];
+  readonly validationSources: { file: string; speaker: string; start: number }[];
   readonly #train: Float32Array[];
   readonly #cumulative: Float64Array;
 
@@ -136,6 +147,26 @@ export class SpeechSegments {
     let total = 0;
     this.#train.forEach((s, i) => this.#cumulative[i] = total += Math.max(1, s.length));
 
+    if (opts.minActive !== undefined) {
+      const levelled = validation.map(norm);
+      const picks = activeValidationPicks(levelled, validation.map((u) => u.speaker), {
+        wanted: opts.validationSegments ?? 64,
+        length,
+        sampleRate: this.sampleRate,
+        minActive: opts.minActive,
+      });
+      const x = new Float32Array(picks.length * length);
+      picks.forEach((p, i) =>
+        x.set(levelled[p.utterance].subarray(p.start, p.start + length), i * length)
+      );
+      this.validation = { x, count: picks.length, length };
+      this.validationSources = picks.map((p) => ({
+        file: validation[p.utterance].file,
+        speaker: validation[p.utterance].speaker,
+        start: p.start,
+      }));
+      return;
+    }
     const wanted = Math.min(opts.validationSegments ?? 64, validation.length);
     const picks = _validationPicks(validation, wanted);
     const x = new Float32Array(wanted * length);
@@ -147,6 +178,7 @@ export class SpeechSegments {
     this.validationSources = picks.map((u) => ({
       file: validation[u].file,
       speaker: validation[u].speaker,
+      start: 0,
     }));
   }
 
@@ -207,6 +239,141 @@ function _validationPicks(utterances: Utterance[], wanted: number): number[] {
   return groups.flatMap((files, g) =>
     Array.from({ length: quota[g] }, (_, k) => files[Math.floor((k * files.length) / quota[g])])
   ).sort((a, b) => a - b);
+}
+
+/** A frame is active speech within this many dB of its utterance's loudest 20 ms frame. [choice] */
+export const ACTIVE_RANGE_DB = 30;
+
+/**
+ * Per 20 ms frame of `x`, whether it is active: its energy within `rangeDb` of the loudest frame
+ * of `reference` (default `x` itself; pass the whole utterance when `x` is a window of it).
+ */
+export function activeFrames(
+  x: Float32Array,
+  sampleRate: number,
+  rangeDb = ACTIVE_RANGE_DB,
+  loudest?: number,
+): boolean[] {
+  const energies = frameEnergies(x, sampleRate);
+  const top = loudest ?? Math.max(0, ...energies);
+  if (top === 0) return energies.map(() => false);
+  const floor = top * 10 ** (-rangeDb / 10);
+  return energies.map((e) => e > 0 && e >= floor);
+}
+
+/** Mean energy of each 20 ms frame (the last one may be shorter). */
+export function frameEnergies(x: Float32Array, sampleRate: number): number[] {
+  const frame = Math.max(1, Math.round(0.02 * sampleRate));
+  const out: number[] = [];
+  for (let a = 0; a < x.length; a += frame) {
+    let e = 0;
+    const b = Math.min(x.length, a + frame);
+    for (let i = a; i < b; i++) e += x[i] * x[i];
+    out.push(e / (b - a));
+  }
+  return out;
+}
+
+/** Share of active 20 ms frames of `x` (see {@linkcode activeFrames}). */
+export function activeShare(
+  x: Float32Array,
+  sampleRate: number,
+  rangeDb = ACTIVE_RANGE_DB,
+  loudest?: number,
+): number {
+  const a = activeFrames(x, sampleRate, rangeDb, loudest);
+  return a.length ? a.filter(Boolean).length / a.length : 0;
+}
+
+/** One validation window: which utterance, from which sample. */
+export interface WindowPick {
+  utterance: number;
+  start: number;
+}
+
+/**
+ * Validation windows of active speech (module doc): at most `wanted` windows of `length` samples
+ * with at least `minActive` active frames, an equal share per speaker (a speaker with fewer
+ * eligible windows gives all it has), and within a speaker the windows evenly spaced over its
+ * eligible, non-overlapping windows in file order. Sorted by utterance and start.
+ *
+ * @example
+ * ```ts
+ * import { activeValidationPicks } from "./segments.ts";
+ * const speech = Float32Array.from({ length: 16000 }, (_, i) => Math.sin(i / 5));
+ * activeValidationPicks([speech], ["a"], { wanted: 2, length: 4000, sampleRate: 8000, minActive: 0.8 }).length; // 2
+ * ```
+ */
+export function activeValidationPicks(
+  utterances: Float32Array[],
+  speakers: string[],
+  opts: { wanted: number; length: number; sampleRate: number; minActive: number; rangeDb?: number },
+): WindowPick[] {
+  const { wanted, length, sampleRate, minActive } = opts;
+  if (!(minActive > 0 && minActive <= 1)) {
+    throw new Error(`segments: minActive must be in (0, 1], got ${minActive}`);
+  }
+  const hop = Math.max(1, Math.floor(length / 4));
+  const bySpeaker = new Map<string, WindowPick[]>();
+  utterances.forEach((x, u) => {
+    const loudest = Math.max(0, ...frameEnergies(x, sampleRate));
+    let last = -Infinity;
+    for (let start = 0; start + length <= x.length; start += hop) {
+      if (start < last + length) continue; // a speaker's windows do not overlap
+      const share = activeShare(
+        x.subarray(start, start + length),
+        sampleRate,
+        opts.rangeDb,
+        loudest,
+      );
+      if (share >= minActive) {
+        bySpeaker.set(speakers[u], [...(bySpeaker.get(speakers[u]) ?? []), {
+          utterance: u,
+          start,
+        }]);
+        last = start;
+      }
+    }
+  });
+  const groups = [...bySpeaker.values()];
+  const quota = groups.map(() => 0);
+  let left = wanted;
+  while (left > 0) {
+    let gave = false;
+    for (let g = 0; g < groups.length && left > 0; g++) {
+      if (quota[g] < groups[g].length) {
+        quota[g]++;
+        left--;
+        gave = true;
+      }
+    }
+    if (!gave) break;
+  }
+  return groups.flatMap((w, g) =>
+    Array.from({ length: quota[g] }, (_, k) => w[Math.floor((k * w.length) / quota[g])])
+  ).sort((a, b) => a.utterance - b.utterance || a.start - b.start);
+}
+
+/**
+ * Indices (into `speakers`) of `n` segments for listening: one per speaker in turn (first
+ * occurrence order), so `n` ≥ 3 segments come from ≥ 3 speakers when there are that many. [choice]
+ */
+export function listeningPicks(speakers: string[], n: number): number[] {
+  const bySpeaker = new Map<string, number[]>();
+  speakers.forEach((s, i) => bySpeaker.set(s, [...(bySpeaker.get(s) ?? []), i]));
+  const groups = [...bySpeaker.values()];
+  const out: number[] = [];
+  for (let round = 0; out.length < n; round++) {
+    let gave = false;
+    for (const g of groups) {
+      if (out.length < n && round < g.length) {
+        out.push(g[round]);
+        gave = true;
+      }
+    }
+    if (!gave) break;
+  }
+  return out;
 }
 
 /** First index i with cumulative[i] > v. */

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { activeRmsDb, normalise, SpeechSegments } from "./segments.ts";
+import {
+  activeRmsDb,
+  activeShare,
+  activeValidationPicks,
+  frameEnergies,
+  listeningPicks,
+  normalise,
+  SpeechSegments,
+} from "./segments.ts";
 import type { Utterance } from "./corpus.ts";
 
 const utt = (file: string, samples: Float32Array): Utterance => ({
@@ -80,4 +88,90 @@ Deno.test("validation set: every speaker gets an equal share, files evenly space
   const files = seg.validationSources.map((s) => s.file);
   // Quotas 3 / 1 / 2: "one" and "two" give all they have; "big" gets files 0, 3, 6.
   assert.deepEqual(files, ["big0", "big3", "big6", "one0", "two0", "two1"]);
+});
+
+// Bursts of a tone: `on` of every 0.1 s active, the rest silence.
+const bursts = (seconds: number, on: number, seedShift = 0) =>
+  Float32Array.from(
+    { length: seconds * 8000 },
+    (_, i) => (i % 800) < on * 800 ? 0.2 * Math.sin((i + seedShift) / 4) : 0,
+  );
+
+Deno.test("activeValidationPicks: only windows ≥ minActive active, equal share over speakers, no overlap", () => {
+  const utterances = [
+    bursts(6, 1), // speaker a: fully active
+    bursts(6, 0.5), // speaker b: half active, never eligible at 0.8
+    bursts(3, 1, 7), // speaker c: active
+    bursts(1, 1).subarray(0, 4000), // speaker d: shorter than a window
+    Float32Array.from({ length: 24000 }, (_, i) => (i < 8000 ? 0 : 0.2 * Math.sin(i / 5))), // e
+  ];
+  const speakers = ["a", "b", "c", "d", "e"];
+  const picks = activeValidationPicks(utterances, speakers, {
+    wanted: 6,
+    length: 8000,
+    sampleRate: 8000,
+    minActive: 0.8,
+  });
+  const who = picks.map((p) => speakers[p.utterance]);
+  assert.deepEqual([...new Set(who)].sort(), ["a", "c", "e"]);
+  for (const p of picks) {
+    const x = utterances[p.utterance];
+    const window = x.subarray(p.start, p.start + 8000);
+    assert.equal(window.length, 8000);
+    assert.ok(activeShare(window, 8000, undefined, Math.max(...frameEnergies(x, 8000))) >= 0.8);
+  }
+  // e's first second is silence: its windows start at or after 6000 (≥ 80 % of the window active).
+  for (const p of picks.filter((p) => speakers[p.utterance] === "e")) assert.ok(p.start >= 6000);
+  // Per speaker, windows do not overlap.
+  for (const s of ["a", "c", "e"]) {
+    const starts = picks.filter((p) => speakers[p.utterance] === s).map((p) => p.start);
+    for (let i = 1; i < starts.length; i++) assert.ok(starts[i] - starts[i - 1] >= 8000);
+  }
+  // a has 6 windows, c 3, e 2 (its first second is silence): 2 each.
+  for (const s of ["a", "c", "e"]) assert.equal(who.filter((w) => w === s).length, 2, s);
+  assert.equal(picks.length, 6);
+  assert.throws(
+    () =>
+      activeValidationPicks(utterances, speakers, {
+        wanted: 1,
+        length: 8,
+        sampleRate: 8000,
+        minActive: 0,
+      }),
+    /minActive must be in \(0, 1\]/,
+  );
+});
+
+Deno.test("SpeechSegments with minActive: validation windows of active speech, sources with start", () => {
+  const u = (file: string, speaker: string, x: Float32Array): Utterance => ({
+    file,
+    speaker,
+    language: "en",
+    sampleRate: 8000,
+    samples: x,
+  });
+  // Half padding at the start: the old selection (first samples) is half silence.
+  const padded = Float32Array.from(
+    { length: 16000 },
+    (_, i) => (i < 4000 ? 0 : 0.1 * Math.sin(i / 3)),
+  );
+  const val = [u("p", "x", padded), u("q", "y", bursts(2, 1)), u("r", "z", bursts(2, 1, 3))];
+  const old = new SpeechSegments([val[1]], val, { length: 8000, validationSegments: 3 });
+  assert.ok(activeShare(old.validation.x.subarray(0, 8000), 8000) < 0.8);
+  const seg = new SpeechSegments([val[1]], val, {
+    length: 8000,
+    validationSegments: 3,
+    minActive: 0.8,
+  });
+  assert.equal(seg.validation.count, 3);
+  assert.deepEqual(seg.validationSources.map((s) => s.speaker), ["x", "y", "z"]);
+  for (let i = 0; i < 3; i++) {
+    assert.ok(activeShare(seg.validation.x.subarray(i * 8000, (i + 1) * 8000), 8000) >= 0.8);
+  }
+  assert.ok(seg.validationSources[0].start >= 2000);
+});
+
+Deno.test("listeningPicks: one segment per speaker in turn", () => {
+  assert.deepEqual(listeningPicks(["a", "a", "a", "b", "c", "c"], 4), [0, 3, 4, 1]);
+  assert.deepEqual(listeningPicks(["a"], 3), [0]);
 });

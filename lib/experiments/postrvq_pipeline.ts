@@ -1,35 +1,48 @@
 /**
  * The PostRVQ pipeline shared by notebooks 08 (`postrvq.ts`) and 09 (`fixed_latent.ts`):
- * paper B's post-training quantization on the conv speech codec (method §7).
+ * paper B's post-training quantization on the **base continuous speech model**
+ * (`base_model.ts`, committed under `data/base/`: a codec that codes speech, held-out SI-SDR
+ * ≈ 8 dB), with real codecs as anchors (`lib/audio/anchors.ts`).
  *
- * Every expensive part is cached in the artefact store (`$QUANTLAB_CACHE/artifacts`, else
- * `.cache/artifacts`; `QUANTLAB_RECOMPUTE=1` recomputes), keyed by the config that made it:
- * 1. the **continuous model**: the conv codec trained by `train()` with `quantizer.kind = "none"`
- *    [paper B], stored with the latents of `fitFrames` training-split frames (the latent data set);
- * 2. **offline quantizers** fitted on those latents (`lib/quantizers/offline/`), one per family
- *    and ladder rung; the RVQs of a family are prefixes of one fit of the top rung's 8 stages,
- *    which equals fitting each separately (stage k depends only on stages < k and on the k-th
- *    draw of the fit's seed);
- * 3. **decoder finetuning** at the second rung with encoder and quantizer frozen [paper B]:
- *    `train()` with `trainable: "decoder"` and the offline quantizer as a part
- *    (`offlineAsQuantizer`, `lib/quantizers/offline/adapter.ts`);
- * 4. the **end-to-end baseline**: the same codec trained by `train()` with DAC-style RVQ at the
- *    second rung (codebook and commitment losses, quantizer dropout) [paper B's comparison, DAC's
- *    recipe].
- * Evaluation is per validation segment of the held-out speaker (speakers the codec never heard):
- * SI-SDR and DAC's multi-scale mel L1 (`lib/audio/`), paired by segment for the verdicts
- * (`comparePaired`, unit "utterance").
+ * 1. The **continuous model** is the base model itself [paper B trains the continuous
+ *    autoencoder first]; its latents of `fitFrames` training-split frames (batches no training
+ *    step used) are the latent data set, cached in the artefact store.
+ * 2. **Offline quantizers** are fitted on those latents (`lib/quantizers/offline/`), one per family
+ *    and ladder rung; the RVQs of a family are prefixes of one fit of the top rung's 8 stages
+ *    (stage k depends only on stages < k and on the k-th draw of the fit's seed).
+ * 3. **Decoder finetuning** at the second rung [paper B]: `train()` with `trainable: "decoder"` from
+ *    the base model's weights, the offline quantizer as a part (`offlineAsQuantizer`).
+ * 4. The **end-to-end baseline**: the base model's weights with DAC-style RVQ at the second rung
+ *    inserted (k-means initialised on its latents), everything trained by `train()` with the same
+ *    loss, optimizer and step budget as the finetuning [choice: paper B trains its end-to-end codec
+ *    from scratch; retraining the base recipe (51 min of one core) per notebook is beyond the
+ *    budget, so this answers "the same working codec, trained with its quantizer for as long as
+ *    PostRVQ's decoder is finetuned"].
+ *
+ * Evaluation is the trainer's: every system is a `Session` (`createSession`) whose `evaluate()`
+ * scores each held-out segment (SI-SDR, mel L1, F0 and voicing agreement, level:
+ * `lib/audio/score.ts`), the same scorecard as the anchors. Results go to the result store
+ * (`ResultStore`, `$QUANTLAB_CACHE` or `.cache/results`; job `postrvq_pipeline.ts#…/<system>`,
+ * version {@linkcode POSTRVQ_RESULT_VERSION}), listening clips and checkpoints to the artefact
+ * store; `QUANTLAB_RECOMPUTE=1` recomputes both.
+ *
+ * The held-out set: windows of 2.05 s with ≥ {@linkcode MIN_ACTIVE} active speech from every
+ * validation speaker that has them (`data.validationMinActive`, `lib/audio/segments.ts`) [choice];
+ * the listening clips are some of them, one speaker after another (`listeningPicks`).
  *
  * @module
  */
-import { concatArrays } from "../arrays.ts";
-import { codeUsagePerStage, siSdr } from "../audio/metrics.ts";
-import { melL1PerSegment } from "../audio/stft.ts";
-import { tf } from "../backend.ts";
+import { listeningPicks } from "../audio/segments.ts";
+import type { SegmentScores } from "../audio/score.ts";
+import { backendInfo, tf } from "../backend.ts";
 import { convFrameRate } from "../codecs/conv.ts";
 import { foldFrames, unfoldFrames } from "../codecs/mod.ts";
-import { type ConfigInput, resolveConfig, type RunConfig } from "../config.ts";
+import { resolveConfig, type RunConfig } from "../config.ts";
+import { keyGemm, resultKey } from "../grid/key.ts";
+import { ResultStore } from "../grid/store.ts";
+import { expectedGemmIdentity } from "../kernels/blas.ts";
 import {
+  bitsPerSecond,
   fitOfflineQuantizer,
   LADDER,
   ladderConfig,
@@ -41,55 +54,73 @@ import {
   OfflineRvq,
   type Rung,
 } from "../quantizers/offline/mod.ts";
-import type { Quantizer } from "../quantizers/types.ts";
 import { rngFor } from "../random.ts";
-import { prepareSource, SpeechSource, type SpeechSourceConfig } from "../sources/mod.ts";
+import type { RunResult } from "../result.ts";
+import { prepareSource } from "../sources/mod.ts";
+import { SpeechSource } from "../sources/speech.ts";
 import { type Artifact, ArtifactStore, type Json, sha256Bytes } from "../store/artifacts.ts";
 import { checkpointOf, restoreCheckpoint } from "../store/checkpoint.ts";
-import { buildParts, type Parts, type Session, train, type TrainOptions } from "../train.ts";
+import { buildParts, createSession, type Parts, type Session, train } from "../train.ts";
 import { QUANTLAB_VERSION } from "../version.ts";
-import { keyGemm } from "../grid/key.ts";
-import { expectedGemmIdentity } from "../kernels/blas.ts";
+import { type BaseModel, baseModelInput, loadBaseModel } from "./base_model.ts";
 import type { PostRvqProfile } from "./profiles.ts";
 
 export { offlineAsQuantizer } from "../quantizers/offline/mod.ts";
-export { melL1PerSegment } from "../audio/stft.ts";
 export { POSTRVQ_PROFILES, type PostRvqProfile, postRvqProfile } from "./profiles.ts";
 
 /** Which offline family is "PostRVQ" in notebook 08. [choice: paper B's RVQ with its standardization step] */
 export const POSTRVQ_FAMILY: OfflineFamily = "rvq-stage";
 /** The rung of the finetuning and the end-to-end comparison: the second (paper B's 16 kbps). [paper B] */
 export const COMPARISON_RUNG: Rung = LADDER[1];
-/** Seed of every model and fit here. */
-export const SEED = 0;
+/** Share of active 20 ms frames each held-out window must have. [choice] */
+export const MIN_ACTIVE = 0.8;
+/** Learning rate of finetuning and of the end-to-end baseline, decaying to the base recipe's last rate. [choice] */
+export const FINETUNE_LEARNING_RATE = { start: 1e-4, end: 5e-5 } as const;
+/**
+ * Version of the PostRVQ evaluations in the result store; bump when a change moves their numbers.
+ * 2: on the base model, held-out windows of active speech, evaluated by `Session.evaluate`.
+ */
+export const POSTRVQ_RESULT_VERSION = `${QUANTLAB_VERSION}+postrvq.2`;
 
-function baseInput(p: PostRvqProfile): ConfigInput {
-  return {
+/** Who a system is on a page: ours, a real codec (anchor), or the reference (original, base model). */
+export type Role = "ours" | "anchor" | "reference";
+
+/**
+ * The config of every PostRVQ system: the base model's recipe (codec, loss, optimizer kind) with
+ * the profile's held-out set of active speech and its finetuning budget and learning rate.
+ */
+export function continuousConfig(p: PostRvqProfile, seed = 0): RunConfig {
+  const base = baseModelInput();
+  return resolveConfig({
+    ...base,
     data: {
-      kind: "speech",
-      segmentSamples: p.segmentSamples,
+      ...base.data,
       validationSegments: p.validationSegments,
       validationSamples: p.validationSamples,
+      validationMinActive: MIN_ACTIVE,
     },
-    codec: { kind: "conv" },
-    train: { epochs: 1, stepsPerEpoch: p.steps, batchSize: p.batchSize, seed: SEED },
-  };
-}
-
-/** The continuous model: the conv codec with no quantizer. [paper B] */
-export function continuousConfig(p: PostRvqProfile): RunConfig {
-  return resolveConfig({ ...baseInput(p), quantizer: { kind: "none" } });
+    train: {
+      ...base.train,
+      epochs: 1,
+      stepsPerEpoch: p.finetuneSteps,
+      batchSize: p.batchSize,
+      learningRate: FINETUNE_LEARNING_RATE.start,
+      learningRateEnd: FINETUNE_LEARNING_RATE.end,
+      seed,
+    },
+  });
 }
 
 /**
  * The end-to-end baseline at {@linkcode COMPARISON_RUNG}: DAC-style RVQ of 8-bit stages, codebook
  * loss (weight 1) and commitment loss (β = 0.25), k-means initialisation, quantizer dropout 0.5,
- * straight-through gradient. [paper B's baseline; DAC's recipe; k-means init is our choice]
+ * straight-through gradient, started from the base model's weights (module doc). [paper B's
+ * baseline; DAC's recipe; k-means init and the start from the base model are our choices]
  */
-export function endToEndConfig(p: PostRvqProfile): RunConfig {
-  const input = baseInput(p);
+export function endToEndConfig(p: PostRvqProfile, seed = 0): RunConfig {
+  const c = continuousConfig(p, seed);
   return resolveConfig({
-    ...input,
+    ...c,
     quantizer: {
       kind: "rvq",
       stages: COMPARISON_RUNG.stages,
@@ -99,19 +130,8 @@ export function endToEndConfig(p: PostRvqProfile): RunConfig {
       dropout: 0.5,
     },
     passer: { kind: "ste" },
-    train: { ...input.train, commitment: 0.25, codebookWeight: 1 },
+    train: { ...c.train, commitment: 0.25, codebookWeight: 1 },
   });
-}
-
-/** A trained model rebuilt from its checkpoint. */
-export interface Model {
-  config: RunConfig;
-  parts: Parts;
-  /** Wall time of the training that made it (from the artefact), ms. */
-  trainMs: number;
-  /** Whether this call trained it (false: read from the store). */
-  computed: boolean;
-  artifact: Artifact;
 }
 
 /**
@@ -124,10 +144,7 @@ export function keyOf(what: string, value: unknown, gemm: string = expectedGemmI
   return `postrvq-${what}-${sha256Bytes(new TextEncoder().encode(text)).slice(0, 16)}`;
 }
 
-/** The artefact store of these experiments: `$QUANTLAB_CACHE/artifacts`, else `.cache/artifacts`. */
-export function artifactStore(): ArtifactStore {
-  return new ArtifactStore();
-}
+const recomputing = () => Deno.env.get("QUANTLAB_RECOMPUTE") === "1";
 
 /** `store.getOrCompute`, except that `QUANTLAB_RECOMPUTE=1` recomputes (and overwrites). */
 async function cached(
@@ -135,350 +152,433 @@ async function cached(
   key: string,
   compute: () => Artifact | Promise<Artifact>,
 ): Promise<{ artifact: Artifact; computed: boolean }> {
-  if (Deno.env.get("QUANTLAB_RECOMPUTE") !== "1") return await store.getOrCompute(key, compute);
+  if (!recomputing()) return await store.getOrCompute(key, compute);
   const artifact = await compute();
   await store.putKeyed(key, artifact);
   return { artifact, computed: true };
 }
 
-/**
- * Train `config` through `train()` (or read it from the store) and rebuild it. With
- * `latentFrames`, the artefact also holds the quantizer inputs of that many training-split
- * frames, drawn after training from batches no training step used (`latents.z` [frames, D]).
- * A run that diverges is an error here: nothing downstream can use it.
- */
-export async function trainedModel(
-  config: RunConfig,
-  store: ArtifactStore,
-  latentFrames = 0,
-  log: (msg: string) => void = () => {},
-): Promise<Model> {
+/** What every system of a notebook shares: the base model, its held-out set, the stores. */
+export interface PipelineContext {
+  profile: PostRvqProfile;
+  seed: number;
+  config: RunConfig;
+  base: BaseModel;
+  /** The base model's variables, restored into every codec that is trained further. */
+  baseArtifact: Artifact;
+  /** Identity of the base model in keys: the committed checkpoint's SHA-256, or its retrained config. */
+  baseId: string;
+  /** The held-out set (windows of active speech). */
+  source: SpeechSource;
+  /** Indices of the held-out segments shown in listening tables. */
+  listen: number[];
+  frameRate: number;
+  sampleRate: number;
+  artifacts: ArtifactStore;
+  results: ResultStore;
+  log: (msg: string) => void;
+}
+
+/** Load the base model and build the held-out set and stores of a notebook. */
+export async function pipelineContext(
+  p: PostRvqProfile,
+  options: { seed?: number; log?: (msg: string) => void } = {},
+): Promise<PipelineContext> {
+  const seed = options.seed ?? 0, log = options.log ?? (() => {});
+  const config = continuousConfig(p, seed);
+  const base = await loadBaseModel({ log });
   await prepareSource(config.data);
-  const key = keyOf("model", { config, latentFrames });
-  const { artifact, computed } = await cached(store, key, async () => {
-    const total = config.train.epochs * config.train.stepsPerEpoch;
-    const every = Math.max(1, Math.floor(total / 10));
-    return await trainedArtifact(config, {
-      onStep: (step, loss) => {
-        if (step % every === 0) {
-          log(`${config.quantizer.kind}: step ${step}/${total}, loss ${loss.toFixed(4)}`);
-        }
-      },
-    }, (session, trainMs) => {
-      const ckpt = checkpointOf(session, { trainMs, config: config as unknown as Json });
-      if (latentFrames > 0) {
-        ckpt.tensors["latents.z"] = {
-          shape: [latentFrames, session.codec.latentDim],
-          data: trainingLatents(session, latentFrames),
-        };
-      }
-      return ckpt;
+  const parts = buildParts(config, { codec: base.parts.codec, quantizer: base.parts.quantizer });
+  if (!(parts.source instanceof SpeechSource)) throw new Error("PostRVQ: the source is not speech");
+  const source = parts.source;
+  if (config.codec.kind !== "conv") throw new Error("PostRVQ: codec.kind must be conv");
+  return {
+    profile: p,
+    seed,
+    config,
+    base,
+    baseArtifact: checkpointOf(base.parts, {}),
+    baseId: base.provenance?.sha256 ?? `retrained-${keyOf("base", base.config)}`,
+    source,
+    listen: listeningPicks(source.validationSources.map((s) => s.speaker), p.listenRows),
+    frameRate: convFrameRate(config.codec),
+    sampleRate: source.sampleRate,
+    artifacts: new ArtifactStore(),
+    results: new ResultStore(),
+    log,
+  };
+}
+
+/** The held-out originals of the listening clips and who speaks them. */
+export function listeningOriginals(
+  ctx: PipelineContext,
+): { clips: Float32Array[]; utterances: { label: string; speaker: string }[] } {
+  const { x, length } = ctx.source.validation;
+  return {
+    clips: ctx.listen.map((i) => x.slice(i * length, (i + 1) * length)),
+    utterances: ctx.listen.map((i) => {
+      const s = ctx.source.validationSources[i];
+      const file = s.file.split("/").pop() ?? s.file;
+      return {
+        label: `${file} @ ${(s.start / ctx.sampleRate).toFixed(1)} s`,
+        speaker: s.speaker,
+      };
+    }),
+  };
+}
+
+/** One system's scores over the held-out segments. */
+export interface SystemResult {
+  label: string;
+  role: Role;
+  /** Bit/s (0 for a continuous system). */
+  bps: number;
+  /** Per held-out segment, in the source's order. */
+  scores: SegmentScores;
+  /** Mean (z − Q(z))² over every held-out latent value (0 for continuous and anchors). */
+  latentMse: number;
+  /** Per stage: entropy of its codes (bits, summed over the stage's code columns) and its bits. */
+  usage: { stage: number; entropy: number; bits: number }[];
+  /** Decoded listening clips (the context's `listen` segments). */
+  clips: Float32Array[];
+  /** Whether this call computed it (false: read from the stores). */
+  computed: boolean;
+}
+
+/** What the result store keeps of one system's evaluation. */
+interface StoredEvaluation {
+  scores: SegmentScores;
+  metrics: Record<string, number>;
+}
+
+/** Job prefix of the PostRVQ entries in the result store. */
+export const JOB = "lib/experiments/postrvq_pipeline.ts";
+
+/** Result-store key of a system of this context. */
+function storeKey(ctx: PipelineContext, job: string): string {
+  return resultKey(ctx.config, job, POSTRVQ_RESULT_VERSION, keyGemm(expectedGemmIdentity()));
+}
+
+async function putResult(ctx: PipelineContext, job: string, result: unknown): Promise<void> {
+  await ctx.results.put(
+    ctx.config,
+    job,
+    result,
+    POSTRVQ_RESULT_VERSION,
+    backendInfo().gemmIdentity ?? null,
+    expectedGemmIdentity(),
+  );
+}
+
+/**
+ * A system's evaluation from the stores, or computed by `compute` and stored: the scores in the
+ * result store under `job`, the listening clips in the artefact store.
+ */
+export async function storedSystem(
+  ctx: PipelineContext,
+  job: string,
+  compute: () => Promise<{ evaluation: StoredEvaluation; clips: Float32Array[] }>,
+): Promise<{ evaluation: StoredEvaluation; clips: Float32Array[]; computed: boolean }> {
+  const clipsKey = keyOf("clips", { job, data: ctx.config.data, listen: ctx.listen });
+  if (!recomputing()) {
+    const entry = await ctx.results.get<StoredEvaluation>(storeKey(ctx, job));
+    const clips = entry ? await ctx.artifacts.getKeyed(clipsKey) : null;
+    if (entry && clips) {
+      return {
+        evaluation: entry.result,
+        clips: ctx.listen.map((_, i) => clips.tensors[`clip.${i}`].data as Float32Array),
+        computed: false,
+      };
+    }
+  }
+  const { evaluation, clips } = await compute();
+  await putResult(ctx, job, evaluation);
+  await ctx.artifacts.putKeyed(clipsKey, {
+    meta: { job },
+    tensors: Object.fromEntries(clips.map((c, i) => [`clip.${i}`, { shape: [c.length], data: c }])),
+  });
+  return { evaluation, clips, computed: true };
+}
+
+/** The listening segments decoded by `parts` (hard quantizer). */
+function decodeListening(ctx: PipelineContext, parts: Pick<Parts, "codec" | "quantizer">) {
+  const { x, length } = ctx.source.validation;
+  return ctx.listen.map((i) =>
+    tf.tidy(() => {
+      const input = tf.tensor2d(x.subarray(i * length, (i + 1) * length), [1, length]);
+      const e = parts.codec.encode(input);
+      const hard = parts.quantizer.quantize(parts.quantizer.prepare(foldFrames(e)));
+      const y = parts.codec.decode(unfoldFrames(hard.q, e.shape));
+      return Float32Array.from(y.dataSync() as Float32Array);
+    })
+  );
+}
+
+/** The stored part of `session.evaluate()`. */
+function evaluationOf(session: Session): StoredEvaluation {
+  const ev = session.evaluate();
+  if (!ev.segments) throw new Error("PostRVQ: the speech meter returned no per-segment scores");
+  return { scores: ev.segments as unknown as SegmentScores, metrics: ev.metrics ?? {} };
+}
+
+/** Per stage of `q` (or per code column of a trained RVQ): entropy of its codes and its bits. */
+function stageUsage(
+  metrics: Record<string, number>,
+  codeStage: number[],
+  codeBits: number[],
+): SystemResult["usage"] {
+  const stages = new Map<number, { entropy: number; bits: number }>();
+  codeStage.forEach((stage, c) => {
+    const s = stages.get(stage) ?? { entropy: 0, bits: 0 };
+    s.entropy += metrics[`codeEntropy.${c}`] ?? NaN;
+    s.bits += codeBits[c];
+    stages.set(stage, s);
+  });
+  return [...stages].map(([stage, v]) => ({ stage, ...v }));
+}
+
+/**
+ * The base model, or the base model's encoder and decoder with `quantizer` between them
+ * (no training), evaluated by `Session.evaluate` on the held-out set.
+ */
+export async function evaluateOffline(
+  ctx: PipelineContext,
+  label: string,
+  quantizer: { q: OfflineQuantizer; key: string } | null,
+): Promise<SystemResult> {
+  const job = `${JOB}#evaluate/${quantizer ? quantizer.key : `base-${ctx.baseId}`}`;
+  const parts = {
+    source: ctx.source,
+    codec: ctx.base.parts.codec,
+    quantizer: quantizer ? offlineAsQuantizer(quantizer.q) : ctx.base.parts.quantizer,
+  };
+  const got = await storedSystem(ctx, job, () => {
+    // Not disposed: the codec and source belong to the context.
+    const session = createSession(ctx.config, parts);
+    return Promise.resolve({
+      evaluation: evaluationOf(session),
+      clips: decodeListening(ctx, parts),
     });
   });
-  const parts = buildParts(config);
-  restoreCheckpoint(artifact, parts);
-  const trainMs = (artifact.meta as { trainMs: number }).trainMs;
-  return { config, parts, trainMs, computed, artifact };
+  const q = quantizer?.q;
+  return {
+    label,
+    role: quantizer ? "ours" : "reference",
+    bps: q ? q.bitsPerFrame * ctx.frameRate : 0,
+    scores: got.evaluation.scores,
+    latentMse: got.evaluation.metrics.latentMse ?? 0,
+    usage: q ? stageUsage(got.evaluation.metrics, q.codeStage, q.codeBits) : [],
+    clips: got.clips,
+    computed: got.computed,
+  };
 }
 
-/**
- * Run `train(config, options)` and make an artefact of the trained session with `keep`
- * (given the training wall time, ms); throws when the run diverged.
- */
-async function trainedArtifact(
-  config: RunConfig,
-  options: TrainOptions,
-  keep: (session: Session, trainMs: number) => Artifact,
-): Promise<Artifact> {
-  const started = performance.now();
-  let artifact: Artifact | null = null;
-  const result = await train(config, {
-    ...options,
-    onFinished: (session, diverged) => {
-      if (!diverged) artifact = keep(session, performance.now() - started);
-    },
+/** The latents of `fitFrames` training-split frames through the base encoder (cached). */
+export async function baseLatents(ctx: PipelineContext): Promise<Latents> {
+  const frames = ctx.profile.fitFrames;
+  const key = keyOf("latents", { base: ctx.baseId, frames, batch: ctx.config.train.batchSize });
+  const { artifact } = await cached(ctx.artifacts, key, () => {
+    const D = ctx.base.parts.codec.latentDim;
+    const out = new Float32Array(frames * D);
+    let at = 0;
+    for (let i = 0; at < frames; i++) {
+      const batch = ctx.source.trainBatch(1e9 + i, ctx.config.train.batchSize);
+      const z = tf.tidy(() =>
+        foldFrames(ctx.base.parts.codec.encode(tf.tensor(batch.x, [...batch.xShape])))
+      );
+      const data = z.dataSync() as Float32Array;
+      const take = Math.min(frames - at, z.shape[0]);
+      out.set(data.subarray(0, take * D), at * D);
+      at += take;
+      z.dispose();
+    }
+    return { meta: { frames }, tensors: { z: { shape: [frames, D], data: out } } };
   });
-  if (result.diverged || !artifact) {
-    throw new Error(
-      `trainedModel: ${config.quantizer.kind} run diverged at step ${result.diverged?.step}: ` +
-        `${result.diverged?.reason}`,
-    );
-  }
-  return artifact;
+  const z = artifact.tensors.z;
+  return { data: z.data as Float32Array, count: z.shape[0], dim: z.shape[1] };
 }
 
-/** Quantizer inputs of `frames` training frames, from batches at steps no training run reaches. */
-function trainingLatents(session: Session, frames: number): Float32Array {
-  const D = session.codec.latentDim;
-  const out = new Float32Array(frames * D);
-  let at = 0;
-  for (let i = 0; at < frames; i++) {
-    const batch = session.source.trainBatch(1e9 + i, session.config.train.batchSize);
-    const z = tf.tidy(() =>
-      session.quantizer.prepare(
-        foldFrames(session.codec.encode(tf.tensor(batch.x, [...batch.xShape]))),
-      )
-    );
-    const data = z.dataSync() as Float32Array;
-    const take = Math.min(frames - at, z.shape[0]);
-    out.set(data.subarray(0, take * D), at * D);
-    at += take;
-    z.dispose();
-  }
-  return out;
-}
-
-/** The continuous model and its training-split latents. */
-export async function continuousModel(
-  p: PostRvqProfile,
-  store: ArtifactStore = artifactStore(),
-  log?: (msg: string) => void,
-): Promise<{ model: Model; latents: Latents }> {
-  const model = await trainedModel(continuousConfig(p), store, p.fitFrames, log);
-  const z = model.artifact.tensors["latents.z"];
-  if (!z) throw new Error("continuousModel: the stored continuous model has no latents.z");
-  const latents = { data: z.data as Float32Array, count: z.shape[0], dim: z.shape[1] };
-  return { model, latents };
-}
-
-/** A fitted offline quantizer of `family` at `rung`, cached by the continuous model it belongs to. */
+/** A fitted offline quantizer of `family` at `rung` (cached) and its key. */
 export async function offlineQuantizer(
+  ctx: PipelineContext,
   family: OfflineFamily,
   rung: Rung,
-  continuous: { model: Model; latents: Latents },
-  p: PostRvqProfile,
-  store: ArtifactStore = artifactStore(),
-): Promise<{ quantizer: OfflineQuantizer; fitMs: number; computed: boolean }> {
-  const kmeans = { iterations: p.kmeansIterations, tolerance: 1e-4 };
+  latents: Latents,
+): Promise<{ q: OfflineQuantizer; key: string; fitMs: number; computed: boolean }> {
+  const kmeans = { iterations: ctx.profile.kmeansIterations, tolerance: 1e-4 };
   const isRvq = family.startsWith("rvq");
   // RVQs are fitted once at the top rung and truncated (see the module doc).
   const fitRung = isRvq ? LADDER[0] : rung;
-  const config = ladderConfig(family, fitRung, continuous.latents.dim, kmeans);
+  const config = ladderConfig(family, fitRung, latents.dim, kmeans);
   // Every RVQ variant draws the same k-means seeds, so the ablation differs only in the
   // standardization (and the scalar control can reproduce plain RVQ's codes).
   const seedLabel = isRvq ? "offline.rvq" : `offline.${family}`;
-  const key = keyOf("offline", {
-    model: continuous.model.config,
-    fitFrames: continuous.latents.count,
+  const fitKey = keyOf("offline", {
+    base: ctx.baseId,
+    fitFrames: latents.count,
     config,
     seedLabel,
+    seed: ctx.seed,
   });
   let fitMs = 0;
-  const { artifact, computed } = await cached(store, key, () => {
+  const { artifact, computed } = await cached(ctx.artifacts, fitKey, () => {
     const started = performance.now();
-    const q = fitOfflineQuantizer(config, continuous.latents, rngFor(SEED, seedLabel));
+    const q = fitOfflineQuantizer(config, latents, rngFor(ctx.seed, seedLabel));
     fitMs = performance.now() - started;
     const a = q.toArtifact();
     return { meta: { ...(a.meta as Record<string, Json>), fitMs }, tensors: a.tensors };
   });
   fitMs = (artifact.meta as { fitMs: number }).fitMs;
-  let quantizer = offlineQuantizerFromArtifact(artifact);
-  if (quantizer instanceof OfflineRvq && rung.stages < quantizer.stages.length) {
-    quantizer = new OfflineRvq(
-      { ...quantizer.config, stages: rung.stages },
-      quantizer.dim,
-      quantizer.global,
-      quantizer.stages.slice(0, rung.stages),
+  let q = offlineQuantizerFromArtifact(artifact);
+  if (q instanceof OfflineRvq && rung.stages < q.stages.length) {
+    q = new OfflineRvq(
+      { ...q.config, stages: rung.stages },
+      q.dim,
+      q.global,
+      q.stages.slice(0, rung.stages),
     );
   }
-  return { quantizer, fitMs, computed };
+  return { q, key: `${fitKey}/${rung.bitsPerFrame}`, fitMs, computed };
+}
+
+/** A trained system: its evaluation and training record. */
+export interface TrainedSystem extends SystemResult {
+  /** Training wall time, ms (when it was computed). */
+  trainMs: number;
+  /** The run's record (training loss per step, the epoch's evaluation). */
+  run: RunResult;
 }
 
 /**
- * Finetune the continuous model's decoder on `quantizer`'s values for `p.finetuneSteps` steps
- * (encoder and quantizer frozen, same loss and optimizer settings) [paper B]; cached. Returns a
- * model whose quantizer is the offline one.
+ * Train from the base model's weights through `train()` (the evaluation at the end of its epoch is
+ * the system's), store the run in the result store and its clips in the artefact store.
  */
-export async function finetunedModel(
-  continuous: { model: Model },
-  family: OfflineFamily,
-  quantizer: OfflineQuantizer,
-  p: PostRvqProfile,
-  store: ArtifactStore = artifactStore(),
-): Promise<Model> {
-  const config: RunConfig = {
-    ...continuous.model.config,
-    train: { ...continuous.model.config.train, stepsPerEpoch: p.finetuneSteps },
-  };
-  const key = keyOf("finetuned", {
-    model: continuous.model.config,
-    family,
-    q: quantizer.config,
-    config,
-  });
-  const build = () => {
-    const parts = buildParts(config, { quantizer: offlineAsQuantizer(quantizer) });
-    restoreCheckpoint(continuous.model.artifact, {
-      codec: parts.codec,
-      quantizer: parts.quantizer,
-    });
-    return parts;
-  };
-  // train() with the decoder alone trainable; the quantizer handed in is not initialised again.
-  const { artifact, computed } = await cached(
-    store,
-    key,
-    () =>
-      trainedArtifact(
-        config,
-        { parts: build(), trainable: "decoder" },
-        (session, trainMs) => checkpointOf(session, { trainMs }),
-      ),
-  );
-  const parts = build();
-  restoreCheckpoint(artifact, { codec: parts.codec, quantizer: parts.quantizer });
-  const trainMs = (artifact.meta as { trainMs: number }).trainMs;
-  return { config, parts, trainMs, computed, artifact };
-}
-
-/** What a system does to the latents: an offline quantizer, the model's own quantizer, or nothing. */
-export type LatentPath = OfflineQuantizer | "own" | "none";
-
-/** One system's results over the validation segments. */
-export interface SystemResult {
-  label: string;
-  /** Bit/s (0 for the continuous model). */
-  bps: number;
-  /** Per validation segment, in the source's order. */
-  siSdr: number[];
-  melL1: number[];
-  /** Mean (z − Q(z))² over every validation latent value (0 for continuous). */
-  latentMse: number;
-  /** Per stage: entropy of its codes (bits, summed over the stage's code columns) and its bits. */
-  usage: { stage: number; entropy: number; bits: number }[];
-  /** The first `listenRows` decoded segments. */
-  clips: Float32Array[];
-  /** Codes of every validation frame, [frames, columns] (empty for continuous). */
-  codes: Int32Array;
-}
-
-/**
- * Run the validation set through `model`'s encoder, `path` and `model`'s decoder; score every
- * segment against its original.
- */
-export function evaluateSystem(
+async function trainedSystem(
+  ctx: PipelineContext,
   label: string,
-  model: Model,
-  path: LatentPath,
-  p: PostRvqProfile,
+  job: string,
+  config: RunConfig,
+  given: { quantizer?: ReturnType<typeof offlineAsQuantizer> },
+  trainable: "all" | "decoder",
+  usageOf: (metrics: Record<string, number>) => SystemResult["usage"],
   bps: number,
-): SystemResult {
-  const { codec, source, quantizer } = model.parts;
-  const sampleRate = speechData(model).sampleRate;
-  const out: SystemResult = {
+): Promise<TrainedSystem> {
+  const key = storeKey({ ...ctx, config }, job);
+  const clipsKey = keyOf("clips", { job, config, listen: ctx.listen });
+  let run: RunResult | null = null, clips: Float32Array[] | null = null, computed = false;
+  if (!recomputing()) {
+    run = (await ctx.results.get<RunResult>(key))?.result ?? null;
+    const a = run ? await ctx.artifacts.getKeyed(clipsKey) : null;
+    clips = a ? ctx.listen.map((_, i) => a.tensors[`clip.${i}`].data as Float32Array) : null;
+  }
+  if (!run || !clips) {
+    // A fresh codec with the base model's weights (it has no quantizer variables); the quantizer
+    // is the one given (already fitted) or built by train() from the config, whose k-means
+    // initialisation then runs on the base encoder's latents.
+    const { codec } = buildParts(config, {
+      source: ctx.source,
+      quantizer: ctx.base.parts.quantizer,
+    });
+    restoreCheckpoint(ctx.baseArtifact, { codec, quantizer: ctx.base.parts.quantizer });
+    const parts = { source: ctx.source, codec, ...given };
+    const total = config.train.epochs * config.train.stepsPerEpoch;
+    const every = Math.max(1, Math.floor(total / 5));
+    let decoded: Float32Array[] = [];
+    run = await train(config, {
+      parts,
+      trainable,
+      onStep: (step, loss) => {
+        if (step % every === 0) ctx.log(`${label}: step ${step}/${total}, loss ${loss.toFixed(4)}`);
+      },
+      onFinished: (session) => {
+        decoded = decodeListening(ctx, session);
+      },
+    });
+    if (run.diverged || !run.final?.segments) {
+      throw new Error(`PostRVQ: ${label} diverged: ${JSON.stringify(run.diverged)}`);
+    }
+    clips = decoded;
+    await ctx.results.put(
+      config,
+      job,
+      run,
+      POSTRVQ_RESULT_VERSION,
+      backendInfo().gemmIdentity ?? null,
+      expectedGemmIdentity(),
+    );
+    await ctx.artifacts.putKeyed(clipsKey, {
+      meta: { job },
+      tensors: Object.fromEntries(
+        clips.map((c, i) => [`clip.${i}`, { shape: [c.length], data: c }]),
+      ),
+    });
+    computed = true;
+  }
+  const metrics = run.final!.metrics ?? {};
+  return {
     label,
+    role: "ours",
     bps,
-    siSdr: [],
-    melL1: [],
-    latentMse: 0,
-    usage: [],
-    clips: [],
-    codes: new Int32Array(0),
+    scores: run.final!.segments as unknown as SegmentScores,
+    latentMse: metrics.latentMse ?? 0,
+    usage: usageOf(metrics),
+    clips,
+    computed,
+    trainMs: run.wallMs,
+    run,
   };
-  let sq = 0, values = 0;
-  const codeParts: Int32Array[] = [];
-  let columns = 0;
-  for (const batch of source.validationBatches()) {
-    const [n, T] = batch.xShape;
-    const x = tf.tensor(batch.x, [...batch.xShape]);
-    const e = codec.encode(x);
-    const z = foldFrames(e);
-    const zData = z.dataSync() as Float32Array;
-    let q: tf.Tensor2D;
-    if (path === "none") q = z;
-    else if (path === "own") {
-      const hard = quantizer.quantize(quantizer.prepare(z));
-      q = hard.q;
-      codeParts.push(hard.codes.dataSync() as Int32Array);
-      columns = hard.codes.shape[1];
-      tf.dispose(Object.values(hard.losses));
-      if (hard.codes !== q) hard.codes.dispose();
-    } else {
-      const r = path.quantize({ data: zData, count: z.shape[0], dim: path.dim });
-      q = tf.tensor2d(r.values, z.shape);
-      codeParts.push(r.codes);
-      columns = path.codeBits.length;
-    }
-    const qData = q.dataSync() as Float32Array;
-    for (let i = 0; i < zData.length; i++) sq += (zData[i] - qData[i]) ** 2;
-    values += zData.length;
-    const yhat = tf.tidy(() => tf.reshape(codec.decode(unfoldFrames(q, e.shape)), [n, T]));
-    const y = yhat.dataSync() as Float32Array;
-    const mels = melL1PerSegment(yhat as tf.Tensor2D, tf.tensor2d(batch.y, [n, T]), sampleRate);
-    for (let i = 0; i < n; i++) {
-      const est = y.subarray(i * T, (i + 1) * T), ref = batch.y.subarray(i * T, (i + 1) * T);
-      out.siSdr.push(siSdr(est, ref));
-      out.melL1.push(mels[i]);
-      if (out.clips.length < p.listenRows) out.clips.push(Float32Array.from(est));
-    }
-    tf.dispose([x, e, z, q, yhat]);
-  }
-  out.latentMse = values ? sq / values : 0;
-  if (columns > 0) {
-    out.usage = stageUsage(codeParts, columns, path, quantizer);
-    out.codes = concatArrays(codeParts, Int32Array);
-  }
-  return out;
 }
 
 /**
- * Code usage per stage: the entropy of each code column (`codeUsagePerStage`, one column at a
- * time) summed over the columns of a stage, with the bits the stage spends.
+ * Finetune the base model's decoder on `quantizer`'s values for `p.finetuneSteps` steps (encoder
+ * and quantizer frozen, same loss) [paper B], evaluated at the end.
  */
-function stageUsage(
-  parts: Int32Array[],
-  columns: number,
-  path: LatentPath,
-  own: Quantizer,
-): SystemResult["usage"] {
-  const codes = concatArrays(parts, Int32Array);
-  const stageOf = typeof path === "object"
-    ? path.codeStage
-    : Array.from({ length: columns }, (_, c) => c);
-  const bitsOf = typeof path === "object"
-    ? path.codeBits
-    : Array.from({ length: columns }, () => own.bits / columns);
-  const perColumn = codeUsagePerStage(codes, columns, 2 ** Math.ceil(Math.max(...bitsOf, 1)));
-  const stages = new Map<number, { entropy: number; bits: number }>();
-  for (let c = 0; c < columns; c++) {
-    const s = stages.get(stageOf[c]) ?? { entropy: 0, bits: 0 };
-    s.entropy += perColumn[c].entropy;
-    s.bits += bitsOf[c];
-    stages.set(stageOf[c], s);
-  }
-  return [...stages].map(([stage, v]) => ({ stage, ...v }));
-}
-/** Mean of a metric over validation segments. */
-export const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
-
-/** The frame rate of a model's codec, frames/s. */
-export function frameRateOf(model: Model): number {
-  if (model.config.codec.kind !== "conv") throw new Error("frameRateOf: codec.kind must be conv");
-  return convFrameRate(model.config.codec);
-}
-
-/** The speech data section of a model's config (the PostRVQ models are speech codecs). */
-function speechData(model: Model): SpeechSourceConfig {
-  if (model.config.data.kind !== "speech") {
-    throw new Error(`PostRVQ: data.kind must be "speech", got "${model.config.data.kind}"`);
-  }
-  return model.config.data;
-}
-
-/** The first `n` validation segments of a model's source and their speakers, for listening. */
-export function validationOriginals(
-  model: Model,
-  n: number,
-): { original: Float32Array[]; speakers: string[]; sampleRate: number } {
-  const source = model.parts.source;
-  if (!(source instanceof SpeechSource)) {
-    throw new Error("validationOriginals: the model's source is not a SpeechSource");
-  }
-  const T = source.validation.length;
-  const original = Array.from(
-    { length: n },
-    (_, i) => source.validation.x.slice(i * T, (i + 1) * T),
+export function finetunedSystem(
+  ctx: PipelineContext,
+  label: string,
+  quantizer: { q: OfflineQuantizer; key: string },
+): Promise<TrainedSystem> {
+  const q = quantizer.q;
+  return trainedSystem(
+    ctx,
+    label,
+    `${JOB}#finetune/${ctx.baseId}/${quantizer.key}`,
+    ctx.config,
+    { quantizer: offlineAsQuantizer(q) },
+    "decoder",
+    (m) => stageUsage(m, q.codeStage, q.codeBits),
+    q.bitsPerFrame * ctx.frameRate,
   );
-  const speakers = source.validationSources.slice(0, n).map((s) => s.speaker);
-  return { original, speakers, sampleRate: source.sampleRate };
 }
+
+/** The end-to-end baseline ({@linkcode endToEndConfig}), evaluated at the end. */
+export function endToEndSystem(ctx: PipelineContext, label: string): Promise<TrainedSystem> {
+  const config = endToEndConfig(ctx.profile, ctx.seed);
+  const stages = COMPARISON_RUNG.stages;
+  return trainedSystem(
+    ctx,
+    label,
+    `${JOB}#end-to-end/${ctx.baseId}`,
+    config,
+    {},
+    "all",
+    (m) =>
+      stageUsage(
+        m,
+        Array.from({ length: stages }, (_, s) => s),
+        Array.from({ length: stages }, () => 8),
+      ),
+    COMPARISON_RUNG.bitsPerFrame * ctx.frameRate,
+  );
+}
+
+/** Bit/s of a rung at the base codec's frame rate. */
+export function rungBps(ctx: PipelineContext, rung: Rung): number {
+  return bitsPerSecond(rung, ctx.frameRate);
+}
+
+/** Mean of the defined values (NaN when none). */
+export const mean = (v: readonly number[]): number => {
+  const d = v.filter((x) => !Number.isNaN(x));
+  return d.length ? d.reduce((a, b) => a + b, 0) / d.length : NaN;
+};

@@ -52,7 +52,7 @@ export const SOURCES: {
   },
   speech: {
     defaults: SPEECH_SOURCE_DEFAULTS,
-    optional: ["siSdrWeight"],
+    optional: ["siSdrWeight", "validationMinActive"],
     validate: validateSpeech,
     build: (config, seed) => speechSource(config, seed),
   },

@@ -122,7 +122,7 @@ export class SpeechSource implements Source {
   /** The fixed validation set, [validationSegments, validationSamples]. */
   readonly validation: SegmentBatch;
   /** Which validation utterance (file, speaker) each validation segment is the start of. */
-  readonly validationSources: { file: string; speaker: string }[];
+  readonly validationSources: { file: string; speaker: string; start: number }[];
   readonly #train: SpeechSegments;
 
   constructor(readonly config: SpeechSourceConfig, corpus: Corpus, readonly seed: number) {
@@ -140,6 +140,9 @@ export class SpeechSource implements Source {
       normalisation: "none",
       validationSegments: config.validationSegments,
       inPlace: true,
+      ...(config.validationMinActive === undefined
+        ? {}
+        : { minActive: config.validationMinActive }),
     });
     this.validation = validation.validation;
     this.validationSources = validation.validationSources;

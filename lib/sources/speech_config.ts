@@ -45,6 +45,12 @@ export interface SpeechSourceConfig {
    * the output level. [choice; absent = 0]
    */
   siSdrWeight?: number;
+  /**
+   * Validation segments are windows with at least this share of active speech frames, from every
+   * validation speaker that has such windows (`activeValidationPicks` of `lib/audio/segments.ts`),
+   * instead of each file's first samples. [choice; absent = first samples, zero-padded]
+   */
+  validationMinActive?: number;
 }
 
 /**
@@ -101,6 +107,12 @@ export function validateSpeech(d: SpeechSourceConfig): void {
   }
   checkNumber("data.melWeight", d.melWeight, 0, 1e6);
   if (d.siSdrWeight !== undefined) checkNumber("data.siSdrWeight", d.siSdrWeight, 0, 1e6);
+  if (d.validationMinActive !== undefined) {
+    checkNumber("data.validationMinActive", d.validationMinActive, 0, 1);
+    if (d.validationMinActive <= 0) {
+      throw new ConfigError("data.validationMinActive", d.validationMinActive, "a share in (0, 1]");
+    }
+  }
   if (d.waveformWeight + d.spectralWeight + d.melWeight <= 0) {
     throw new ConfigError(
       "data.waveformWeight",
