@@ -109,7 +109,10 @@ export async function runFixedLatent(
       if (q.computed || !family.startsWith("rvq")) fit += q.fitMs;
       fitCached &&= !q.computed;
       const bps = bitsPerSecond(rung, ctx.frameRate);
-      const r = await evaluateOffline(ctx, `${family} ${bps}`, q);
+      // Only the comparison rate is played (fixedLatentListening): no clips decoded for the rest.
+      const r = await evaluateOffline(ctx, `${family} ${bps}`, q, {
+        clips: rung === COMPARISON_RUNG,
+      });
       evalCached &&= !r.computed;
       results[family].push(r);
     }

@@ -33,19 +33,28 @@ export async function anchorResults(ctx: PipelineContext): Promise<SystemResult[
   const out: SystemResult[] = [];
   for (const system of anchorSystems(training)) {
     if (!(ANCHOR_NAMES as readonly string[]).includes(system.name)) continue;
-    const got = await storedSystem(ctx, `${JOB}#anchor/${system.name}`, async () => {
-      const decoded = new Float32Array(x.length);
+    let decoded: Float32Array | null = null;
+    const decode = async () => {
+      decoded = new Float32Array(x.length);
       for (let i = 0; i < count; i++) {
         decoded.set(await system.code(x.slice(i * length, (i + 1) * length)), i * length);
       }
-      return {
-        evaluation: {
-          scores: scoreSegments(decoded, x, count, length, ctx.sampleRate),
-          metrics: {},
-        },
-        clips: ctx.listen.map((i) => decoded.slice(i * length, (i + 1) * length)),
-      };
-    });
+      return decoded;
+    };
+    const got = await storedSystem(
+      ctx,
+      `${JOB}#anchor/${system.name}`,
+      async () => ({
+        scores: scoreSegments(await decode(), x, count, length, ctx.sampleRate),
+        metrics: {},
+      }),
+      // Clips from the evaluation's decoding, or (evaluation read from the store) just theirs.
+      () =>
+        Promise.all(ctx.listen.map(async (i) => {
+          const at = [i * length, (i + 1) * length] as const;
+          return decoded ? decoded.slice(...at) : await system.code(x.slice(...at));
+        })),
+    );
     out.push({
       label: system.name,
       role: "anchor",

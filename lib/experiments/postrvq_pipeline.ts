@@ -271,33 +271,39 @@ async function putResult(ctx: PipelineContext, job: string, result: unknown): Pr
 }
 
 /**
- * A system's evaluation from the stores, or computed by `compute` and stored: the scores in the
- * result store under `job`, the listening clips in the artefact store.
+ * A system's evaluation from the stores, or computed by `evaluate` and stored in the result store
+ * under `job`; with `clips`, also its listening clips (artefact store), decoded only when they
+ * are not stored yet (pages that do not play a system never decode its clips).
  */
 export async function storedSystem(
   ctx: PipelineContext,
   job: string,
-  compute: () => Promise<{ evaluation: StoredEvaluation; clips: Float32Array[] }>,
+  evaluate: () => Promise<StoredEvaluation>,
+  clips: (() => Float32Array[] | Promise<Float32Array[]>) | null,
 ): Promise<{ evaluation: StoredEvaluation; clips: Float32Array[]; computed: boolean }> {
   const clipsKey = keyOf("clips", { job, data: ctx.config.data, listen: ctx.listen });
-  if (!recomputing()) {
-    const entry = await ctx.results.get<StoredEvaluation>(storeKey(ctx, job));
-    const clips = entry ? await ctx.artifacts.getKeyed(clipsKey) : null;
-    if (entry && clips) {
-      return {
-        evaluation: entry.result,
-        clips: ctx.listen.map((_, i) => clips.tensors[`clip.${i}`].data as Float32Array),
-        computed: false,
-      };
-    }
+  const fresh = recomputing();
+  const entry = fresh ? undefined : await ctx.results.get<StoredEvaluation>(storeKey(ctx, job));
+  let evaluation = entry?.result, computed = false;
+  if (!evaluation) {
+    evaluation = await evaluate();
+    await putResult(ctx, job, evaluation);
+    computed = true;
   }
-  const { evaluation, clips } = await compute();
-  await putResult(ctx, job, evaluation);
+  if (!clips) return { evaluation, clips: [], computed };
+  const stored = fresh || computed ? null : await ctx.artifacts.getKeyed(clipsKey);
+  if (stored) {
+    const got = ctx.listen.map((_, i) => stored.tensors[`clip.${i}`].data as Float32Array);
+    return { evaluation, clips: got, computed };
+  }
+  const decoded = await clips();
   await ctx.artifacts.putKeyed(clipsKey, {
     meta: { job },
-    tensors: Object.fromEntries(clips.map((c, i) => [`clip.${i}`, { shape: [c.length], data: c }])),
+    tensors: Object.fromEntries(
+      decoded.map((c, i) => [`clip.${i}`, { shape: [c.length], data: c }]),
+    ),
   });
-  return { evaluation, clips, computed: true };
+  return { evaluation, clips: decoded, computed };
 }
 
 /** The listening segments decoded by `parts` (hard quantizer). */
@@ -345,6 +351,7 @@ export async function evaluateOffline(
   ctx: PipelineContext,
   label: string,
   quantizer: { q: OfflineQuantizer; key: string } | null,
+  options: { clips?: boolean } = {},
 ): Promise<SystemResult> {
   const job = `${JOB}#evaluate/${quantizer ? quantizer.key : `base-${ctx.baseId}`}`;
   const parts = {
@@ -352,14 +359,13 @@ export async function evaluateOffline(
     codec: ctx.base.parts.codec,
     quantizer: quantizer ? offlineAsQuantizer(quantizer.q) : ctx.base.parts.quantizer,
   };
-  const got = await storedSystem(ctx, job, () => {
+  const got = await storedSystem(
+    ctx,
+    job,
     // Not disposed: the codec and source belong to the context.
-    const session = createSession(ctx.config, parts);
-    return Promise.resolve({
-      evaluation: evaluationOf(session),
-      clips: decodeListening(ctx, parts),
-    });
-  });
+    () => Promise.resolve(evaluationOf(createSession(ctx.config, parts))),
+    options.clips === false ? null : () => decodeListening(ctx, parts),
+  );
   const q = quantizer?.q;
   return {
     label,
