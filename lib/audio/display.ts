@@ -169,7 +169,11 @@ export interface ListeningTableInput {
   picture?: SpectrogramPictureOptions;
 }
 
-/** A listening table: rows of utterances, columns of systems, each cell a player + spectrogram. */
+/**
+ * A listening table: rows of utterances, columns of systems, each cell a player + spectrogram.
+ * The speech pages' table with systems as rows, pixel-sized players and levels is
+ * `lib/report/listening.ts`.
+ */
 export function listeningTable(input: ListeningTableInput): Display {
   const { sampleRate, systems, rows } = input;
   const picture = { width: 180, height: 56, ...input.picture };

@@ -66,7 +66,12 @@ import { type BaseModel, baseModelInput, loadBaseModel } from "./base_model.ts";
 import type { PostRvqProfile } from "./profiles.ts";
 
 export { offlineAsQuantizer } from "../quantizers/offline/mod.ts";
-export { POSTRVQ_PROFILES, type PostRvqProfile, postRvqProfile } from "./profiles.ts";
+export {
+  POSTRVQ_PROFILES,
+  type PostRvqProfile,
+  postRvqProfile,
+  postRvqProfileNamed,
+} from "./profiles.ts";
 
 /** Which offline family is "PostRVQ" in notebook 08. [choice: paper B's RVQ with its standardization step] */
 export const POSTRVQ_FAMILY: OfflineFamily = "rvq-stage";

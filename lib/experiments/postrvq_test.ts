@@ -17,6 +17,7 @@ import {
   keyOf,
   MIN_ACTIVE,
   POSTRVQ_PROFILES,
+  postRvqProfileNamed,
   type SystemResult,
 } from "./postrvq_pipeline.ts";
 import { combinedVerdict, compareSystems } from "./postrvq_report.ts";
@@ -136,4 +137,12 @@ Deno.test("PostRVQ held-out set: windows of ≥ 80 % active speech from ≥ 3 sp
     const seconds = length / source.sampleRate;
     assert.ok(seconds >= 2 && seconds <= 3, `${seconds} s`);
   }
+});
+
+Deno.test("postRvqProfileNamed: the notebooks' profile parameter, refused naming the value", () => {
+  assert.equal(postRvqProfileNamed("quick"), POSTRVQ_PROFILES.quick);
+  assert.throws(
+    () => postRvqProfileNamed("fast"),
+    /profile must be one of quick, full, got "fast"/,
+  );
 });

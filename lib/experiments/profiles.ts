@@ -189,6 +189,18 @@ export const POSTRVQ_PROFILES: Record<ProfileName, PostRvqProfile> = {
   },
 };
 
+/** The PostRVQ profile called `name` (a notebook's `profile` parameter); throws naming it otherwise. */
+export function postRvqProfileNamed(name: string): PostRvqProfile {
+  if (!Object.hasOwn(POSTRVQ_PROFILES, name)) {
+    throw new Error(
+      `profile must be one of ${Object.keys(POSTRVQ_PROFILES).join(", ")}, got ${
+        JSON.stringify(name)
+      }`,
+    );
+  }
+  return POSTRVQ_PROFILES[name as ProfileName];
+}
+
 /** The PostRVQ profile named by `QUANTLAB_PROFILE` (default full). */
 export function postRvqProfile(): PostRvqProfile {
   return POSTRVQ_PROFILES[currentProfile().name];
