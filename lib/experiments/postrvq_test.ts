@@ -146,3 +146,23 @@ Deno.test("postRvqProfileNamed: the notebooks' profile parameter, refused naming
     /profile must be one of quick, full, got "fast"/,
   );
 });
+
+Deno.test("notebooks 08 and 09: a parameters cell first, then the run, then what the codec reaches", async () => {
+  const root = new URL("../../notebooks/", import.meta.url);
+  for (
+    const [file, table, names] of [
+      ["08_postrvq.ipynb", "pr.postRvqTable(x);", ["profile", "seed", "steps", "recompute"]],
+      ["09_fixed_latent.ipynb", "pr.fixedLatentSystems(x);", ["profile", "seed", "recompute"]],
+    ] as const
+  ) {
+    const nb = JSON.parse(await Deno.readTextFile(new URL(file, root)));
+    const code = nb.cells.filter((c: { cell_type: string }) => c.cell_type === "code");
+    const text = (c: { source: string[] | string }) =>
+      Array.isArray(c.source) ? c.source.join("") : c.source;
+    assert.deepEqual(code[0].metadata.tags, ["parameters"], file);
+    for (const n of names) assert.match(text(code[0]), new RegExp(`var ${n} =`), `${file}: ${n}`);
+    assert.match(text(code[1]), /await pr\.run/);
+    assert.match(text(code[1]), /postRvqProfileNamed\(profile\)/);
+    assert.equal(text(code[2]).trim(), table, `${file}: the first table is the systems table`);
+  }
+});
