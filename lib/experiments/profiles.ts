@@ -159,12 +159,13 @@ export interface PostRvqProfile {
 /**
  * Profile sizes [choice]. The continuous model is the committed base model (`base_model.ts`), so
  * nothing is trained from scratch. Quick keeps each notebook within CI's 3 minutes (few
- * finetuning steps, small k-means, 4 held-out windows: one per speaker); full is what the report shows, sized for
- * 08 + 09 within about 15 minutes of one core from an empty cache. Measured under load (2 cores
- * shared by several agents): one decoder-finetuning step at batch 8 ≈ 0.8 s, one end-to-end step
- * ≈ 1.0 s, one evaluation on 16 × 2.05 s ≈ 6.3 s; full ≈ 240 + 300 (training) + 33 × 6.3
- * (evaluations; 08's PostRVQ rates are 09's rvq-stage rows, shared through the result store) +
- * fits and anchors ≈ 12–15 min.
+ * finetuning steps, small k-means, 4 held-out windows: one per speaker); full is what the report
+ * shows. Measured from an empty cache with the fused Snake kernel, on the 2-core machine under
+ * load (load average ≈ 11, other agents training): full 08 in 9.4 min wall (3.6 min of CPU:
+ * finetuning 300 steps 170 s, end-to-end 300 steps 283 s, each evaluation on 16 × 2.05 s 5–13 s,
+ * anchors 24 s), then 09 in 2.6 min (1.3 min of CPU; 08's PostRVQ rates are 09's rvq-stage
+ * rows, shared through the result store); quick 08 in 108 s and 09 in 131 s (31 s and 39 s of
+ * CPU); from a warm cache 20–25 s each.
  */
 export const POSTRVQ_PROFILES: Record<ProfileName, PostRvqProfile> = {
   quick: {
