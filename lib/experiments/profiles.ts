@@ -164,8 +164,8 @@ export interface PostRvqProfile {
  * load (load average ≈ 11, other agents training): full 08 in 9.4 min wall (3.6 min of CPU:
  * finetuning 300 steps 170 s, end-to-end 300 steps 283 s, each evaluation on 16 × 2.05 s 5–13 s,
  * anchors 24 s), then 09 in 2.6 min (1.3 min of CPU; 08's PostRVQ rates are 09's rvq-stage
- * rows, shared through the result store); quick (measured before the Snake kernel) 08 in 108 s
- * and 09 in 131 s (31 s and 39 s of CPU); from a warm cache 20–25 s each.
+ * rows, shared through the result store); quick 08 in 59 s and 09 in 79 s (20 s and 24 s of
+ * CPU); from a warm cache 20–25 s each.
  */
 export const POSTRVQ_PROFILES: Record<ProfileName, PostRvqProfile> = {
   quick: {
