@@ -32,17 +32,20 @@
  * @module
  */
 import {
+  add,
   customGrad,
+  div,
   engine,
   getBackend,
   getKernel,
   type KernelConfig,
   type KernelFunc,
+  mul,
+  sin,
   type Tensor,
   type TensorInfo,
   util,
 } from "@tensorflow/tfjs-core";
-import { tf } from "../backend.ts";
 import { heapF32, offsetF32, type WasmBackend } from "./_heap.ts";
 import { snakeSimd } from "./_wasm_simd.ts";
 
@@ -186,8 +189,8 @@ export function snakeGradKernel(): KernelConfig {
 
 /** The op-by-op form (any backend; what the conv codec computed before the kernel). */
 function snakeOps<T extends Tensor>(x: T, alpha: Tensor): T {
-  const s = tf.sin(tf.mul(x, alpha));
-  return tf.add(x, tf.div(tf.mul(s, s), tf.add(alpha, EPS))) as T;
+  const s = sin(mul(x, alpha));
+  return add(x, div(mul(s, s), add(alpha, EPS))) as T;
 }
 
 const snakeFused = customGrad(
