@@ -25,6 +25,8 @@
 import { escapeHtml, formatNumber, renderMarkdown } from "./report/html.ts";
 import { RUN_MIME } from "./report/notebook.ts";
 import { chartPngBase64 } from "./raster.ts";
+import { inKernel } from "./interrupt.ts";
+import { flushIopub } from "./iopub.ts";
 import { VERDICT_COLOURS, verdictClass } from "./report/verdicts.ts";
 import { formatInterval } from "./stats.ts";
 import {
@@ -45,11 +47,15 @@ export type MimeBundle = Record<string, unknown>;
 /** The well-known symbol Deno's kernel looks for on a cell's value. */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
 
-/** A displayable value: Deno's kernel shows `bundle`; `toString()` gives its plain text. */
+/**
+ * A displayable value: Deno's kernel shows `bundle`; `toString()` gives its plain text. In the
+ * kernel the bundle is handed over only once everything queued before it has been published
+ * (lib/iopub.ts), so it lands under the cell that made it also under Run All.
+ */
 export class Display {
   constructor(readonly bundle: MimeBundle) {}
-  [JUPYTER_DISPLAY](): MimeBundle {
-    return this.bundle;
+  [JUPYTER_DISPLAY](): MimeBundle | Promise<MimeBundle> {
+    return inKernel() ? flushIopub().then(() => this.bundle) : this.bundle;
   }
   /** The `text/html` part ("" when there is none). */
   get html(): string {

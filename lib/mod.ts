@@ -34,7 +34,7 @@
  *    `store/checkpoint.ts`, `memory.ts` (a step's memory estimate);
  * 4. `train.ts`, the trainer;
  * 5. `grid/` (worker processes and the result store);
- * 6. presentation: `report/`, `display.ts`, `plot.ts`, `charts.ts`, `progress.ts`, `interrupt.ts`,
+ * 6. presentation: `report/`, `display.ts`, `plot.ts`, `charts.ts`, `progress.ts`, `interrupt.ts`, `iopub.ts`,
  *    `audio/display.ts` (and `audio/mod.ts`, which re-exports it for notebooks);
  * 7. `experiments/` (one module per notebook);
  * 8. `battery/` (imports `experiments/`, never the reverse);
@@ -125,7 +125,7 @@ function summaryRows(runs: RunResult[]): Record<string, string | number | null>[
 /** Give a result a notebook view (a summary table) without changing its JSON. */
 function withView(result: RunResult): RunResult {
   Object.defineProperty(result, JUPYTER_DISPLAY, {
-    value: () => table(summaryRows([result]), { caption: "run result" }).bundle,
+    value: () => table(summaryRows([result]), { caption: "run result" })[JUPYTER_DISPLAY](),
     enumerable: false,
   });
   return result;
