@@ -32,8 +32,12 @@ import { inKernel } from "./interrupt.ts";
 
 /** Longest wait for the marker; after it the output is sent anyway. [choice] */
 export const FLUSH_TIMEOUT_MS = 30_000;
-/** A new marker is broadcast this often while waiting (the first may precede the subscription). */
-export const MARKER_INTERVAL_MS = 200;
+/**
+ * The first marker goes out this long after subscribing (the kernel registers a subscriber a
+ * moment after its subscription arrives), then a new one this often until one comes back. [choice]
+ */
+export const MARKER_DELAY_MS = 10;
+export const MARKER_INTERVAL_MS = 100;
 
 interface Connection {
   ip: string;
@@ -151,6 +155,7 @@ export async function flushIopub(timeoutMs: number = FLUSH_TIMEOUT_MS): Promise<
         // The kernel refused: nothing to wait for.
       }
     };
+    await new Promise((r) => setTimeout(r, MARKER_DELAY_MS));
     send();
     timer = setInterval(send, MARKER_INTERVAL_MS);
     const seen = (async () => {
