@@ -19,8 +19,10 @@ Fails (exit 1, message naming the notebook and the cell index) when a cell error
 the kernel dies, or an expected output is missing. The executed notebook is written even then,
 so the failing cell can be inspected. An `--out` that cannot be written (a read-only directory,
 a directory at its path) is refused (exit 2) before the kernel starts, so no work is lost.
-SIGTERM (and SIGHUP) shut the kernel down (and with it any grid workers it started, which die
-with it) before exiting with 143 (129), as Ctrl-C to the process group does; nothing is written. Progress goes to stderr: one line per cell, plus the
+SIGINT (Ctrl-C), SIGTERM and SIGHUP stop the run: the kernel is shut down (and with it any grid
+workers it started, which die with it), the cells that ran so far are written to --out
+(`metadata.quantlab.execution.stopped_by` names the signal), one line says so, and the exit
+status is 130, 143 or 129. Progress goes to stderr: one line per cell, plus the
 cells' own stdout/stderr lines (e.g. training progress) prefixed with the label.
 
 Parameters (papermill's convention): `-p NAME VALUE` (repeatable; also from the environment as
@@ -398,6 +400,7 @@ class Executor:
                 self.km.shutdown_kernel(now=True)
             raise
         failure = None
+        terminated = None
         try:
             for ordinal, state in enumerate(cells, 1):
                 self.run_cell(state, len(cells), ordinal)
@@ -411,6 +414,10 @@ class Executor:
                 self.epilogue = self.run_epilogue(self.args.epilogue)
         except NotebookFailure as err:
             failure = str(err)
+        except Terminated as sig:
+            # Stop here, shut the kernel (and its grid workers) down, then write what ran.
+            terminated = sig
+            failure = f"{self.path}: {sig} received"
         finally:
             for state in cells:
                 self.store(state)
@@ -444,9 +451,14 @@ class Executor:
             "missing_outputs": missing,
             "epilogue": self.epilogue,
             "parameters": getattr(self.args, "params", {}) or {},
+            "stopped_by": terminated.name if terminated else None,
             "ok": failure is None and not missing and not errors,
         }
         self.write()
+        if terminated:
+            ran = sum(1 for s in cells if s.execution_count is not None)
+            terminated.detail = f"{ran} of {len(cells)} cells ran; partial notebook written to {self.args.out}"
+            raise terminated
         self.log(
             f"{len(cells)} cells in {wall:.1f} s; {self.late_total} output(s) arrived after idle "
             f"(max {self.max_late_delay:.2f} s) and were kept"
@@ -509,17 +521,22 @@ class Executor:
 
 
 class Terminated(BaseException):
-    """SIGTERM or SIGHUP: stop at once, shut the kernel down on the way out."""
+    """SIGINT, SIGTERM or SIGHUP: stop at once, shut the kernel down on the way out."""
 
     def __init__(self, signum: int):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+        self.name = signal.Signals(signum).name
+        self.detail = "kernel shut down before any cell ran; nothing written"
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _terminate(signum, _frame):
     # Once: the shutdown on the way out must not be interrupted by a second signal.
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    for s in STOP_SIGNALS:
+        signal.signal(s, signal.SIG_IGN)
     raise Terminated(signum)
 
 
@@ -654,16 +671,17 @@ def main(argv=None) -> int:
     if (nb.nbformat, nb.nbformat_minor) >= (4, 5):
         for i, cell in enumerate(nb.cells):
             cell.setdefault("id", f"cell-{i}")
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGHUP, _terminate)
+    for s in STOP_SIGNALS:
+        signal.signal(s, _terminate)
     try:
         return Executor(nb, args.notebook, args).run()
     except NotebookFailure as err:
         print(f"FAILED {err}", file=sys.stderr)
         return 1
     except Terminated as sig:
-        print(f"FAILED {args.notebook}: {sig} received; kernel shut down, nothing written",
-              file=sys.stderr)
+        # One line, no traceback: 130 for Ctrl-C (SIGINT), 143 for SIGTERM, 129 for SIGHUP.
+        print(f"STOPPED {args.notebook}: {sig.name} received; kernel and its workers shut down; "
+              f"{sig.detail}", file=sys.stderr, flush=True)
         return 128 + sig.signum
 
 
