@@ -30,8 +30,11 @@ QUANTLAB_PARAMS, a JSON object of name -> value, which `./quantlab reports -p ..
 code cell tagged `injected-parameters` right after the cell tagged `parameters` (at the top when
 there is none; an earlier injected cell is replaced), holding `var NAME = VALUE;` per parameter.
 A VALUE that parses as JSON (number, true/false, null, quoted string, array, object) is used as
-is, anything else as a string. `profile` and `recompute` also set QUANTLAB_PROFILE and
-QUANTLAB_RECOMPUTE for the kernel, which is what lib/experiments reads.
+is, anything else as a string. Every parameter is also set for the kernel as QUANTLAB_<NAME>
+(`profile`, `recompute`, `seeds`, `epochs`, `steps`: what lib/experiments reads). Parameters are
+strict: a name the `parameters` cell does not declare (`var NAME = ...`) is refused (exit 2)
+with the list of the notebook's parameters; `profile` and `recompute` are always accepted; a
+notebook without a `parameters` cell gets a warning (and only those two).
 
 Trust: the executed notebook is signed with nbformat's notary (after cell ids are added, so the
 signature matches what is written) in JUPYTER_DATA_DIR (default `<repo>/.cache/jupyter/data`,
@@ -216,6 +219,9 @@ class Executor:
         params = getattr(args, "params", {}) or {}
         if "profile" in params:
             env["QUANTLAB_PROFILE"] = str(params["profile"])
+        for name, value in params.items():
+            if name not in ("profile", "recompute"):
+                env[f"QUANTLAB_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
         if "recompute" in params:
             env["QUANTLAB_RECOMPUTE"] = "1" if params["recompute"] not in (False, 0, "0", "", None, "false") else ""
         if args.profile:
@@ -592,6 +598,45 @@ def parse_params(pairs, environ) -> dict:
     return out
 
 
+ALWAYS_ACCEPTED = ("profile", "recompute")  # the executor itself acts on these
+DECLARED = re.compile(r"^(?:var|let|const)\s+([A-Za-z_$][\w$]*)")
+
+
+def declared_parameters(nb):
+    """Names declared (`var NAME = ...`) in the cell tagged `parameters`; None when there is none."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            names = []
+            for statement in top_level_statements(cell.source):
+                m = DECLARED.match(statement)
+                if m:
+                    names.append(m.group(1))
+            return names
+    return None
+
+
+def check_parameters(nb, params: dict, path: str):
+    """Unknown parameter names are an error naming the notebook's parameters; returns a warning
+    (or None) when the notebook has no `parameters` cell."""
+    declared = declared_parameters(nb)
+    known = list(declared or []) + [n for n in ALWAYS_ACCEPTED if n not in (declared or [])]
+    unknown = [n for n in params if n not in known]
+    if declared is None:
+        if unknown:
+            raise NotebookFailure(
+                f"-p {', '.join(unknown)}: {path} has no cell tagged `parameters`, so only "
+                f"{', '.join(ALWAYS_ACCEPTED)} can be set"
+            )
+        return (f"warning: {path} has no cell tagged `parameters`; -p values are injected at the "
+                "top and only profile and recompute take effect")
+    if unknown:
+        raise NotebookFailure(
+            f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+            f"{os.path.basename(path)}'s parameters are: {', '.join(known)}"
+        )
+    return None
+
+
 def inject_parameters(nb, params: dict) -> int:
     """Insert (or replace) the injected-parameters cell after the `parameters` cell; its index."""
     tags = lambda c: c.get("metadata", {}).get("tags", [])
@@ -666,6 +711,13 @@ def main(argv=None) -> int:
         print(f"FAILED {args.notebook}: --out: {why}; nothing was executed", file=sys.stderr)
         return 2
     if args.params:
+        try:
+            warning = check_parameters(nb, args.params, args.notebook)
+        except NotebookFailure as err:
+            print(f"FAILED {args.notebook}: {err}", file=sys.stderr)
+            return 2
+        if warning:
+            print(warning, file=sys.stderr)
         inject_parameters(nb, args.params)
     # nbformat 4.5 wants cell ids; hand-written notebooks often lack them (nbformat warns).
     if (nb.nbformat, nb.nbformat_minor) >= (4, 5):
