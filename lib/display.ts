@@ -66,6 +66,46 @@ export class Display {
   }
 }
 
+/** What stops the work behind a Promise when it is passed on without `await` (see below). */
+const stoppers = new WeakMap<object, () => string>();
+
+/**
+ * Register how to stop the work behind `promise` (a run training in the background) when a
+ * library call receives the promise itself instead of its value; `stop` returns what it did.
+ */
+export function stopWhenMisused<T>(promise: Promise<T>, stop: () => string): Promise<T> {
+  stoppers.set(promise, stop);
+  return promise;
+}
+
+/**
+ * Throw `<where>: got a Promise — add await (<example>)` when `value` is a Promise (or holds
+ * one, for arrays and plain objects one level deep): a missing `await` otherwise goes unnoticed
+ * while the work trains on in the background. A registered run behind it is stopped first.
+ *
+ * @example
+ * ```ts
+ * import { notAPromise } from "./display.ts";
+ * notAPromise([1, 2], "table", "table(await rows())"); // fine: not a Promise
+ * ```
+ */
+export function notAPromise(value: unknown, where: string, example: string): void {
+  const isThenable = (v: unknown): v is Promise<unknown> =>
+    !!v && (typeof v === "object" || typeof v === "function") &&
+    typeof (v as { then?: unknown }).then === "function";
+  const inner = Array.isArray(value)
+    ? value
+    : value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype
+    ? Object.values(value)
+    : [];
+  const found = isThenable(value) ? value : inner.find(isThenable);
+  if (!found) return;
+  const stop = stoppers.get(found as object);
+  const note = stop ? `; ${stop()}` : "";
+  found.then(undefined, () => {}); // its rejection (if stopped) is reported here, not unhandled
+  throw new TypeError(`${where}: got a Promise — add await: ${example}${note}`);
+}
+
 /** Wrap a MIME bundle for display. */
 export function display(bundle: MimeBundle): Display {
   return new Display(bundle);
@@ -116,6 +156,7 @@ function align(numeric: boolean): string {
  * ```
  */
 export function table(rows: Record<string, Cell>[], opts: TableOptions = {}): Display {
+  notAPromise(rows, "table", "table(await rows)");
   const columns = opts.columns ?? Object.keys(rows[0] ?? {});
   const text = (key: string, v: Cell): string => {
     const f = opts.format?.[key];
@@ -179,6 +220,7 @@ export function folded(summary: string, item: Display): Display {
  * when they do not trust the notebook's HTML.
  */
 export function chart(svg: string, caption?: string): Display {
+  notAPromise(svg, "chart", "chart(await svg)");
   if (!/<svg\b/.test(svg)) {
     throw new Error("chart: expected the HTML of a rendered chart (no <svg>)");
   }
@@ -229,6 +271,7 @@ export function verdict(v: Verdict, title: string, detail?: string): Display {
  * ```
  */
 export function finding(f: FindingInput): Display {
+  notAPromise(f, "finding", "finding(await f)");
   const errors = validateFinding(f, false);
   if (errors.length > 0) throw new Error(`finding: invalid:\n  ${errors.join("\n  ")}`);
   const data: FindingInput = JSON.parse(JSON.stringify(f));
@@ -313,6 +356,7 @@ export function runInfo(infos: RunInfo | RunInfo[]): Display {
  * are kept: their entries are merged into one array per MIME type.
  */
 export function group(...items: Display[]): Display {
+  notAPromise(items, "group", "group(a, await listening(...))");
   const bundle: MimeBundle = {
     "text/html": items.map((d) => d.html).join("\n"),
     "text/plain": items.map((d) => d.toString()).join("\n\n"),

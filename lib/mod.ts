@@ -56,6 +56,8 @@ import {
   JUPYTER_DISPLAY,
   markdown,
   type MimeBundle,
+  notAPromise,
+  stopWhenMisused,
   table,
   verdict,
 } from "./display.ts";
@@ -145,30 +147,51 @@ function withView(result: RunResult): RunResult {
  * r.final?.valMse
  * ```
  */
-export async function run(input: ConfigInput = {}, options: RunOptions = {}): Promise<RunResult> {
+export function run(input: ConfigInput = {}, options: RunOptions = {}): Promise<RunResult> {
+  const own = new AbortController();
+  return stopWhenMisused(runInKernel(input, options, own.signal), () => {
+    own.abort(new Error("its result was passed on without await"));
+    return "the run it came from was stopped";
+  });
+}
+
+async function runInKernel(
+  input: ConfigInput,
+  options: RunOptions,
+  stop: AbortSignal,
+): Promise<RunResult> {
+  notAPromise(input, "run", "run(await config)");
   const config = resolveConfig(input);
   const backend = options.backend ?? "wasm";
   if (tf.getBackend() !== backend || backendInfo().backend !== backend) await initBackend(backend);
   const label = options.label ?? `run ${config.passer.kind}`;
-  const bar = progressView(label);
+  const bar = progressView(label, { signal: stop });
   const { epochs } = config.train;
   let epoch = 0;
   bar.update(0, epochs, "starting");
-  const result = await interruptible(
-    (signal) =>
-      train(config, {
-        signal,
-        onEpoch: (rec) => {
-          epoch = rec.epoch;
-          bar.update(rec.epoch, epochs, `val MSE ${rec.valMse.toPrecision(3)}`);
-        },
-      }),
-    () => {
-      bar.finish(`interrupted after epoch ${epoch}/${epochs}`);
-      return `${label}: interrupted after epoch ${epoch}/${epochs}; nothing was stored ` +
-        "(an in-kernel run is not cached); re-run the cell to start again";
-    },
-  );
+  let result: RunResult;
+  try {
+    result = await interruptible(
+      (signal) =>
+        train(config, {
+          signal: AbortSignal.any([signal, stop]),
+          onEpoch: (rec) => {
+            epoch = rec.epoch;
+            bar.update(rec.epoch, epochs, `val MSE ${rec.valMse.toPrecision(3)}`);
+          },
+        }),
+      () => {
+        bar.finish(`interrupted after epoch ${epoch}/${epochs}`);
+        return `${label}: interrupted after epoch ${epoch}/${epochs}; nothing was stored ` +
+          "(an in-kernel run is not cached); re-run the cell to start again";
+      },
+    );
+  } catch (err) {
+    // The bar must not look alive above the error: it ends saying what happened.
+    const why = stop.aborted ? String(stop.reason?.message ?? stop.reason) : (err as Error).message;
+    await bar.finish(`stopped after epoch ${epoch}/${epochs}: ${why}`);
+    throw err;
+  }
   await bar.finish(
     result.diverged
       ? `diverged at epoch ${result.diverged.epoch}`
@@ -183,6 +206,7 @@ export async function run(input: ConfigInput = {}, options: RunOptions = {}): Pr
  * come from the store). Interrupt stops it and keeps finished runs.
  */
 export async function runMany(inputs: ConfigInput[], label = "runs"): Promise<RunResult[]> {
+  notAPromise(inputs, "runMany", "runMany(await configs)");
   for (const [i, input] of inputs.entries()) {
     try {
       resolveConfig(input);
@@ -226,6 +250,7 @@ export function curves(
   metric: keyof typeof EPOCH_METRICS = "mse",
   options: { title?: string } = {},
 ): Display {
+  notAPromise(runs, "curves", "curves(await run({...}))");
   if (!(metric in EPOCH_METRICS)) {
     throw new Error(
       `curves: metric ${JSON.stringify(metric)} is invalid: expected ${
@@ -261,6 +286,7 @@ export function curves(
  * ```
  */
 export function plot(options: PlotOptions & { caption?: string }): Display {
+  notAPromise(options, "plot", "plot({ marks: [Plot.lineY(await values)] })");
   const { caption, ...rest } = options;
   return chart(renderPlot(rest), caption);
 }

@@ -47,6 +47,11 @@ export interface ProgressOptions {
   quiet?: boolean;
   /** Send display messages here instead of the kernel (tests). */
   broadcast?: Broadcast;
+  /**
+   * The work this bar shows was stopped: once aborted, a bar not yet shown never appears (it
+   * would land under a later cell) and a shown one only takes its final line.
+   */
+  signal?: AbortSignal;
 }
 
 /** A progress bar that updates in place; {@linkcode finish} leaves one summary line. */
@@ -94,6 +99,7 @@ export function progressView(label: string, options: ProgressOptions = {}): Prog
     lastSent = performance.now();
     const data = latest.data;
     const go = () => {
+      if (options.signal?.aborted && !finished) return Promise.resolve();
       try {
         // Deno 2.9.6's broadcast returns undefined (measured), later versions a promise.
         return Promise.resolve(
