@@ -32,11 +32,20 @@ import { encodePng } from "./png.ts";
 const encodeBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
 import { spectrogramDb } from "./spectrum.ts";
 
+/**
+ * Player size in CSS pixels, not `rem`: Jupyter's root font is 10 px, where `9rem × 2rem` drew
+ * a 97 × 20 px player with no play button; Chromium shows its full controls from about 40 px
+ * high. [choice]
+ */
+export const PLAYER_MIN_WIDTH_PX = 200;
+export const PLAYER_HEIGHT_PX = 40;
+
 /** The `<audio>` element for a clip (PCM16 WAV data URI). */
 export function audioElement(samples: Float32Array, sampleRate: number, label = ""): string {
   const b64 = encodeBase64(encodeWav(samples, sampleRate, "pcm16"));
   return `<audio class="ql-audio" controls preload="metadata" title="${escapeHtml(label)}" ` +
-    `style="width:100%;min-width:9rem;height:2rem" src="data:audio/wav;base64,${b64}"></audio>`;
+    `style="width:100%;min-width:${PLAYER_MIN_WIDTH_PX}px;height:${PLAYER_HEIGHT_PX}px" ` +
+    `src="data:audio/wav;base64,${b64}"></audio>`;
 }
 
 /** Options of {@linkcode spectrogramImage}. */
