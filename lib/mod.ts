@@ -68,6 +68,7 @@ import {
   PROFILES,
   runConfigs,
 } from "./experiments/common.ts";
+import { formatDuration } from "./grid/mod.ts";
 import { currentSignal, Interrupted, interruptible } from "./interrupt.ts";
 import { heatMap } from "./charts.ts";
 import { lineChart, type PlotOptions, renderPlot } from "./plot.ts";
@@ -168,7 +169,8 @@ async function runInKernel(
   const bar = progressView(label, { signal: stop });
   const { epochs } = config.train;
   let epoch = 0;
-  bar.update(0, epochs, "starting");
+  const t0 = performance.now();
+  bar.update(0, epochs, `starting on ${backend}`);
   let result: RunResult;
   try {
     result = await interruptible(
@@ -177,7 +179,7 @@ async function runInKernel(
           signal: AbortSignal.any([signal, stop]),
           onEpoch: (rec) => {
             epoch = rec.epoch;
-            bar.update(rec.epoch, epochs, `val MSE ${rec.valMse.toPrecision(3)}`);
+            bar.update(rec.epoch, epochs, runDetail(rec, epochs, performance.now() - t0));
           },
         }),
       () => {
@@ -199,6 +201,17 @@ async function runInKernel(
         `${(result.wallMs / 1000).toFixed(1)} s`,
   );
   return withView(result);
+}
+
+/**
+ * The detail next to an in-kernel run's bar after an epoch: validation MSE, elapsed time and
+ * the ETA from the mean epoch time so far.
+ */
+export function runDetail(rec: EpochRecord, epochs: number, elapsedMs: number): string {
+  const eta = rec.epoch > 0 ? (elapsedMs / rec.epoch) * (epochs - rec.epoch) : undefined;
+  return `val MSE ${rec.valMse.toPrecision(3)} · ${formatDuration(elapsedMs)} elapsed, eta ${
+    formatDuration(eta)
+  }`;
 }
 
 /**
