@@ -45,7 +45,11 @@
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 import { backendInfo, type BackendName, initBackend, tf } from "./backend.ts";
-import { type ConfigInput, resolveConfig, type RunConfig } from "./config.ts";
+import { type ConfigInput, DEFAULTS, resolveConfig, type RunConfig } from "./config.ts";
+import { CODECS } from "./codecs/mod.ts";
+import { PASSERS } from "./passers.ts";
+import { QUANTIZERS } from "./quantizers/mod.ts";
+import { SOURCES } from "./sources/mod.ts";
 import {
   chart,
   type Display,
@@ -217,6 +221,12 @@ export function runDetail(rec: EpochRecord, epochs: number, elapsedMs: number): 
 /**
  * Run many configurations through the cached grid runner (worker processes; unchanged configs
  * come from the store). Interrupt stops it and keeps finished runs.
+ *
+ * @example
+ * ```ts ignore
+ * const rs = await runMany([{ passer: { kind: "ste" } }, { passer: { kind: "mste" } }]);
+ * curves(rs)
+ * ```
  */
 export async function runMany(inputs: ConfigInput[], label = "runs"): Promise<RunResult[]> {
   notAPromise(inputs, "runMany", "runMany(await configs)");
@@ -311,6 +321,7 @@ interface DocNode {
   name: string;
   kind: string;
   doc: string;
+  examples: string[];
 }
 
 let docCache: Promise<DocNode[]> | undefined;
@@ -327,29 +338,107 @@ async function docNodes(): Promise<DocNode[]> {
   // deno 2.9: { nodes: { <module url>: { module_doc, symbols: [{ name, declarations }] } } }
   const json = JSON.parse(new TextDecoder().decode(out.stdout)) as {
     nodes: Record<string, {
-      symbols: { name: string; declarations: { kind: string; jsDoc?: { doc?: string } }[] }[];
+      symbols: {
+        name: string;
+        declarations: {
+          kind: string;
+          jsDoc?: { doc?: string; tags?: { kind: string; doc?: string }[] };
+        }[];
+      }[];
     }>;
   };
   return Object.values(json.nodes).flatMap((m) =>
     m.symbols.flatMap((sym) =>
-      sym.declarations.map((d) => ({ name: sym.name, kind: d.kind, doc: d.jsDoc?.doc ?? "" }))
+      sym.declarations.map((d) => ({
+        name: sym.name,
+        kind: d.kind,
+        doc: plainDoc(d.jsDoc?.doc ?? ""),
+        examples: (d.jsDoc?.tags ?? []).filter((t) => t.kind === "example" && t.doc)
+          .map((t) => t.doc!.replace(/^```ts[^\n]*/, "```ts")),
+      }))
     )
   );
 }
 
+/** Doc text for reading: `{@linkcode X}` / `{@link X label}` become `X`. */
+export function plainDoc(doc: string): string {
+  return doc.replace(/\{@link(?:code|plain)?\s+([^}\s|]+)[^}]*\}/g, "`$1`");
+}
+
+/** What `help()` shows first: the four calls of a first experiment. [choice] */
+export const START_HERE = ["run", "runMany", "curves", "plot"] as const;
+
+/** Every RunConfig field: its default (of the section's default kind) and what is allowed. */
+export function configFields(): Record<string, string>[] {
+  const registries: Record<string, Record<string, { defaults: object }>> = {
+    data: SOURCES,
+    codec: CODECS,
+    quantizer: QUANTIZERS,
+    passer: PASSERS,
+  };
+  const allowed = (v: unknown) =>
+    typeof v === "number"
+      ? (Number.isInteger(v) ? "a number (integer here)" : "a number")
+      : typeof v === "boolean"
+      ? "true or false"
+      : Array.isArray(v)
+      ? "an array"
+      : typeof v;
+  const rows: Record<string, string>[] = [];
+  for (const [section, value] of Object.entries(DEFAULTS)) {
+    const registry = registries[section];
+    for (const [field, v] of Object.entries(value as Record<string, unknown>)) {
+      rows.push({
+        field: `${section}.${field}`,
+        default: JSON.stringify(v),
+        allowed: field === "kind" && registry
+          ? Object.keys(registry).map((k) => JSON.stringify(k)).join(", ") +
+            ' (each kind has its own fields: help("RunConfig") shows the default kind\'s)'
+          : allowed(v),
+      });
+    }
+  }
+  for (const field of ["traceEvery", "learningRateEnd", "gradClip"]) {
+    rows.push({ field: `train.${field}`, default: "absent", allowed: "a number (optional)" });
+  }
+  return rows;
+}
+
 /**
- * Show the doc comment of something exported by this module (`help(run)`, `help("curves")`),
- * or, with no argument, the list of what is exported with each one's first line. Reads the docs
- * with `deno doc` (a second or two the first time).
+ * Show help. `help()` starts with {@linkcode run}, {@linkcode runMany}, {@linkcode curves} and
+ * {@linkcode plot} and their examples, then lists everything else exported here;
+ * `help(run)` / `help("curves")` shows one doc comment with its examples; `help("RunConfig")`
+ * lists every config field with its default and allowed values. Reads the docs with `deno doc`
+ * (a second or two the first time).
+ *
+ * @example
+ * ```ts ignore
+ * await help()
+ * await help("RunConfig")
+ * ```
  */
 export async function help(what?: unknown): Promise<Display> {
   docCache ??= docNodes();
   const nodes = (await docCache).filter((n) => n.kind !== "import");
   const first = (d: string) => d.split("\n\n")[0].replace(/\n/g, " ");
+  const full = (n: DocNode) =>
+    `**${n.name}** (${n.kind})\n\n${n.doc}${
+      n.examples.length ? `\n\n${n.examples.join("\n\n")}` : ""
+    }`;
   if (what === undefined) {
+    const start = START_HERE.map((name) => nodes.find((n) => n.name === name && n.doc)!)
+      .filter(Boolean);
+    const intro = markdown(
+      "**Start here**: a first experiment is `const r = await run({...})`, then `curves(r)`.\n\n" +
+        start.map((n) =>
+          `**${n.name}** — ${first(n.doc)}${n.examples.length ? `\n\n${n.examples[0]}` : ""}`
+        ).join("\n\n") +
+        '\n\n`help("RunConfig")` lists every config field with its default and allowed values.',
+    );
     const rows = [...new Map(nodes.map((n) => [n.name, n])).values()]
+      .filter((n) => !(START_HERE as readonly string[]).includes(n.name))
       .map((n) => ({ name: n.name, kind: n.kind, doc: first(n.doc) }));
-    return table(rows, { caption: "quantlab (lib/mod.ts): help(name) for more" });
+    return group(intro, table(rows, { caption: "everything else in quantlab (lib/mod.ts)" }));
   }
   const name = typeof what === "string"
     ? what
@@ -358,6 +447,12 @@ export async function help(what?: unknown): Promise<Display> {
     : what === Plot
     ? "Plot"
     : "";
+  if (name === "RunConfig" || name === "ConfigInput") {
+    return table(configFields(), {
+      caption: "RunConfig: run({...}) takes any part of it, e.g. " +
+        '{ passer: { kind: "mste" }, train: { epochs: 3 } }; the rest are these defaults',
+    });
+  }
   const matches = nodes.filter((n) => n.name === name && n.doc);
   if (matches.length === 0) {
     return markdown(
@@ -365,7 +460,7 @@ export async function help(what?: unknown): Promise<Display> {
         "`help()` lists them.",
     );
   }
-  return markdown(matches.map((n) => `**${n.name}** (${n.kind})\n\n${n.doc}`).join("\n\n"));
+  return markdown(matches.map(full).join("\n\n"));
 }
 
 /** The current cell's interrupt signal, for one's own long loops: `if (signal().aborted) break`. */
