@@ -24,7 +24,7 @@
  */
 import { escapeHtml, formatNumber, renderMarkdown } from "./report/html.ts";
 import { RUN_MIME } from "./report/notebook.ts";
-import { chartPngBase64 } from "./raster.ts";
+import { chartPngBase64, chartsPngBase64 } from "./raster.ts";
 import { inKernel } from "./interrupt.ts";
 import { flushIopub } from "./iopub.ts";
 import { VERDICT_COLOURS, verdictClass } from "./report/verdicts.ts";
@@ -361,6 +361,14 @@ export function group(...items: Display[]): Display {
     "text/html": items.map((d) => d.html).join("\n"),
     "text/plain": items.map((d) => d.toString()).join("\n\n"),
   };
+  // Charts inside keep a PNG copy: one picture of all of them, stacked.
+  const charts = items.filter((d) => d.bundle["image/png"] !== undefined);
+  const png = charts.length === 1
+    ? charts[0].bundle["image/png"]
+    : charts.length > 1
+    ? chartsPngBase64(charts.map((d) => d.html))
+    : undefined;
+  if (png) bundle["image/png"] = png;
   for (const mime of [FINDING_MIME, RUN_MIME]) {
     const all = items.flatMap((d) => {
       const v = d.bundle[mime];
