@@ -185,7 +185,9 @@ details.ql-settings { margin: 0.6em 0; } details.ql-settings > summary { cursor:
   table.ql-cards thead { display: none; }
   table.ql-cards tr { display: flex; flex-direction: column; border-bottom: 2px solid var(--rule);
     padding: 0.4em 0; }
-  table.ql-cards td { border: 0; padding: 0.1em 0; min-width: 0; text-align: left; }
+  table.ql-cards { width: 100%; }
+  table.ql-cards td { border: 0; padding: 0.1em 0; min-width: 0; text-align: left;
+    overflow-wrap: anywhere; }
   table.ql-cards td.ql-first { order: -1; }
   table.ql-cards td[data-label]::before { content: attr(data-label) ": "; color: var(--muted);
     font-size: 0.85em; }
