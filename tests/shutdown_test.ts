@@ -99,8 +99,13 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
       try {
         const loc = await writeKernelSpec();
         const out = join(dir, "out.ipynb");
-        const child = new Deno.Command(PYTHON, {
-          args: [EXECUTOR, await gridNotebook(dir), "--out", out, "--quiet"],
+        const path = await gridNotebook(dir);
+        // SIGINT through the `./quantlab run` wrapper (it execs the executor), SIGTERM direct.
+        const [cmd, args] = signal === "SIGINT"
+          ? ["bash", [join(ROOT, "quantlab"), "run", path, "--out", out, "--quiet"]]
+          : [PYTHON, [EXECUTOR, path, "--out", out, "--quiet"]];
+        const child = new Deno.Command(cmd, {
+          args,
           cwd: ROOT,
           env: { JUPYTER_PATH: loc.jupyterPath },
           stdin: "null",
