@@ -9,7 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { notebook, PYTHON, ROOT, run } from "./_notebooks.ts";
+import { notebook, PYTHON, ROOT, run, startNotebookServer } from "./_notebooks.ts";
+import { inPage } from "../scripts/browser_check.ts";
 
 const lib = (p: string) => JSON.stringify(join(ROOT, "lib", p));
 
@@ -58,4 +59,54 @@ Deno.test("Run All: every output lands under its own cell (real Deno kernel)", a
       );
     }
   });
+});
+
+Deno.test("Run All in the classic Notebook (Chromium): every cell shows its own output, errors included", async () => {
+  const name = `run-all-${crypto.randomUUID().slice(0, 8)}`;
+  const path = join(ROOT, "notebooks", `${name}.ipynb`);
+  const cells = [
+    ...CELLS,
+    `import { run } from ${lib("mod.ts")};
+run({ data: { validationFrames: 256 }, train: { epochs: 2, stepsPerEpoch: 20 } });
+throw new Error("cell 9 boom");`,
+  ];
+  await Deno.writeTextFile(path, notebook(cells));
+  const server = await startNotebookServer();
+  try {
+    const seen = await inPage<string[][]>(
+      `${server.base}/notebooks/${name}.ipynb?token=${server.token}`,
+      "window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel && " +
+        "Jupyter.notebook.kernel.is_connected()",
+      `(async () => {
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        Jupyter.notebook.execute_all_cells();
+        const code = () => Jupyter.notebook.get_cells().filter((c) => c.cell_type === "code");
+        for (let i = 0; i < 240; i++) {
+          await sleep(500);
+          const last = code().at(-1);
+          if (last.input_prompt_number && last.input_prompt_number !== "*" &&
+              document.querySelector("#kernel_indicator_icon.kernel_idle_icon")) break;
+        }
+        await sleep(3000); // outputs that come late
+        return code().map((c) => [...c.output_area.element[0].querySelectorAll(".output_subarea")]
+          .map((e) => (e.querySelector("figcaption") ?? e).innerText.trim().split("\\n")[0]));
+      })()`,
+      { timeoutMs: 90_000 },
+    );
+    assert.equal(seen.length, cells.length, JSON.stringify(seen));
+    seen.forEach((outs, i) => {
+      assert.ok(outs.length > 0, `cell ${i} shows no output: ${JSON.stringify(seen)}`);
+      if (i === 0) return; // the progress bar's summary line
+      for (const text of outs) {
+        assert.ok(
+          text.includes(`cell ${i}`) || text.includes(`cell-${i}`) || text.startsWith("run ste"),
+          `cell ${i} shows ${JSON.stringify(text)}; all: ${JSON.stringify(seen)}`,
+        );
+      }
+    });
+    assert.ok(seen[9].some((t) => /cell 9 boom/.test(t)), `the error is shown: ${seen[9]}`);
+  } finally {
+    await server.stop();
+    await Deno.remove(path).catch(() => {});
+  }
 });
