@@ -81,7 +81,7 @@ throw new Error("cell 9 boom");`,
         const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
         Jupyter.notebook.execute_all_cells();
         const code = () => Jupyter.notebook.get_cells().filter((c) => c.cell_type === "code");
-        for (let i = 0; i < 240; i++) {
+        for (let i = 0; i < 360; i++) {
           await sleep(500);
           const last = code().at(-1);
           if (last.input_prompt_number && last.input_prompt_number !== "*" &&
@@ -95,7 +95,12 @@ throw new Error("cell 9 boom");`,
     );
     assert.equal(seen.length, cells.length, JSON.stringify(seen));
     seen.forEach((outs, i) => {
-      assert.ok(outs.length > 0, `cell ${i} shows no output: ${JSON.stringify(seen)}`);
+      assert.ok(
+        outs.length > 0,
+        `cell ${i} shows no output: ${JSON.stringify(seen)}\nserver log:\n${
+          server.log().slice(-3000)
+        }`,
+      );
       if (i === 0) return; // the progress bar's summary line
       for (const text of outs) {
         assert.ok(
