@@ -191,7 +191,7 @@ export function heatMap(o: HeatMapOptions): string {
   const n = thresholds.length + 1;
   return renderPlot({
     ...chartFrame(o),
-    marginLeft: 110,
+    marginLeft: heatMarginLeft(ys),
     x: { label: o.x?.label, domain: xs },
     y: { label: o.y?.label, domain: ys },
     color: {
@@ -223,6 +223,15 @@ export function heatMap(o: HeatMapOptions): string {
         : null,
     ],
   });
+}
+
+/**
+ * Left margin that fits the longest row label at the chart's font (about 0.6 em per character
+ * plus the tick), so labels are never cut: a fixed 110 px cut "rotation (yours) + CL". [choice]
+ */
+export function heatMarginLeft(rows: (string | number)[]): number {
+  const longest = Math.max(0, ...rows.map((r) => String(r).length));
+  return Math.max(60, Math.ceil(longest * 0.6 * CHART_FONT_PX) + 16);
 }
 
 function defaultThresholds(values: number[], log: boolean): number[] {

@@ -230,6 +230,14 @@ function fill(
   options: { defaultKind?: string; othersOptional?: boolean } = {},
 ): object {
   const kinds = Object.keys(registry);
+  if (typeof over === "string") {
+    // `passer: "mste"`: say the shape a section takes.
+    throw new ConfigError(
+      name,
+      over,
+      `an object such as { kind: ${JSON.stringify(over)} } (${name}.kind: ${oneOfText(kinds)})`,
+    );
+  }
   const named = over !== null && typeof over === "object" && over.kind !== undefined;
   const kind = named ? over.kind : options.defaultKind ?? kinds[0];
   if (typeof kind !== "string" || !Object.hasOwn(registry, kind)) {

@@ -24,7 +24,9 @@
  */
 import { escapeHtml, formatNumber, renderMarkdown } from "./report/html.ts";
 import { RUN_MIME } from "./report/notebook.ts";
-import { chartPngBase64 } from "./raster.ts";
+import { chartPngBase64, chartsPngBase64 } from "./raster.ts";
+import { inKernel } from "./interrupt.ts";
+import { flushIopub } from "./iopub.ts";
 import { VERDICT_COLOURS, verdictClass } from "./report/verdicts.ts";
 import { formatInterval } from "./stats.ts";
 import {
@@ -45,11 +47,15 @@ export type MimeBundle = Record<string, unknown>;
 /** The well-known symbol Deno's kernel looks for on a cell's value. */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
 
-/** A displayable value: Deno's kernel shows `bundle`; `toString()` gives its plain text. */
+/**
+ * A displayable value: Deno's kernel shows `bundle`; `toString()` gives its plain text. In the
+ * kernel the bundle is handed over only once everything queued before it has been published
+ * (lib/iopub.ts), so it lands under the cell that made it also under Run All.
+ */
 export class Display {
   constructor(readonly bundle: MimeBundle) {}
-  [JUPYTER_DISPLAY](): MimeBundle {
-    return this.bundle;
+  [JUPYTER_DISPLAY](): MimeBundle | Promise<MimeBundle> {
+    return inKernel() ? flushIopub().then(() => this.bundle) : this.bundle;
   }
   /** The `text/html` part ("" when there is none). */
   get html(): string {
@@ -58,6 +64,46 @@ export class Display {
   toString(): string {
     return String(this.bundle["text/plain"] ?? "");
   }
+}
+
+/** What stops the work behind a Promise when it is passed on without `await` (see below). */
+const stoppers = new WeakMap<object, () => string>();
+
+/**
+ * Register how to stop the work behind `promise` (a run training in the background) when a
+ * library call receives the promise itself instead of its value; `stop` returns what it did.
+ */
+export function stopWhenMisused<T>(promise: Promise<T>, stop: () => string): Promise<T> {
+  stoppers.set(promise, stop);
+  return promise;
+}
+
+/**
+ * Throw `<where>: got a Promise — add await (<example>)` when `value` is a Promise (or holds
+ * one, for arrays and plain objects one level deep): a missing `await` otherwise goes unnoticed
+ * while the work trains on in the background. A registered run behind it is stopped first.
+ *
+ * @example
+ * ```ts
+ * import { notAPromise } from "./display.ts";
+ * notAPromise([1, 2], "table", "table(await rows())"); // fine: not a Promise
+ * ```
+ */
+export function notAPromise(value: unknown, where: string, example: string): void {
+  const isThenable = (v: unknown): v is Promise<unknown> =>
+    !!v && (typeof v === "object" || typeof v === "function") &&
+    typeof (v as { then?: unknown }).then === "function";
+  const inner = Array.isArray(value)
+    ? value
+    : value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype
+    ? Object.values(value)
+    : [];
+  const found = isThenable(value) ? value : inner.find(isThenable);
+  if (!found) return;
+  const stop = stoppers.get(found as object);
+  const note = stop ? `; ${stop()}` : "";
+  found.then(undefined, () => {}); // its rejection (if stopped) is reported here, not unhandled
+  throw new TypeError(`${where}: got a Promise — add await: ${example}${note}`);
 }
 
 /** Wrap a MIME bundle for display. */
@@ -110,6 +156,7 @@ function align(numeric: boolean): string {
  * ```
  */
 export function table(rows: Record<string, Cell>[], opts: TableOptions = {}): Display {
+  notAPromise(rows, "table", "table(await rows)");
   const columns = opts.columns ?? Object.keys(rows[0] ?? {});
   const text = (key: string, v: Cell): string => {
     const f = opts.format?.[key];
@@ -173,6 +220,7 @@ export function folded(summary: string, item: Display): Display {
  * when they do not trust the notebook's HTML.
  */
 export function chart(svg: string, caption?: string): Display {
+  notAPromise(svg, "chart", "chart(await svg)");
   if (!/<svg\b/.test(svg)) {
     throw new Error("chart: expected the HTML of a rendered chart (no <svg>)");
   }
@@ -223,6 +271,7 @@ export function verdict(v: Verdict, title: string, detail?: string): Display {
  * ```
  */
 export function finding(f: FindingInput): Display {
+  notAPromise(f, "finding", "finding(await f)");
   const errors = validateFinding(f, false);
   if (errors.length > 0) throw new Error(`finding: invalid:\n  ${errors.join("\n  ")}`);
   const data: FindingInput = JSON.parse(JSON.stringify(f));
@@ -307,10 +356,19 @@ export function runInfo(infos: RunInfo | RunInfo[]): Display {
  * are kept: their entries are merged into one array per MIME type.
  */
 export function group(...items: Display[]): Display {
+  notAPromise(items, "group", "group(a, await listening(...))");
   const bundle: MimeBundle = {
     "text/html": items.map((d) => d.html).join("\n"),
     "text/plain": items.map((d) => d.toString()).join("\n\n"),
   };
+  // Charts inside keep a PNG copy: one picture of all of them, stacked.
+  const charts = items.filter((d) => d.bundle["image/png"] !== undefined);
+  const png = charts.length === 1
+    ? charts[0].bundle["image/png"]
+    : charts.length > 1
+    ? chartsPngBase64(charts.map((d) => d.html))
+    : undefined;
+  if (png) bundle["image/png"] = png;
   for (const mime of [FINDING_MIME, RUN_MIME]) {
     const all = items.flatMap((d) => {
       const v = d.bundle[mime];

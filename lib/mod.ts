@@ -34,7 +34,7 @@
  *    `store/checkpoint.ts`, `memory.ts` (a step's memory estimate);
  * 4. `train.ts`, the trainer;
  * 5. `grid/` (worker processes and the result store);
- * 6. presentation: `report/`, `display.ts`, `plot.ts`, `charts.ts`, `progress.ts`, `interrupt.ts`,
+ * 6. presentation: `report/`, `display.ts`, `plot.ts`, `charts.ts`, `progress.ts`, `interrupt.ts`, `iopub.ts`,
  *    `audio/display.ts` (and `audio/mod.ts`, which re-exports it for notebooks);
  * 7. `experiments/` (one module per notebook);
  * 8. `battery/` (imports `experiments/`, never the reverse);
@@ -45,7 +45,11 @@
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 import { backendInfo, type BackendName, initBackend, tf } from "./backend.ts";
-import { type ConfigInput, resolveConfig, type RunConfig } from "./config.ts";
+import { type ConfigInput, DEFAULTS, resolveConfig, type RunConfig } from "./config.ts";
+import { CODECS } from "./codecs/mod.ts";
+import { PASSERS } from "./passers.ts";
+import { QUANTIZERS } from "./quantizers/mod.ts";
+import { SOURCES } from "./sources/mod.ts";
 import {
   chart,
   type Display,
@@ -56,6 +60,8 @@ import {
   JUPYTER_DISPLAY,
   markdown,
   type MimeBundle,
+  notAPromise,
+  stopWhenMisused,
   table,
   verdict,
 } from "./display.ts";
@@ -66,6 +72,7 @@ import {
   PROFILES,
   runConfigs,
 } from "./experiments/common.ts";
+import { formatDuration } from "./grid/mod.ts";
 import { currentSignal, Interrupted, interruptible } from "./interrupt.ts";
 import { heatMap } from "./charts.ts";
 import { lineChart, type PlotOptions, renderPlot } from "./plot.ts";
@@ -125,7 +132,7 @@ function summaryRows(runs: RunResult[]): Record<string, string | number | null>[
 /** Give a result a notebook view (a summary table) without changing its JSON. */
 function withView(result: RunResult): RunResult {
   Object.defineProperty(result, JUPYTER_DISPLAY, {
-    value: () => table(summaryRows([result]), { caption: "run result" }).bundle,
+    value: () => table(summaryRows([result]), { caption: "run result" })[JUPYTER_DISPLAY](),
     enumerable: false,
   });
   return result;
@@ -145,30 +152,52 @@ function withView(result: RunResult): RunResult {
  * r.final?.valMse
  * ```
  */
-export async function run(input: ConfigInput = {}, options: RunOptions = {}): Promise<RunResult> {
+export function run(input: ConfigInput = {}, options: RunOptions = {}): Promise<RunResult> {
+  const own = new AbortController();
+  return stopWhenMisused(runInKernel(input, options, own.signal), () => {
+    own.abort(new Error("its result was passed on without await"));
+    return "the run it came from was stopped";
+  });
+}
+
+async function runInKernel(
+  input: ConfigInput,
+  options: RunOptions,
+  stop: AbortSignal,
+): Promise<RunResult> {
+  notAPromise(input, "run", "run(await config)");
   const config = resolveConfig(input);
   const backend = options.backend ?? "wasm";
   if (tf.getBackend() !== backend || backendInfo().backend !== backend) await initBackend(backend);
   const label = options.label ?? `run ${config.passer.kind}`;
-  const bar = progressView(label);
+  const bar = progressView(label, { signal: stop });
   const { epochs } = config.train;
   let epoch = 0;
-  bar.update(0, epochs, "starting");
-  const result = await interruptible(
-    (signal) =>
-      train(config, {
-        signal,
-        onEpoch: (rec) => {
-          epoch = rec.epoch;
-          bar.update(rec.epoch, epochs, `val MSE ${rec.valMse.toPrecision(3)}`);
-        },
-      }),
-    () => {
-      bar.finish(`interrupted after epoch ${epoch}/${epochs}`);
-      return `${label}: interrupted after epoch ${epoch}/${epochs}; nothing was stored ` +
-        "(an in-kernel run is not cached); re-run the cell to start again";
-    },
-  );
+  const t0 = performance.now();
+  bar.update(0, epochs, `starting on ${backend}`);
+  let result: RunResult;
+  try {
+    result = await interruptible(
+      (signal) =>
+        train(config, {
+          signal: AbortSignal.any([signal, stop]),
+          onEpoch: (rec) => {
+            epoch = rec.epoch;
+            bar.update(rec.epoch, epochs, runDetail(rec, epochs, performance.now() - t0));
+          },
+        }),
+      () => {
+        bar.finish(`interrupted after epoch ${epoch}/${epochs}`);
+        return `${label}: interrupted after epoch ${epoch}/${epochs}; nothing was stored ` +
+          "(an in-kernel run is not cached); re-run the cell to start again";
+      },
+    );
+  } catch (err) {
+    // The bar must not look alive above the error: it ends saying what happened.
+    const why = stop.aborted ? String(stop.reason?.message ?? stop.reason) : (err as Error).message;
+    await bar.finish(`stopped after epoch ${epoch}/${epochs}: ${why}`);
+    throw err;
+  }
   await bar.finish(
     result.diverged
       ? `diverged at epoch ${result.diverged.epoch}`
@@ -179,10 +208,28 @@ export async function run(input: ConfigInput = {}, options: RunOptions = {}): Pr
 }
 
 /**
+ * The detail next to an in-kernel run's bar after an epoch: validation MSE, elapsed time and
+ * the ETA from the mean epoch time so far.
+ */
+export function runDetail(rec: EpochRecord, epochs: number, elapsedMs: number): string {
+  const eta = rec.epoch > 0 ? (elapsedMs / rec.epoch) * (epochs - rec.epoch) : undefined;
+  return `val MSE ${rec.valMse.toPrecision(3)} · ${formatDuration(elapsedMs)} elapsed, eta ${
+    formatDuration(eta)
+  }`;
+}
+
+/**
  * Run many configurations through the cached grid runner (worker processes; unchanged configs
  * come from the store). Interrupt stops it and keeps finished runs.
+ *
+ * @example
+ * ```ts ignore
+ * const rs = await runMany([{ passer: { kind: "ste" } }, { passer: { kind: "mste" } }]);
+ * curves(rs)
+ * ```
  */
 export async function runMany(inputs: ConfigInput[], label = "runs"): Promise<RunResult[]> {
+  notAPromise(inputs, "runMany", "runMany(await configs)");
   for (const [i, input] of inputs.entries()) {
     try {
       resolveConfig(input);
@@ -226,6 +273,7 @@ export function curves(
   metric: keyof typeof EPOCH_METRICS = "mse",
   options: { title?: string } = {},
 ): Display {
+  notAPromise(runs, "curves", "curves(await run({...}))");
   if (!(metric in EPOCH_METRICS)) {
     throw new Error(
       `curves: metric ${JSON.stringify(metric)} is invalid: expected ${
@@ -261,6 +309,7 @@ export function curves(
  * ```
  */
 export function plot(options: PlotOptions & { caption?: string }): Display {
+  notAPromise(options, "plot", "plot({ marks: [Plot.lineY(await values)] })");
   const { caption, ...rest } = options;
   return chart(renderPlot(rest), caption);
 }
@@ -272,6 +321,7 @@ interface DocNode {
   name: string;
   kind: string;
   doc: string;
+  examples: string[];
 }
 
 let docCache: Promise<DocNode[]> | undefined;
@@ -288,29 +338,107 @@ async function docNodes(): Promise<DocNode[]> {
   // deno 2.9: { nodes: { <module url>: { module_doc, symbols: [{ name, declarations }] } } }
   const json = JSON.parse(new TextDecoder().decode(out.stdout)) as {
     nodes: Record<string, {
-      symbols: { name: string; declarations: { kind: string; jsDoc?: { doc?: string } }[] }[];
+      symbols: {
+        name: string;
+        declarations: {
+          kind: string;
+          jsDoc?: { doc?: string; tags?: { kind: string; doc?: string }[] };
+        }[];
+      }[];
     }>;
   };
   return Object.values(json.nodes).flatMap((m) =>
     m.symbols.flatMap((sym) =>
-      sym.declarations.map((d) => ({ name: sym.name, kind: d.kind, doc: d.jsDoc?.doc ?? "" }))
+      sym.declarations.map((d) => ({
+        name: sym.name,
+        kind: d.kind,
+        doc: plainDoc(d.jsDoc?.doc ?? ""),
+        examples: (d.jsDoc?.tags ?? []).filter((t) => t.kind === "example" && t.doc)
+          .map((t) => t.doc!.replace(/^```ts[^\n]*/, "```ts")),
+      }))
     )
   );
 }
 
+/** Doc text for reading: `{@linkcode X}` / `{@link X label}` become `X`. */
+export function plainDoc(doc: string): string {
+  return doc.replace(/\{@link(?:code|plain)?\s+([^}\s|]+)[^}]*\}/g, "`$1`");
+}
+
+/** What `help()` shows first: the four calls of a first experiment. [choice] */
+export const START_HERE = ["run", "runMany", "curves", "plot"] as const;
+
+/** Every RunConfig field: its default (of the section's default kind) and what is allowed. */
+export function configFields(): Record<string, string>[] {
+  const registries: Record<string, Record<string, { defaults: object }>> = {
+    data: SOURCES,
+    codec: CODECS,
+    quantizer: QUANTIZERS,
+    passer: PASSERS,
+  };
+  const allowed = (v: unknown) =>
+    typeof v === "number"
+      ? (Number.isInteger(v) ? "a number (integer here)" : "a number")
+      : typeof v === "boolean"
+      ? "true or false"
+      : Array.isArray(v)
+      ? "an array"
+      : typeof v;
+  const rows: Record<string, string>[] = [];
+  for (const [section, value] of Object.entries(DEFAULTS)) {
+    const registry = registries[section];
+    for (const [field, v] of Object.entries(value as Record<string, unknown>)) {
+      rows.push({
+        field: `${section}.${field}`,
+        default: JSON.stringify(v),
+        allowed: field === "kind" && registry
+          ? Object.keys(registry).map((k) => JSON.stringify(k)).join(", ") +
+            ' (each kind has its own fields: help("RunConfig") shows the default kind\'s)'
+          : allowed(v),
+      });
+    }
+  }
+  for (const field of ["traceEvery", "learningRateEnd", "gradClip"]) {
+    rows.push({ field: `train.${field}`, default: "absent", allowed: "a number (optional)" });
+  }
+  return rows;
+}
+
 /**
- * Show the doc comment of something exported by this module (`help(run)`, `help("curves")`),
- * or, with no argument, the list of what is exported with each one's first line. Reads the docs
- * with `deno doc` (a second or two the first time).
+ * Show help. `help()` starts with {@linkcode run}, {@linkcode runMany}, {@linkcode curves} and
+ * {@linkcode plot} and their examples, then lists everything else exported here;
+ * `help(run)` / `help("curves")` shows one doc comment with its examples; `help("RunConfig")`
+ * lists every config field with its default and allowed values. Reads the docs with `deno doc`
+ * (a second or two the first time).
+ *
+ * @example
+ * ```ts ignore
+ * await help()
+ * await help("RunConfig")
+ * ```
  */
 export async function help(what?: unknown): Promise<Display> {
   docCache ??= docNodes();
   const nodes = (await docCache).filter((n) => n.kind !== "import");
   const first = (d: string) => d.split("\n\n")[0].replace(/\n/g, " ");
+  const full = (n: DocNode) =>
+    `**${n.name}** (${n.kind})\n\n${n.doc}${
+      n.examples.length ? `\n\n${n.examples.join("\n\n")}` : ""
+    }`;
   if (what === undefined) {
+    const start = START_HERE.map((name) => nodes.find((n) => n.name === name && n.doc)!)
+      .filter(Boolean);
+    const intro = markdown(
+      "**Start here**: a first experiment is `const r = await run({...})`, then `curves(r)`.\n\n" +
+        start.map((n) =>
+          `**${n.name}** — ${first(n.doc)}${n.examples.length ? `\n\n${n.examples[0]}` : ""}`
+        ).join("\n\n") +
+        '\n\n`help("RunConfig")` lists every config field with its default and allowed values.',
+    );
     const rows = [...new Map(nodes.map((n) => [n.name, n])).values()]
+      .filter((n) => !(START_HERE as readonly string[]).includes(n.name))
       .map((n) => ({ name: n.name, kind: n.kind, doc: first(n.doc) }));
-    return table(rows, { caption: "quantlab (lib/mod.ts): help(name) for more" });
+    return group(intro, table(rows, { caption: "everything else in quantlab (lib/mod.ts)" }));
   }
   const name = typeof what === "string"
     ? what
@@ -319,6 +447,12 @@ export async function help(what?: unknown): Promise<Display> {
     : what === Plot
     ? "Plot"
     : "";
+  if (name === "RunConfig" || name === "ConfigInput") {
+    return table(configFields(), {
+      caption: "RunConfig: run({...}) takes any part of it, e.g. " +
+        '{ passer: { kind: "mste" }, train: { epochs: 3 } }; the rest are these defaults',
+    });
+  }
   const matches = nodes.filter((n) => n.name === name && n.doc);
   if (matches.length === 0) {
     return markdown(
@@ -326,7 +460,7 @@ export async function help(what?: unknown): Promise<Display> {
         "`help()` lists them.",
     );
   }
-  return markdown(matches.map((n) => `**${n.name}** (${n.kind})\n\n${n.doc}`).join("\n\n"));
+  return markdown(matches.map(full).join("\n\n"));
 }
 
 /** The current cell's interrupt signal, for one's own long loops: `if (signal().aborted) break`. */

@@ -114,6 +114,8 @@ export interface LineSeries extends Curve {
   label: string;
   lo?: number[];
   hi?: number[];
+  /** What the shaded band between `lo` and `hi` is, for the caption (e.g. "min–max over 4 seeds"). */
+  band?: string;
 }
 
 /** A horizontal reference line, e.g. the oracle MSE floor. */
@@ -130,6 +132,8 @@ export interface MarkerSpec {
   x: number;
   y?: number;
   label?: string;
+  /** What the red mark means, for the caption (e.g. "a run diverged there"). */
+  meaning?: string;
 }
 
 /** Axis options shared by the chart helpers. */
@@ -193,7 +197,17 @@ export function seedBand(
     });
   }
   const xs = [...byX.keys()].sort((a, b) => a - b);
-  const out: LineSeries = { label, x: xs, y: [], lo: [], hi: [] };
+  const seeds = curves.length;
+  const out: LineSeries = {
+    label,
+    x: xs,
+    y: [],
+    lo: [],
+    hi: [],
+    band: band === "minmax"
+      ? `min–max over the ${seeds} seed${seeds === 1 ? "" : "s"}`
+      : `mean ± 1 sd over the ${seeds} seed${seeds === 1 ? "" : "s"}`,
+  };
   for (const x of xs) {
     const v = byX.get(x)!;
     const mean = v.reduce((s, a) => s + a, 0) / v.length;
@@ -286,6 +300,27 @@ export function chartFrame(o: ChartCommon): Partial<PlotOptions> {
     height: o.height ?? CHART_HEIGHT,
     id: o.id,
   };
+}
+
+/**
+ * The caption with a key to what is not labelled on the chart: what each shaded band is (lines
+ * whose band is not described are said to show "an interval around the line") and what the red
+ * dashed lines and crosses mark.
+ */
+export function withKey(o: LineChartOptions, banded = true): string | undefined {
+  const bands = [
+    ...new Set(
+      o.series.filter((s) => s.lo && s.hi).map((s) => s.band ?? "an interval around the line"),
+    ),
+  ];
+  const meanings = [
+    ...new Set((o.markers ?? []).map((m) => m.meaning).filter((m): m is string => !!m)),
+  ];
+  const key = [
+    banded && bands.length > 0 ? `Shaded band: ${bands.join("; ")}.` : "",
+    meanings.length > 0 ? `Red dashed line or ×: ${meanings.join("; ")}.` : "",
+  ].filter(Boolean).join(" ");
+  return [o.caption, key].filter(Boolean).join(" ") || undefined;
 }
 
 /**
@@ -410,7 +445,7 @@ export function lineChart(o: LineChartOptions): string {
       : null,
   ];
   return renderPlot({
-    ...chartFrame(o),
+    ...chartFrame({ ...o, caption: withKey(o, banded.length > 0) }),
     x: axisScale(o.x, points.map((p) => p.x)),
     y: axisScale(o.y),
     // Legend in the order the series were given (the experiment's group order).

@@ -20,6 +20,7 @@
  */
 import { escapeHtml } from "./report/html.ts";
 import { inKernel } from "./interrupt.ts";
+import { flushIopub } from "./iopub.ts";
 
 /** Minimum time between two in-place updates (the last one is always sent). [choice] */
 export const UPDATE_INTERVAL_MS = 250;
@@ -46,6 +47,11 @@ export interface ProgressOptions {
   quiet?: boolean;
   /** Send display messages here instead of the kernel (tests). */
   broadcast?: Broadcast;
+  /**
+   * The work this bar shows was stopped: once aborted, a bar not yet shown never appears (it
+   * would land under a later cell) and a shown one only takes its final line.
+   */
+  signal?: AbortSignal;
 }
 
 /** A progress bar that updates in place; {@linkcode finish} leaves one summary line. */
@@ -83,19 +89,28 @@ export function progressView(label: string, options: ProgressOptions = {}): Prog
   let latest: { data: Record<string, unknown> } | undefined;
   let finished = false;
 
+  // The first output waits until earlier outputs are published (lib/iopub.ts), so it is
+  // stamped with this cell; later ones follow it in order.
+  let chain: Promise<void> | undefined;
   const send = (): Promise<void> => {
     if (!broadcast || !latest) return Promise.resolve();
     const type = shown ? "update_display_data" : "display_data";
     shown = true;
     lastSent = performance.now();
-    try {
-      // Deno 2.9.6's broadcast returns undefined (measured), later versions a promise.
-      return Promise.resolve(
-        broadcast(type, { data: latest.data, metadata: {}, transient: { display_id: displayId } }),
-      ).catch(() => {});
-    } catch {
-      return Promise.resolve();
-    }
+    const data = latest.data;
+    const go = () => {
+      if (options.signal?.aborted && !finished) return Promise.resolve();
+      try {
+        // Deno 2.9.6's broadcast returns undefined (measured), later versions a promise.
+        return Promise.resolve(
+          broadcast(type, { data, metadata: {}, transient: { display_id: displayId } }),
+        ).catch(() => {});
+      } catch {
+        return Promise.resolve();
+      }
+    };
+    chain = (chain ?? (options.broadcast ? Promise.resolve() : flushIopub())).then(go);
+    return chain;
   };
 
   return {

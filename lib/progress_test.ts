@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { PROGRESS_MIME, progressView, textBar, UPDATE_INTERVAL_MS } from "./progress.ts";
-import { progressDetail } from "./experiments/common.ts";
+import { progressDetail, shortLabel } from "./experiments/common.ts";
+import { runDetail } from "./mod.ts";
+import type { EpochRecord } from "./result.ts";
 
 type Sent = {
   type: string;
@@ -53,5 +55,29 @@ Deno.test("the grid's progress detail names the epochs of the runs in flight", (
     etaMs: undefined,
   });
   assert.match(detail, /1 cached/);
-  assert.match(detail, /running train\.seed=2 epoch 3\/10/);
+  assert.match(detail, /running seed=2 epoch 3\/10/);
+});
+
+Deno.test("grid progress: 'starting workers…' first, then elapsed and ETA, short job labels", () => {
+  const base = { done: 0, total: 4, cached: 0, computed: 0, failed: 0, etaMs: undefined };
+  const start = progressDetail({ ...base, event: "start", running: [], elapsedMs: 0 });
+  assert.equal(start, "0 cached · starting workers…");
+  assert.doesNotMatch(start, /eta \?/);
+  const label = 'passer.kind="mste" quantizer.kind="vq" train.seed=3 data.bits=8 codec.hidden=128';
+  const mid = progressDetail({
+    ...base,
+    event: "epoch",
+    running: [{ index: 0, label, epoch: 2, epochs: 10 }, { index: 1, label, epoch: 3, epochs: 10 }],
+    elapsedMs: 10_000,
+  });
+  // 5 epochs in 10 s over 2 workers: 15 epochs left in flight + 2 runs × 10 queued → 35 s.
+  assert.match(mid, /10\.0s elapsed, eta 35\.0s/);
+  assert.match(mid, /running mste vq seed=3 bits=8 hidde… epoch 2\/10; /);
+  assert.ok(mid.length < 130, mid);
+  assert.equal(shortLabel("train.seed=2"), "seed=2");
+});
+
+Deno.test("in-kernel run progress shows elapsed time and the ETA", () => {
+  const rec = { epoch: 2, valMse: 0.01234 } as EpochRecord;
+  assert.equal(runDetail(rec, 10, 4_000), "val MSE 0.0123 · 4.0s elapsed, eta 16.0s");
 });

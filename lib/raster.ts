@@ -76,15 +76,52 @@ export function svgToPng(svg: string, scale: number = PNG_SCALE): Uint8Array | u
   return r.render().asPng();
 }
 
+/** A chart's main `<svg data-chart>` (else its first `<svg>`), or undefined. */
+function mainSvg(html: string): string | undefined {
+  return html.match(/<svg\b[^>]*\bdata-chart\b[\s\S]*?<\/svg>/)?.[0] ??
+    html.match(/<svg\b[\s\S]*?<\/svg>/)?.[0];
+}
+
+/** An SVG's drawn size from its width/height attributes, else its viewBox. */
+function svgSize(svg: string): { width: number; height: number } {
+  const open = svg.match(/<svg\b[^>]*>/)![0];
+  const attr = (name: string) => Number(open.match(new RegExp(`\\s${name}="([\\d.]+)`))?.[1]);
+  const box = open.match(/viewBox="[\d.\-]+ [\d.\-]+ ([\d.]+) ([\d.]+)"/);
+  return {
+    width: attr("width") || Number(box?.[1]) || 640,
+    height: attr("height") || Number(box?.[2]) || 400,
+  };
+}
+
 /**
  * The PNG copy of a rendered chart (the HTML of `lib/plot.ts`): its main `<svg data-chart>`,
  * as base64 for a MIME bundle; undefined when disabled or when there is no such SVG.
  */
 export function chartPngBase64(html: string): string | undefined {
+  return chartsPngBase64([html]);
+}
+
+/**
+ * One PNG of several charts stacked top to bottom (a cell that shows two charts keeps both in
+ * its `image/png`), as base64; undefined when disabled or when none holds an SVG.
+ */
+export function chartsPngBase64(htmls: string[]): string | undefined {
   if (!fontFile) return undefined;
-  const svg = html.match(/<svg\b[^>]*\bdata-chart\b[\s\S]*?<\/svg>/)?.[0] ??
-    html.match(/<svg\b[\s\S]*?<\/svg>/)?.[0];
-  if (!svg) return undefined;
+  const svgs = htmls.map(mainSvg).filter((s): s is string => s !== undefined);
+  if (svgs.length === 0) return undefined;
+  let svg = svgs[0];
+  if (svgs.length > 1) {
+    const sizes = svgs.map(svgSize);
+    const width = Math.max(...sizes.map((s) => s.width));
+    let y = 0;
+    const parts = svgs.map((s, i) => {
+      const placed = s.replace(/^<svg\b/, `<svg x="0" y="${y}"`);
+      y += sizes[i].height;
+      return placed;
+    });
+    svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" ` +
+      `viewBox="0 0 ${width} ${y}">${parts.join("")}</svg>`;
+  }
   // Plot draws with currentColor; resvg has no CSS colour context, so make it black.
   const png = svgToPng(svg.replace(/currentColor/g, "black"));
   if (!png) return undefined;

@@ -142,9 +142,13 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** Start Chromium with a fresh profile and return its DevTools WebSocket URL. */
-async function launch(profileDir: string): Promise<{ child: Deno.ChildProcess; ws: string }> {
+async function launch(
+  profileDir: string,
+  extraArgs: string[] = [],
+): Promise<{ child: Deno.ChildProcess; ws: string }> {
   const child = new Deno.Command(CHROMIUM, {
     args: [
+      ...extraArgs,
       "--headless",
       "--no-sandbox",
       "--disable-gpu",
@@ -309,6 +313,61 @@ export async function browserCheck(
     await Deno.remove(profileDir, { recursive: true }).catch(() => {});
   }
   return results;
+}
+
+/**
+ * Open `url` in headless Chromium (media may play without a click), wait until `ready` (a JS
+ * expression) is true, then evaluate `script` (a JS expression, awaited) and return its value
+ * (JSON-serialisable). For checks that need a live page, e.g. a player inside Jupyter.
+ */
+export async function inPage<T>(
+  url: string,
+  ready: string,
+  script: string,
+  opts: { width?: number; timeoutMs?: number } = {},
+): Promise<T> {
+  const profileDir = await Deno.makeTempDir({ prefix: "quantlab-chromium-" });
+  const { child, ws } = await launch(profileDir, ["--autoplay-policy=no-user-gesture-required"]);
+  let cdp: Cdp | undefined;
+  try {
+    cdp = await connect(ws);
+    const { targetId } = await cdp.send("Target.createTarget", { url: "about:blank" }) as {
+      targetId: string;
+    };
+    const { sessionId } = await cdp.send("Target.attachToTarget", { targetId, flatten: true }) as {
+      sessionId: string;
+    };
+    await cdp.send("Emulation.setDeviceMetricsOverride", {
+      width: opts.width ?? 1100,
+      height: 900,
+      deviceScaleFactor: 1,
+      mobile: false,
+    }, sessionId);
+    await cdp.send("Page.navigate", { url }, sessionId);
+    const evaluate = async (expression: string) => {
+      const { result, exceptionDetails } = await cdp!.send(
+        "Runtime.evaluate",
+        { expression, returnByValue: true, awaitPromise: true },
+        sessionId,
+      ) as { result: { value: unknown }; exceptionDetails?: { text: string } };
+      if (exceptionDetails) throw new Error(`in page: ${exceptionDetails.text}`);
+      return result.value;
+    };
+    const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+    while (!(await evaluate(`Boolean(${ready})`).catch(() => false))) {
+      if (Date.now() > deadline) throw new Error(`${url}: never ready: ${ready}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return await evaluate(script) as T;
+  } finally {
+    await cdp?.send("Browser.close").catch(() => {});
+    cdp?.close();
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+    await Deno.remove(profileDir, { recursive: true }).catch(() => {});
+  }
 }
 
 if (import.meta.main) {

@@ -79,11 +79,22 @@ async function git(...args: string[]): Promise<string> {
   }
 }
 
-/** `abc123def456` or `abc123def456-dirty`; "unknown" outside a git checkout. */
+/**
+ * `abc123def456` or `abc123def456-dirty` (tracked files changed, the build's own output
+ * `reports/` aside: a rebuild over an uncommitted build is not "dirty"); "unknown" outside a git
+ * checkout. Pages show it as the commit they were built from (lib/report `commitText`).
+ */
 async function commitId(): Promise<string> {
   const head = await git("rev-parse", "--short=12", "HEAD");
   if (!head) return "unknown";
-  const dirty = await git("status", "--porcelain", "--untracked-files=no");
+  const dirty = await git(
+    "status",
+    "--porcelain",
+    "--untracked-files=no",
+    "--",
+    ".",
+    ":(exclude)reports",
+  );
   return dirty ? `${head}-dirty` : head;
 }
 

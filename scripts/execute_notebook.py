@@ -19,8 +19,10 @@ Fails (exit 1, message naming the notebook and the cell index) when a cell error
 the kernel dies, or an expected output is missing. The executed notebook is written even then,
 so the failing cell can be inspected. An `--out` that cannot be written (a read-only directory,
 a directory at its path) is refused (exit 2) before the kernel starts, so no work is lost.
-SIGTERM (and SIGHUP) shut the kernel down (and with it any grid workers it started, which die
-with it) before exiting with 143 (129), as Ctrl-C to the process group does; nothing is written. Progress goes to stderr: one line per cell, plus the
+SIGINT (Ctrl-C), SIGTERM and SIGHUP stop the run: the kernel is shut down (and with it any grid
+workers it started, which die with it), the cells that ran so far are written to --out
+(`metadata.quantlab.execution.stopped_by` names the signal), one line says so, and the exit
+status is 130, 143 or 129. Progress goes to stderr: one line per cell, plus the
 cells' own stdout/stderr lines (e.g. training progress) prefixed with the label.
 
 Parameters (papermill's convention): `-p NAME VALUE` (repeatable; also from the environment as
@@ -28,8 +30,11 @@ QUANTLAB_PARAMS, a JSON object of name -> value, which `./quantlab reports -p ..
 code cell tagged `injected-parameters` right after the cell tagged `parameters` (at the top when
 there is none; an earlier injected cell is replaced), holding `var NAME = VALUE;` per parameter.
 A VALUE that parses as JSON (number, true/false, null, quoted string, array, object) is used as
-is, anything else as a string. `profile` and `recompute` also set QUANTLAB_PROFILE and
-QUANTLAB_RECOMPUTE for the kernel, which is what lib/experiments reads.
+is, anything else as a string. Every parameter is also set for the kernel as QUANTLAB_<NAME>
+(`profile`, `recompute`, `seeds`, `epochs`, `steps`: what lib/experiments reads). Parameters are
+strict: a name the `parameters` cell does not declare (`var NAME = ...`) is refused (exit 2)
+with the list of the notebook's parameters; `profile` and `recompute` are always accepted; a
+notebook without a `parameters` cell gets a warning (and only those two).
 
 Trust: the executed notebook is signed with nbformat's notary (after cell ids are added, so the
 signature matches what is written) in JUPYTER_DATA_DIR (default `<repo>/.cache/jupyter/data`,
@@ -214,6 +219,9 @@ class Executor:
         params = getattr(args, "params", {}) or {}
         if "profile" in params:
             env["QUANTLAB_PROFILE"] = str(params["profile"])
+        for name, value in params.items():
+            if name not in ("profile", "recompute"):
+                env[f"QUANTLAB_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
         if "recompute" in params:
             env["QUANTLAB_RECOMPUTE"] = "1" if params["recompute"] not in (False, 0, "0", "", None, "false") else ""
         if args.profile:
@@ -398,6 +406,7 @@ class Executor:
                 self.km.shutdown_kernel(now=True)
             raise
         failure = None
+        terminated = None
         try:
             for ordinal, state in enumerate(cells, 1):
                 self.run_cell(state, len(cells), ordinal)
@@ -411,6 +420,10 @@ class Executor:
                 self.epilogue = self.run_epilogue(self.args.epilogue)
         except NotebookFailure as err:
             failure = str(err)
+        except Terminated as sig:
+            # Stop here, shut the kernel (and its grid workers) down, then write what ran.
+            terminated = sig
+            failure = f"{self.path}: {sig} received"
         finally:
             for state in cells:
                 self.store(state)
@@ -444,9 +457,14 @@ class Executor:
             "missing_outputs": missing,
             "epilogue": self.epilogue,
             "parameters": getattr(self.args, "params", {}) or {},
+            "stopped_by": terminated.name if terminated else None,
             "ok": failure is None and not missing and not errors,
         }
         self.write()
+        if terminated:
+            ran = sum(1 for s in cells if s.execution_count is not None)
+            terminated.detail = f"{ran} of {len(cells)} cells ran; partial notebook written to {self.args.out}"
+            raise terminated
         self.log(
             f"{len(cells)} cells in {wall:.1f} s; {self.late_total} output(s) arrived after idle "
             f"(max {self.max_late_delay:.2f} s) and were kept"
@@ -509,17 +527,22 @@ class Executor:
 
 
 class Terminated(BaseException):
-    """SIGTERM or SIGHUP: stop at once, shut the kernel down on the way out."""
+    """SIGINT, SIGTERM or SIGHUP: stop at once, shut the kernel down on the way out."""
 
     def __init__(self, signum: int):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+        self.name = signal.Signals(signum).name
+        self.detail = "kernel shut down before any cell ran; nothing written"
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _terminate(signum, _frame):
     # Once: the shutdown on the way out must not be interrupted by a second signal.
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    for s in STOP_SIGNALS:
+        signal.signal(s, signal.SIG_IGN)
     raise Terminated(signum)
 
 
@@ -573,6 +596,45 @@ def parse_params(pairs, environ) -> dict:
     if "profile" in out and out["profile"] not in ("quick", "full"):
         raise NotebookFailure(f"parameter profile = {out['profile']!r} is invalid: expected quick or full")
     return out
+
+
+ALWAYS_ACCEPTED = ("profile", "recompute")  # the executor itself acts on these
+DECLARED = re.compile(r"^(?:var|let|const)\s+([A-Za-z_$][\w$]*)")
+
+
+def declared_parameters(nb):
+    """Names declared (`var NAME = ...`) in the cell tagged `parameters`; None when there is none."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            names = []
+            for statement in top_level_statements(cell.source):
+                m = DECLARED.match(statement)
+                if m:
+                    names.append(m.group(1))
+            return names
+    return None
+
+
+def check_parameters(nb, params: dict, path: str):
+    """Unknown parameter names are an error naming the notebook's parameters; returns a warning
+    (or None) when the notebook has no `parameters` cell."""
+    declared = declared_parameters(nb)
+    known = list(declared or []) + [n for n in ALWAYS_ACCEPTED if n not in (declared or [])]
+    unknown = [n for n in params if n not in known]
+    if declared is None:
+        if unknown:
+            raise NotebookFailure(
+                f"-p {', '.join(unknown)}: {path} has no cell tagged `parameters`, so only "
+                f"{', '.join(ALWAYS_ACCEPTED)} can be set"
+            )
+        return (f"warning: {path} has no cell tagged `parameters`; -p values are injected at the "
+                "top and only profile and recompute take effect")
+    if unknown:
+        raise NotebookFailure(
+            f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+            f"{os.path.basename(path)}'s parameters are: {', '.join(known)}"
+        )
+    return None
 
 
 def inject_parameters(nb, params: dict) -> int:
@@ -649,21 +711,29 @@ def main(argv=None) -> int:
         print(f"FAILED {args.notebook}: --out: {why}; nothing was executed", file=sys.stderr)
         return 2
     if args.params:
+        try:
+            warning = check_parameters(nb, args.params, args.notebook)
+        except NotebookFailure as err:
+            print(f"FAILED {args.notebook}: {err}", file=sys.stderr)
+            return 2
+        if warning:
+            print(warning, file=sys.stderr)
         inject_parameters(nb, args.params)
     # nbformat 4.5 wants cell ids; hand-written notebooks often lack them (nbformat warns).
     if (nb.nbformat, nb.nbformat_minor) >= (4, 5):
         for i, cell in enumerate(nb.cells):
             cell.setdefault("id", f"cell-{i}")
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGHUP, _terminate)
+    for s in STOP_SIGNALS:
+        signal.signal(s, _terminate)
     try:
         return Executor(nb, args.notebook, args).run()
     except NotebookFailure as err:
         print(f"FAILED {err}", file=sys.stderr)
         return 1
     except Terminated as sig:
-        print(f"FAILED {args.notebook}: {sig} received; kernel shut down, nothing written",
-              file=sys.stderr)
+        # One line, no traceback: 130 for Ctrl-C (SIGINT), 143 for SIGTERM, 129 for SIGHUP.
+        print(f"STOPPED {args.notebook}: {sig.name} received; kernel and its workers shut down; "
+              f"{sig.detail}", file=sys.stderr, flush=True)
         return 128 + sig.signum
 
 

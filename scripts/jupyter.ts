@@ -62,11 +62,54 @@ def _cell_ids_before_signing(model, **kwargs):
 c.FileContentsManager.pre_save_hook = _cell_ids_before_signing
 `;
 
-/** Write {@linkcode SERVER_CONFIG} as `jupyter_notebook_config.py` under `configDir`. */
+/**
+ * The classic Notebook's `custom/custom.js` (under `JUPYTER_CONFIG_DIR`): in an untrusted
+ * notebook an output that carries both `text/html` and `image/png` (every quantlab chart) is
+ * drawn from its PNG. Untrusted HTML goes through the sanitizer, which drops the `<svg>` and
+ * leaves its tick labels as one run of text; the PNG is safe to show. Only the drawing changes:
+ * the output itself (saved with the notebook) keeps its HTML.
+ */
+export const CUSTOM_JS = `// Written by scripts/jupyter.ts (quantlab); rewritten on every start.
+require(["notebook/js/outputarea"], function (outputarea) {
+  var OutputArea = outputarea.OutputArea;
+  var append = OutputArea.prototype.append_mime_type;
+  OutputArea.prototype.append_mime_type = function (json, element, handle_inserted) {
+    var data = json && json.data;
+    if (!this.trusted && data && data["image/png"] !== undefined &&
+        data["text/html"] !== undefined) {
+      var shown = {};
+      for (var k in data) if (k !== "text/html") shown[k] = data[k];
+      json = Object.assign({}, json, { data: shown });
+    }
+    return append.call(this, json, element, handle_inserted);
+  };
+  // custom.js may load after the notebook drew its outputs: draw those again.
+  var nb = window.Jupyter && Jupyter.notebook;
+  if (!nb || !nb.get_cells) return;
+  nb.get_cells().forEach(function (cell) {
+    var area = cell.output_area;
+    if (!area || area.trusted) return;
+    var outputs = area.toJSON();
+    var charts = outputs.some(function (o) {
+      return o.data && o.data["image/png"] !== undefined && o.data["text/html"] !== undefined;
+    });
+    if (!charts) return;
+    area.clear_output(false, true);
+    area.trusted = false; // clear_output marks the area trusted; it is not
+    area.fromJSON(outputs, cell.metadata);
+  });
+});
+`;
+
+/**
+ * Write {@linkcode SERVER_CONFIG} as `jupyter_notebook_config.py` and {@linkcode CUSTOM_JS} as
+ * `custom/custom.js` under `configDir`; returns the former's path.
+ */
 export async function writeServerConfig(configDir: string): Promise<string> {
-  await Deno.mkdir(configDir, { recursive: true });
+  await Deno.mkdir(join(configDir, "custom"), { recursive: true });
   const file = join(configDir, "jupyter_notebook_config.py");
   await Deno.writeTextFile(file, SERVER_CONFIG);
+  await Deno.writeTextFile(join(configDir, "custom", "custom.js"), CUSTOM_JS);
   return file;
 }
 

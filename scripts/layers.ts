@@ -45,6 +45,7 @@ export const LAYERS: readonly (readonly string[])[] = [
     "charts.ts",
     "progress.ts",
     "interrupt.ts",
+    "iopub.ts",
     "audio/display.ts",
     "audio/mod.ts",
   ],

@@ -1,11 +1,13 @@
 /**
- * Nothing left running, nothing lost (issue 20 §3): SIGTERM to `./quantlab run`'s executor or to
- * the report builder shuts down the Deno kernel and the grid workers it started, and the builder
- * removes its staging directory; an `--out` that cannot be written is refused before any cell.
+ * Nothing left running, nothing lost (issue 20 §3, issue 21 §3): SIGTERM or SIGINT (Ctrl-C) to
+ * `./quantlab run`'s executor shuts down the Deno kernel and the grid workers it started, writes
+ * the cells that ran to --out, prints one line and exits 143 / 130; SIGTERM to the report builder
+ * does the same and removes its staging directory; an `--out` that cannot be written is refused
+ * before any cell.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { DENO, EXECUTOR, notebook, PYTHON, ROOT } from "./_notebooks.ts";
+import { DENO, EXECUTOR, notebook, PYTHON, ROOT, streamText } from "./_notebooks.ts";
 import { writeKernelSpec } from "../scripts/kernel.ts";
 import { withReadOnly } from "../lib/store/_testing.ts";
 
@@ -61,12 +63,13 @@ await runGrid([{ train: { seed: 0, epochs: 1 } }], {
   workers: 1,
   env: { FAKE_JOB_SLEEP_MS: "300000" },
 });`;
-  await Deno.writeTextFile(path, notebook([cell]));
+  await Deno.writeTextFile(path, notebook(['console.log("before the grid")', cell]));
   return path;
 }
 
 async function terminateAndCheck(
   child: Deno.ChildProcess,
+  signal: Deno.Signal = "SIGTERM",
 ): Promise<{ code: number; stderr: string }> {
   await until(
     "a grid worker under the kernel",
@@ -74,7 +77,7 @@ async function terminateAndCheck(
     90_000,
   );
   const tree = descendants(child.pid);
-  child.kill("SIGTERM");
+  child.kill(signal);
   const out = await child.output();
   await until(
     `the kernel and workers to exit (${[...tree.values()].join(" | ")})`,
@@ -84,31 +87,54 @@ async function terminateAndCheck(
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
 }
 
-Deno.test({
-  name: "SIGTERM to the executor (./quantlab run) shuts down its kernel and grid workers",
-  sanitizeResources: false,
-  async fn() {
-    // Inside the repository: the kernel finds deno.json by walking up from the notebook.
-    await Deno.mkdir(join(ROOT, ".cache"), { recursive: true });
-    const dir = await Deno.makeTempDir({ dir: join(ROOT, ".cache"), prefix: "sigterm-test-" });
-    try {
-      const loc = await writeKernelSpec();
-      const child = new Deno.Command(PYTHON, {
-        args: [EXECUTOR, await gridNotebook(dir), "--out", join(dir, "out.ipynb"), "--quiet"],
-        cwd: ROOT,
-        env: { JUPYTER_PATH: loc.jupyterPath },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const { code, stderr } = await terminateAndCheck(child);
-      assert.equal(code, 143, stderr);
-      assert.match(stderr, /SIGTERM received; kernel shut down, nothing written/);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
-});
+for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
+  Deno.test({
+    name:
+      `${signal} to the executor (./quantlab run) shuts down kernel and workers, writes what ran`,
+    sanitizeResources: false,
+    async fn() {
+      // Inside the repository: the kernel finds deno.json by walking up from the notebook.
+      await Deno.mkdir(join(ROOT, ".cache"), { recursive: true });
+      const dir = await Deno.makeTempDir({ dir: join(ROOT, ".cache"), prefix: "sigterm-test-" });
+      try {
+        const loc = await writeKernelSpec();
+        const out = join(dir, "out.ipynb");
+        const path = await gridNotebook(dir);
+        // SIGINT through the `./quantlab run` wrapper (it execs the executor), SIGTERM direct.
+        const [cmd, args] = signal === "SIGINT"
+          ? ["bash", [join(ROOT, "quantlab"), "run", path, "--out", out, "--quiet"]]
+          : [PYTHON, [EXECUTOR, path, "--out", out, "--quiet"]];
+        const child = new Deno.Command(cmd, {
+          args,
+          cwd: ROOT,
+          env: { JUPYTER_PATH: loc.jupyterPath },
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const r = await terminateAndCheck(child, signal);
+        assert.equal(r.code, code, r.stderr);
+        // One line about the stop, no traceback.
+        const stops = r.stderr.split("\n").filter((l) => l.startsWith("STOPPED"));
+        assert.equal(stops.length, 1, r.stderr);
+        assert.match(
+          stops[0],
+          new RegExp(
+            `${signal} received; kernel and its workers shut down; 2 of 2 cells ran; ` +
+              "partial notebook written to",
+          ),
+        );
+        assert.doesNotMatch(r.stderr, /Traceback/);
+        const nb = JSON.parse(await Deno.readTextFile(out));
+        assert.equal(nb.metadata.quantlab.execution.stopped_by, signal);
+        assert.equal(nb.metadata.quantlab.execution.ok, false);
+        assert.match(streamText(nb, 0), /before the grid/);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}
 
 Deno.test({
   name: "SIGTERM to the report builder stops executor, kernel and workers and removes its staging",

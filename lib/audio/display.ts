@@ -33,8 +33,17 @@ const encodeBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString(
 import { spectrogramDb } from "./spectrum.ts";
 
 /**
+ * Player size in CSS pixels, not `rem`: Jupyter's root font is 10 px, where `9rem × 2rem` drew
+ * a 97 × 20 px player with no play button; Chromium shows its full controls from about 40 px
+ * high. [choice]
+ */
+export const PLAYER_MIN_WIDTH_PX = 200;
+export const PLAYER_HEIGHT_PX = 40;
+
+/**
  * The `<audio>` element for a clip (PCM16 WAV data URI). `size` (pixels) fixes its width and
- * height, as the listening tables need (Jupyter's root font is 10 px, so `rem` sizes shrink).
+ * height, as the listening tables need; else it fills its cell from
+ * {@linkcode PLAYER_MIN_WIDTH_PX} × {@linkcode PLAYER_HEIGHT_PX}.
  */
 export function audioElement(
   samples: Float32Array,
@@ -45,7 +54,7 @@ export function audioElement(
   const b64 = encodeBase64(encodeWav(samples, sampleRate, "pcm16"));
   const style = size
     ? `width:${size.width}px;min-width:${size.width}px;height:${size.height}px`
-    : "width:100%;min-width:9rem;height:2rem";
+    : `width:100%;min-width:${PLAYER_MIN_WIDTH_PX}px;height:${PLAYER_HEIGHT_PX}px`;
   return `<audio class="ql-audio" controls preload="metadata" title="${escapeHtml(label)}" ` +
     `style="${style}" src="data:audio/wav;base64,${b64}"></audio>`;
 }

@@ -120,6 +120,7 @@ export function kneeChart(x: BitsExperiment): Display {
         y: perSeed.map((v) => mean(v)),
         lo: perSeed.map((v) => Math.min(...v)),
         hi: perSeed.map((v) => Math.max(...v)),
+        band: "min–max over the seeds",
       },
       {
         label:
@@ -128,9 +129,14 @@ export function kneeChart(x: BitsExperiment): Display {
         y: x.groups.map((g) => Math.max(mean(g.floors), 1e-4)),
         lo: x.groups.map((g) => Math.max(Math.min(...g.floors), 1e-4)),
         hi: x.groups.map((g) => Math.max(Math.max(...g.floors), 1e-4)),
+        band: "min–max of the oracle floor over the seeds",
       },
     ],
-    markers: [{ x: B, label: `B_q = B = ${B}` }],
+    markers: [{
+      x: B,
+      label: `B_q = B = ${B}`,
+      meaning: `B_q = B, where the quantizer can send the ${B} bits the source carries`,
+    }],
     x: { label: "quantizer bits B_q", integer: true },
     y: { label: "validation MSE (floor of 0 drawn at 1e-4)", log: true },
   }));

@@ -164,3 +164,17 @@ Deno.test("settingsTable compares a run's fields with the defaults of its own ki
   assert.equal(defaultOf(speech, "data.sampleRate"), "8000");
   assert.equal(defaultOf(speech, "codec.kind"), "&#34;conv&#34;");
 });
+
+Deno.test("profile overrides: seeds, epochs and steps replace the profile's; bad values are named", async () => {
+  const { PROFILES, withOverrides } = await import("./profiles.ts");
+  const p = withOverrides(PROFILES.full, { seeds: "[0, 5]", epochs: "2", steps: "30" });
+  assert.deepEqual([p.seeds, p.comparisonSeeds, p.speech.seeds], [[0, 5], [0, 5], [0, 5]]);
+  assert.deepEqual([p.epochs, p.lastEpochs, p.speech.epochs], [2, 2, 2]);
+  assert.deepEqual([p.stepsPerEpoch, p.speech.stepsPerEpoch], [30, 30]);
+  assert.deepEqual(withOverrides(PROFILES.quick, { seeds: "", epochs: undefined }), PROFILES.quick);
+  assert.throws(
+    () => withOverrides(PROFILES.quick, { epochs: "five" }),
+    /parameter epochs = "five"/,
+  );
+  assert.throws(() => withOverrides(PROFILES.quick, { seeds: "a,b" }), /parameter seeds = "a,b"/);
+});

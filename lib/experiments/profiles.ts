@@ -111,15 +111,76 @@ export function forComparison(profile: Profile): Profile {
   return { ...profile, seeds: profile.comparisonSeeds };
 }
 
-/** The profile named by `QUANTLAB_PROFILE` (default: full), checked. */
+/**
+ * The profile named by `QUANTLAB_PROFILE` (default: full), checked, with the notebook
+ * parameters' overrides (`./quantlab run NB -p seeds 0,1 -p epochs 5 -p steps 50`, which the
+ * executor passes as `QUANTLAB_SEEDS`, `QUANTLAB_EPOCHS`, `QUANTLAB_STEPS`; empty = the
+ * profile's): `seeds` replaces both seed lists, `epochs` and `steps` the epochs and steps per
+ * epoch of every run (the real-speech runs included). An invalid value throws naming it.
+ *
+ * @example
+ * ```ts
+ * import { currentProfile } from "./profiles.ts";
+ * currentProfile().epochs; // 10 in the full profile, unless QUANTLAB_EPOCHS says otherwise
+ * ```
+ */
 export function currentProfile(): Profile {
-  const name = Deno.env.get("QUANTLAB_PROFILE") ?? "full";
+  const name = Deno.env.get("QUANTLAB_PROFILE") || "full";
   if (!(name in PROFILES)) {
     throw new Error(
       `QUANTLAB_PROFILE = ${JSON.stringify(name)} is invalid: expected "quick" or "full"`,
     );
   }
-  return PROFILES[name as ProfileName];
+  return withOverrides(PROFILES[name as ProfileName], {
+    seeds: Deno.env.get("QUANTLAB_SEEDS"),
+    epochs: Deno.env.get("QUANTLAB_EPOCHS"),
+    steps: Deno.env.get("QUANTLAB_STEPS"),
+  });
+}
+
+/** Parameter values as the executor passes them (strings; "" or undefined: not given). */
+export interface ProfileOverrides {
+  seeds?: string;
+  epochs?: string;
+  steps?: string;
+}
+
+/** `profile` with the given overrides applied (see {@linkcode currentProfile}). */
+export function withOverrides(profile: Profile, o: ProfileOverrides): Profile {
+  const count = (what: string, raw: string): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new Error(
+        `parameter ${what} = ${JSON.stringify(raw)} is invalid: expected an integer ≥ 1`,
+      );
+    }
+    return n;
+  };
+  let out = profile;
+  if (o.seeds) {
+    const text = o.seeds.trim().replace(/^\[|\]$/g, "");
+    const seeds = text.split(",").map((s) => Number(s.trim()));
+    if (text === "" || seeds.some((s) => !Number.isInteger(s) || s < 0)) {
+      throw new Error(
+        `parameter seeds = ${JSON.stringify(o.seeds)} is invalid: expected seeds such as 0,1,2`,
+      );
+    }
+    out = { ...out, seeds, comparisonSeeds: seeds, speech: { ...out.speech, seeds } };
+  }
+  if (o.epochs) {
+    const epochs = count("epochs", o.epochs);
+    out = {
+      ...out,
+      epochs,
+      lastEpochs: Math.min(out.lastEpochs, epochs),
+      speech: { ...out.speech, epochs },
+    };
+  }
+  if (o.steps) {
+    const stepsPerEpoch = count("steps", o.steps);
+    out = { ...out, stepsPerEpoch, speech: { ...out.speech, stepsPerEpoch } };
+  }
+  return out;
 }
 
 /** A config input with the profile's epochs, steps and validation size applied. */

@@ -60,20 +60,62 @@ export async function runConfigs(
   return report.results as RunResult[];
 }
 
-/** The detail shown next to the bar: counts, times, and the epochs of the runs in flight. */
+/**
+ * The detail shown next to the bar: counts, times, and a short label and the epoch of each run
+ * in flight. Before any run has reported an epoch it says "starting workers…" (not "0.0s
+ * elapsed, eta ?"); until one run has finished, the ETA is extrapolated from the epochs done.
+ */
 export function progressDetail(p: GridProgress): string {
-  const parts = [
-    `${p.cached} cached${p.failed ? `, ${p.failed} failed` : ""}`,
-    `${formatDuration(p.elapsedMs)} elapsed, eta ${formatDuration(p.etaMs)}`,
-  ];
+  const parts = [`${p.cached} cached${p.failed ? `, ${p.failed} failed` : ""}`];
   const running = p.running;
+  const started = running.some((r) => r.epoch > 0) || p.done > p.cached;
+  if (!started && p.done < p.total) {
+    parts.push("starting workers…");
+    return parts.join(" · ");
+  }
+  parts.push(`${formatDuration(p.elapsedMs)} elapsed, eta ${formatDuration(etaOf(p))}`);
   if (running.length > 0) {
     parts.push(
       "running " +
-        running.map((r) => `${r.label || `#${r.index}`} epoch ${r.epoch}/${r.epochs}`).join("; "),
+        running.map((r) => `${shortLabel(r.label) || `#${r.index}`} epoch ${r.epoch}/${r.epochs}`)
+          .join("; "),
     );
   }
   return parts.join(" · ");
+}
+
+/**
+ * The grid's ETA when it has one; else, from the epochs the runs in flight have done: each
+ * remaining run is assumed to take as long per epoch as they do (a rough first guess).
+ */
+function etaOf(p: GridProgress): number | undefined {
+  if (p.etaMs !== undefined || p.done >= p.total) return p.etaMs;
+  const done = p.running.reduce((s, r) => s + r.epoch, 0);
+  if (done === 0) return undefined;
+  const perEpoch = p.elapsedMs / done;
+  const epochs = p.running[0].epochs;
+  const remaining = p.running.reduce((s, r) => s + (r.epochs - r.epoch), 0) +
+    Math.max(0, p.total - p.done - p.running.length) * epochs;
+  return (perEpoch * remaining) / Math.max(1, p.running.length);
+}
+
+/** Max characters of one running job's label. [choice] */
+export const SHORT_LABEL_CHARS = 28;
+
+/**
+ * A running job's label, short: `passer.kind="mste" train.seed=3` → `mste seed=3` (a `kind`
+ * shows its value only, other fields their last name), cut to {@linkcode SHORT_LABEL_CHARS}.
+ */
+export function shortLabel(label: string): string {
+  const parts = [...label.matchAll(/([\w.$\[\]]+)=("(?:[^"\\]|\\.)*"|\S+)/g)].map(
+    ([, path, raw]) => {
+      const value = raw.startsWith('"') ? raw.slice(1, -1) : raw;
+      const name = path.split(".").at(-1)!;
+      return name === "kind" ? value : `${name}=${value}`;
+    },
+  );
+  const text = parts.length > 0 ? parts.join(" ") : label;
+  return text.length > SHORT_LABEL_CHARS ? text.slice(0, SHORT_LABEL_CHARS - 1) + "…" : text;
 }
 
 /** A named configuration repeated over the profile's seeds. */

@@ -121,7 +121,12 @@ export function divergenceMarkers(label: string, runs: RunResult[]): MarkerSpec[
     const hi = Math.max(...steps);
     const where = lo === hi ? `step ${lo}` : `steps ${lo}–${hi}`;
     const n = steps.length > 1 ? `${steps.length}/${runs.length} ` : "";
-    return { x, label: `${label}: ${n}diverged (${where})` };
+    return {
+      x,
+      label: `${label}: ${n}diverged (${where})`,
+      meaning: "the epoch in which runs diverged (max |e| above the threshold); " +
+        "their later epochs are not drawn",
+    };
   });
 }
 

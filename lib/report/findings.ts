@@ -213,7 +213,17 @@ export function assertFindings(value: unknown): Finding[] {
 export function formatMeasured(m: Finding["measured"]): string {
   if (typeof m === "number") return formatNumber(m);
   if (typeof m === "string") return m;
-  return Object.entries(m)
-    .map(([k, v]) => `${k} = ${typeof v === "number" ? formatNumber(v) : v}`)
-    .join(", ");
+  if (m === null || m === undefined) return "—";
+  // A value that could not be measured (null, e.g. no run finished) reads "n/a", not "null".
+  const show = (v: unknown): string =>
+    v === null || v === undefined
+      ? "n/a"
+      : typeof v === "number"
+      ? formatNumber(v)
+      : Array.isArray(v)
+      ? `[${v.map(show).join(", ")}]`
+      : typeof v === "object"
+      ? JSON.stringify(v)
+      : String(v);
+  return Object.entries(m).map(([k, v]) => `${k} = ${show(v)}`).join(", ");
 }

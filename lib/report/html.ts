@@ -180,6 +180,17 @@ details.ql-settings { margin: 0.6em 0; } details.ql-settings > summary { cursor:
   .ql-run dl { grid-template-columns: max-content minmax(0, 1fr); }
   /* Columns keep a readable width and the table scrolls in its own box instead. */
   th, td { min-width: 6.5em; }
+  /* The index's tables become one card per row, the verdict first, each field labelled. */
+  table.ql-cards, table.ql-cards tbody, table.ql-cards td { display: block; overflow: visible; }
+  table.ql-cards thead { display: none; }
+  table.ql-cards tr { display: flex; flex-direction: column; border-bottom: 2px solid var(--rule);
+    padding: 0.4em 0; }
+  table.ql-cards { width: 100%; }
+  table.ql-cards td { border: 0; padding: 0.1em 0; min-width: 0; text-align: left;
+    overflow-wrap: anywhere; }
+  table.ql-cards td.ql-first { order: -1; }
+  table.ql-cards td[data-label]::before { content: attr(data-label) ": "; color: var(--muted);
+    font-size: 0.85em; }
 }
 .ql-nav { font-size: 0.9em; margin-bottom: 1em; }
 .ql-cell { margin: 0.8em 0; }

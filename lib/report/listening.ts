@@ -29,13 +29,16 @@
  *
  * @module
  */
-import { audioElement, spectrogramImage } from "../audio/display.ts";
+import { audioElement, PLAYER_HEIGHT_PX, spectrogramImage } from "../audio/display.ts";
 import { activeRmsDb } from "../audio/segments.ts";
 import { type Display, display } from "../display.ts";
 import { escapeHtml } from "./html.ts";
 
-/** Pixel size of each player. [choice: ≥ 150 × 32 px] */
-export const PLAYER_SIZE = { width: 180, height: 32 } as const;
+/**
+ * Pixel size of each player. [choice: ≥ 150 px wide; as high as `audioElement`'s default, at which
+ * Chromium shows its full controls]
+ */
+export const PLAYER_SIZE = { width: 180, height: PLAYER_HEIGHT_PX } as const;
 /** Pixel size of each cell's spectrogram. [choice] */
 export const PICTURE_SIZE = { width: 180, height: 40 } as const;
 /** Width of the system column, px. [choice] */

@@ -379,7 +379,7 @@ export function renderNotebookPage(nb: Notebook, opts: PageOptions): Page {
   const compute = computeRuns(reported, opts.notebook);
   const header = runHeader([
     ["notebook", opts.notebook],
-    ["commit", ex?.commit ?? opts.run.commit],
+    ["commit", commitText(ex?.commit ?? opts.run.commit)],
     ["built", opts.run.date],
     ...executionRows(ex, reported, compute),
   ]);
@@ -400,6 +400,16 @@ export function renderNotebookPage(nb: Notebook, opts: PageOptions): Page {
     execution: ex,
     compute,
   };
+}
+
+/**
+ * The commit a build ran at, as the header shows it: `abc123 (the working tree had uncommitted
+ * changes)` for `abc123-dirty` (scripts/build_reports.ts).
+ */
+export function commitText(commit: string): string {
+  return commit.endsWith("-dirty")
+    ? `${commit.slice(0, -6)} (built with uncommitted changes in the working tree)`
+    : commit;
 }
 
 /** Build-wide metadata for the index page. */
@@ -463,8 +473,13 @@ const GLOSSARY: [string, string][] = [
   ],
   [
     "verdicts",
-    "reproduced (the claim holds in every seed), partially reproduced (in some), not " +
-    "reproduced (in none), inconclusive (the data cannot decide).",
+    "a claim that compares two configurations (an MSE claim) is decided by one paired rule: " +
+    "per seed the difference of the mean validation MSE over the last epochs, its mean with a " +
+    "95 % paired t interval (a sign test when a run diverged); reproduced when the interval " +
+    "excludes 0 on the claimed side, not reproduced when it excludes 0 on the other side, " +
+    "inconclusive when it contains 0. Any other claim (one that holds or not per seed or per " +
+    "budget, e.g. a divergence): reproduced when it holds in every seed, partially reproduced " +
+    "in some, not reproduced in none, inconclusive when the data cannot decide.",
   ],
 ];
 
@@ -478,26 +493,33 @@ export function renderIndex(pages: Page[], findings: Finding[], meta: IndexMeta)
     const { seconds, runs } = computeTotal(p.compute);
     const compute = runs > 0 ? formatDuration(seconds) : "—";
     const build = p.execution ? formatDuration(p.execution.wall_seconds) : "—";
-    return `<tr><td><a href="${escapeHtml(p.file)}">${escapeHtml(p.title)}</a><br>` +
-      `<span class="ql-ref">${escapeHtml(p.notebook)}</span></td><td>${
+    return `<tr><td data-label="page"><a href="${escapeHtml(p.file)}">${
+      escapeHtml(p.title)
+    }</a><br>` +
+      `<span class="ql-ref">${escapeHtml(p.notebook)}</span></td><td data-label="summary">${
         escapeHtml(p.summary)
-      }</td><td>${counts}</td><td class="num">${compute}</td><td class="num">${build}</td></tr>`;
+      }</td><td class="ql-first" data-label="verdicts">${counts}</td><td class="num" ` +
+      `data-label="compute">${compute}</td><td class="num" data-label="build">${build}</td></tr>`;
   }).join("\n");
   // Findings are shown even when malformed (the checks report them): never throw here.
   const findingRows = findings.map((f) =>
-    `<tr><td>${escapeHtml(String(f.id))}</td><td>${escapeHtml(String(f.claim ?? ""))}</td><td>${
+    `<tr><td data-label="id">${escapeHtml(String(f.id))}</td><td data-label="claim">${
+      escapeHtml(String(f.claim ?? ""))
+    }</td><td data-label="measured">${
       escapeHtml(f.measured === undefined ? "—" : formatMeasured(f.measured))
     }${
       f.stats
         ? `<br><span class="ql-ref">paired: ${escapeHtml(formatInterval(f.stats))}</span>`
         : ""
-    }</td><td>${badge(String(f.verdict))}</td><td><a href="${
+    }</td><td class="ql-first" data-label="verdict">${
+      badge(String(f.verdict))
+    }</td><td data-label="notebook"><a href="${
       escapeHtml(fileOf.get(f.notebook) ?? "index.html")
     }">${escapeHtml(f.notebook.replace(/\.ipynb$/, ""))}</a></td></tr>`
   ).join("\n");
   const allRuns: Record<string, number> = Object.assign({}, ...pages.map((p) => p.compute));
   const header = runHeader([
-    ["commit", meta.commit],
+    ["commit", commitText(meta.commit)],
     ["built", meta.date],
     ["profile", meta.profile],
     ["Deno", meta.deno],
@@ -519,7 +541,8 @@ ${header}
 <h2>Terms</h2>
 ${glossary}
 <h2>Notebooks</h2>
-<table><thead><tr><th>page</th><th>summary</th><th>verdicts</th><th class="num">compute</th>` +
+<table class="ql-cards"><thead><tr><th>page</th><th>summary</th><th>verdicts</th>` +
+    `<th class="num">compute</th>` +
     `<th class="num">build</th></tr></thead>
 <tbody>
 ${pageRows}
@@ -529,8 +552,10 @@ results); build: time to execute the notebook for this build, mostly reading cac
 <h2>Findings</h2>
 <p>The same verdicts, machine-readable: <a href="findings.json">findings.json</a>.</p>
 ${
-      findings.length === 0 ? "<p>No findings were emitted.</p>" : `<table><thead><tr><th>id</th>` +
-        `<th>claim</th><th>measured</th><th>verdict</th><th>notebook</th></tr></thead><tbody>
+      findings.length === 0
+        ? "<p>No findings were emitted.</p>"
+        : `<table class="ql-cards"><thead><tr><th>id</th>` +
+          `<th>claim</th><th>measured</th><th>verdict</th><th>notebook</th></tr></thead><tbody>
 ${findingRows}
 </tbody></table>`
     }`;

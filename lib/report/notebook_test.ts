@@ -165,7 +165,10 @@ Deno.test("the index links every page and lists every finding with its verdict",
   });
   assert.match(html, /<a href="01_a\.html">/);
   assert.match(html, /<a href="02_b\.html">/);
-  assert.match(html, /<td>A-1<\/td>.*ql-badge ql-reproduced.*<a href="01_a\.html">01_a<\/a>/);
+  assert.match(
+    html,
+    /<td data-label="id">A-1<\/td>.*ql-badge ql-reproduced.*<a href="01_a\.html">01_a<\/a>/,
+  );
   assert.deepEqual(checkPage(html, { pageLinks: true }).problems, []);
 });
 

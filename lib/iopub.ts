@@ -1,0 +1,186 @@
+/**
+ * Wait until Deno's Jupyter kernel has published everything queued so far, so the next output
+ * lands under the cell that made it.
+ *
+ * Why: Deno 2.9's kernel queues a cell's outputs (its result, `Deno.jupyter.broadcast`,
+ * console lines) and a separate loop publishes them, stamping each with the *current* request's
+ * header when it takes it off the queue, while "idle" is sent directly. After a large output
+ * (a listening table with audio, charts with PNG copies) that loop lags — encoding and sending
+ * megabytes, or held back by a slow frontend — and under Run All the next cells' results are
+ * taken off the queue after later requests started: they are stamped with a later cell's id and
+ * the frontend shows them under that cell (measured: an 8 MB output, then three one-line cells
+ * sent at once; all three results were stamped with the last cell's id).
+ *
+ * {@linkcode flushIopub} subscribes to the kernel's own IOPub socket (ZMTP 3.0 over TCP, as any
+ * Jupyter frontend does; the address comes from the kernel's connection file), broadcasts a
+ * marker that frontends ignore (an `update_display_data` for a display id nobody shows) and
+ * waits until the marker comes back: the queue is first in, first out, so everything queued
+ * before it has been published, with this cell's header. {@linkcode Display} awaits it before
+ * handing its bundle to the kernel, and progress views before their first output. [choice]
+ *
+ * Outside the kernel, or when the connection file cannot be read, it resolves at once.
+ *
+ * @example
+ * ```ts
+ * import { flushIopub } from "./iopub.ts";
+ * await flushIopub(); // a no-op outside Deno's Jupyter kernel
+ * ```
+ *
+ * @module
+ */
+import { inKernel } from "./interrupt.ts";
+
+/** Longest wait for the marker; after it the output is sent anyway. [choice] */
+export const FLUSH_TIMEOUT_MS = 30_000;
+/**
+ * The first marker goes out this long after subscribing (the kernel registers a subscriber a
+ * moment after its subscription arrives), then a new one this often until one comes back. [choice]
+ */
+export const MARKER_DELAY_MS = 10;
+export const MARKER_INTERVAL_MS = 100;
+
+interface Connection {
+  ip: string;
+  iopub_port: number;
+}
+
+let connection: Connection | null | undefined;
+
+/** The kernel's connection info from `--conn FILE` on its command line, or null. */
+function kernelConnection(): Connection | null {
+  if (connection !== undefined) return connection;
+  connection = null;
+  try {
+    const argv = Deno.readTextFileSync("/proc/self/cmdline").split("\0");
+    const i = argv.indexOf("--conn");
+    if (i >= 0 && argv[i + 1]) {
+      const info = JSON.parse(Deno.readTextFileSync(argv[i + 1]));
+      if (typeof info.iopub_port === "number") {
+        connection = { ip: info.ip ?? "127.0.0.1", iopub_port: info.iopub_port };
+      }
+    }
+  } catch {
+    // Not Linux, or no readable connection file: no flushing.
+  }
+  return connection;
+}
+
+async function readExact(conn: Deno.Conn, n: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(n);
+  let off = 0;
+  while (off < n) {
+    const got = await conn.read(buf.subarray(off));
+    if (got === null) throw new Error("IOPub connection closed");
+    off += got;
+  }
+  return buf;
+}
+
+/** Read one ZMTP frame; its body only when it is small (markers are), else skip it. */
+async function readFrame(conn: Deno.Conn): Promise<Uint8Array | null> {
+  const [flag] = await readExact(conn, 1);
+  let size: number;
+  if (flag & 0x02) {
+    const b = await readExact(conn, 8);
+    size = new DataView(b.buffer).getUint32(4);
+  } else {
+    size = (await readExact(conn, 1))[0];
+  }
+  if (size <= 4096) return await readExact(conn, size);
+  const chunk = new Uint8Array(Math.min(size, 1 << 20));
+  for (let left = size; left > 0;) {
+    const got = await conn.read(chunk.subarray(0, Math.min(left, chunk.length)));
+    if (got === null) throw new Error("IOPub connection closed");
+    left -= got;
+  }
+  return null;
+}
+
+function greeting(): Uint8Array {
+  const buf = new Uint8Array(64);
+  buf[0] = 0xff;
+  buf[9] = 0x7f;
+  buf[10] = 3;
+  buf.set(new TextEncoder().encode("NULL"), 12);
+  return buf;
+}
+
+function readyCommand(socketType: string): Uint8Array {
+  const enc = new TextEncoder();
+  const name = enc.encode("READY");
+  const prop = enc.encode("Socket-Type");
+  const value = enc.encode(socketType);
+  const body = new Uint8Array(1 + name.length + 1 + prop.length + 4 + value.length);
+  let o = 0;
+  body[o++] = name.length;
+  body.set(name, o);
+  o += name.length;
+  body[o++] = prop.length;
+  body.set(prop, o);
+  o += prop.length;
+  new DataView(body.buffer).setUint32(o, value.length);
+  body.set(value, o + 4);
+  return new Uint8Array([0x04, body.length, ...body]);
+}
+
+type Broadcast = (type: string, content: Record<string, unknown>) => unknown;
+
+/**
+ * Resolve once the kernel has published every output queued before this call (at most
+ * `timeoutMs`). A no-op outside Deno's Jupyter kernel.
+ */
+export async function flushIopub(timeoutMs: number = FLUSH_TIMEOUT_MS): Promise<void> {
+  if (!inKernel()) return;
+  const info = kernelConnection();
+  if (!info) return;
+  const broadcast = (Deno as unknown as { jupyter: { broadcast: Broadcast } }).jupyter.broadcast;
+  let conn: Deno.Conn | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  try {
+    conn = await Deno.connect({ hostname: info.ip, port: info.iopub_port });
+    const c = conn;
+    await c.write(greeting());
+    await readExact(c, 64);
+    await c.write(readyCommand("SUB"));
+    await readFrame(c);
+    await c.write(new Uint8Array([0x00, 0x01, 0x01])); // subscribe to everything
+    const markers = new Set<string>();
+    const send = () => {
+      const id = `ql-flush-${crypto.randomUUID()}`;
+      markers.add(id);
+      try {
+        broadcast("update_display_data", { data: {}, metadata: {}, transient: { display_id: id } });
+      } catch {
+        // The kernel refused: nothing to wait for.
+      }
+    };
+    await new Promise((r) => setTimeout(r, MARKER_DELAY_MS));
+    send();
+    timer = setInterval(send, MARKER_INTERVAL_MS);
+    const seen = (async () => {
+      const dec = new TextDecoder();
+      while (true) {
+        const body = await readFrame(c);
+        if (!body) continue;
+        const text = dec.decode(body);
+        for (const id of markers) if (text.includes(id)) return;
+      }
+    })();
+    seen.catch(() => {}); // it rejects when the connection closes after a timeout
+    const expired = new Promise<void>((done) => {
+      deadline = setTimeout(done, timeoutMs);
+    });
+    await Promise.race([seen, expired]);
+  } catch {
+    // No IOPub connection: send without waiting, as before.
+  } finally {
+    clearInterval(timer);
+    clearTimeout(deadline);
+    try {
+      conn?.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
