@@ -164,3 +164,12 @@ Deno.test("settingsTable compares a run's fields with the defaults of its own ki
   assert.equal(defaultOf(speech, "data.sampleRate"), "8000");
   assert.equal(defaultOf(speech, "codec.kind"), "&#34;conv&#34;");
 });
+
+Deno.test("settingsTable lists a field only some runs have (a kind's own), absent where missing", () => {
+  const base = fakeRun([1, 1], [0.1, 0.1]);
+  const diveq = { ...base, config: resolveConfig({ passer: { kind: "diveq" } }) };
+  const html = settingsTable([base, diveq]).html;
+  const row = html.match(/<td[^>]*>passer\.variance<\/td><td[^>]*>([^<]*)<\/td>/);
+  assert.ok(row, "passer.variance has a row although the first run lacks it");
+  assert.equal(row[1], "varies: absent, 0.005");
+});
