@@ -1,7 +1,9 @@
 /**
  * The battery: a gradient passer judged against every baseline on the proxy, with a report card.
  *
- * `battery("path/to/mine.ts#myPasser")` (or a built-in passer kind such as `"rotation"`) runs
+ * `battery("path/to/mine.ts#myPasser")` (or a built-in passer kind such as `"rotation"`, or a
+ * {@linkcode BatteryEntry}: a built-in estimator given by its config, as notebook 11's league
+ * runs DiVeQ, SimVQ, Huh et al.'s and Gumbel straight-through) runs
  * the candidate at every bit budget of the sweep (notebook 05) and compares it with STE,
  * STE + CL, mSTE, NA detached/attached and soft-to-hard, whose runs come from the result cache
  * when the paper-A notebooks have run (the configs are theirs, so the keys match). Only the
