@@ -126,7 +126,7 @@ export const ESTIMATORS: LeagueEstimator[] = [
     },
   },
   {
-    label: "Huh et al. affine + sync",
+    label: "Huh et al.",
     source: "Huh et al. 2023 (ICML)",
     doc: "C = C̃⊙(1 + 10â) + 10b̂ learned, synchronized update v = 0.2 (vqtorch's example); STE + CL",
     input: {
