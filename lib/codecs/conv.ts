@@ -47,6 +47,7 @@
 import { tf } from "../backend.ts";
 import { ConfigError } from "../kinds.ts";
 import * as nnConv from "../nn/conv.ts";
+import { snake } from "../kernels/snake.ts";
 import { linearBanks, type LinearPathConfig, validateLinearPath } from "./linear_path.ts";
 import { Rng, rngFor } from "../random.ts";
 import type { Codec } from "./types.ts";
@@ -406,10 +407,7 @@ class Builder {
     }
     // Snake (DAC): x + sin²(αx)/α, α learned per channel, initialised to 1.
     const alpha = this.#variable(tf.ones([channels]));
-    return (x) => {
-      const s = tf.sin(tf.mul(x, alpha));
-      return tf.add(x, tf.div(tf.mul(s, s), tf.add(alpha, 1e-9)));
-    };
+    return (x) => snake(x, alpha);
   }
 
   resUnit(channels: number, dilation: number): (x: tf.Tensor3D) => tf.Tensor3D {

@@ -406,3 +406,169 @@ export function preluGradSimd(memory: WebAssembly.Memory): PreluGradSimd {
   }
   return fn;
 }
+
+/** `f32.const v` (v rounded to float32), little-endian. */
+function _f32Const(v: number): number[] {
+  const bytes = new Uint8Array(new Float32Array([v]).buffer);
+  return [0x43, ...bytes];
+}
+
+/**
+ * Snake over rows of C channels (C a multiple of 4), four lanes at a time in float32:
+ * `snake(x, a, y, xEnd, cBytes)`: y = x + sin²(αx)/(α + 1e-9);
+ * `snakeGrad(x, dy, a, dx, da, xEnd, cBytes)`: dx = dy·(1 + sin(2αx)·α/(α + 1e-9)) and
+ * da += dy·(x·sin(2αx)/(α + 1e-9) − sin²(αx)/(α + 1e-9)²), summed over rows in row order.
+ * Byte offsets; `x` advances by `cBytes` per row until `xEnd`. sin and cos of t = αx: k = nearest(2t/π),
+ * r = t − k·π/2 in three Cody–Waite parts (cephes' sinf constants), Taylor polynomials to r⁹ and r¹⁰
+ * (error < 3e-8 on |r| ≤ π/4), and k's parity picks sin² = s² or c² and the sign of sin t·cos t.
+ */
+function _snakeBody(which: "forward" | "grad"): number[] {
+  const fwd = which === "forward";
+  // forward params: x a y xEnd cBytes; grad params: x dy a dx da xEnd cBytes (all i32)
+  const [X, DYP, A, OUT, DA, XEND, CB] = fwd ? [0, -1, 1, 2, -1, 3, 4] : [0, 1, 2, 3, 4, 5, 6];
+  const J = fwd ? 5 : 7; // i32 local: byte index within the row
+  let next = J + 1;
+  const v = () => next++;
+  const [VA, INV, VX, T, K, R, R2, S, C, P, SSQ, H] = Array.from({ length: 12 }, v);
+  const consts = [
+    2 / Math.PI, // TWO_OVER_PI
+    1.5703125, // π/2, first part
+    4.837512969970703125e-4, // second part
+    7.54978995489188216e-8, // third part
+    -1 / 6,
+    1 / 120,
+    -1 / 5040,
+    1 / 362880, // sin
+    -0.5,
+    1 / 24,
+    -1 / 720,
+    1 / 40320,
+    -1 / 3628800, // cos
+    0.5,
+    1,
+    2,
+    1e-9,
+  ];
+  const CONST = next;
+  next += consts.length;
+  const [TWO_OVER_PI, P1, P2, P3, S1, S2, S3, S4, C1, C2, C3, C4, C5, HALF, ONE, TWO, EPS] = consts
+    .map((_, i) => CONST + i);
+  const vLocals = next - (J + 1);
+  const add = simd(0xe4), sub = simd(0xe5), mul = simd(0xe6), div = simd(0xe7);
+  const floor = simd(0x68), nearest = simd(0x6a);
+  const g = (i: number) => get(i);
+  const at = (base: number) => [...get(base), ...get(J), ...op.i32Add];
+  // Horner: c0 + r2·(c1 + r2·(…)) for locals cs = [c0, c1, …].
+  const horner = (cs: number[]): number[] =>
+    cs.length === 1 ? g(cs[0]) : [...g(cs[0]), ...g(R2), ...horner(cs.slice(1)), ...mul, ...add];
+  // deno-fmt-ignore
+  const common = [
+    ...get(A), ...get(J), ...op.i32Add, ...op.v128Load, ...set(VA),
+    ...g(ONE), ...g(VA), ...g(EPS), ...add, ...div, ...set(INV),                   // 1/(α + ε)
+    ...at(X), ...op.v128Load, ...set(VX),
+    ...g(VA), ...g(VX), ...mul, ...set(T),                                           // t = αx
+    ...g(T), ...g(TWO_OVER_PI), ...mul, ...nearest, ...set(K),
+    ...g(T), ...g(K), ...g(P1), ...mul, ...sub, ...g(K), ...g(P2), ...mul, ...sub,
+    ...g(K), ...g(P3), ...mul, ...sub, ...set(R),                                    // r = t − kπ/2
+    ...g(R), ...g(R), ...mul, ...set(R2),
+    ...g(R), ...g(R), ...g(R2), ...mul, ...horner([S1, S2, S3, S4]), ...mul, ...add, ...set(S),
+    ...g(ONE), ...g(R2), ...horner([C1, C2, C3, C4, C5]), ...mul, ...add, ...set(C),
+    ...g(K), ...g(HALF), ...mul, ...set(H),
+    ...g(H), ...g(H), ...floor, ...sub, ...g(TWO), ...mul, ...set(P),                 // k mod 2
+    ...g(S), ...g(S), ...mul,
+    ...g(P), ...g(C), ...g(C), ...mul, ...g(S), ...g(S), ...mul, ...sub, ...mul, ...add,
+    ...set(SSQ),                                                                      // sin²(t)
+  ];
+  // deno-fmt-ignore
+  const tail = fwd
+    ? [
+      ...at(OUT), ...g(VX), ...g(SSQ), ...g(INV), ...mul, ...add, ...op.v128Store,
+    ]
+    : [
+      // S ← sin(2t) = 2·(1 − 2p)·s·c
+      ...g(TWO), ...g(ONE), ...g(TWO), ...g(P), ...mul, ...sub, ...mul, ...g(S), ...mul, ...g(C),
+      ...mul, ...set(S),
+      ...at(DYP), ...op.v128Load, ...set(C),                                          // C ← dy
+      ...at(OUT), ...g(C), ...g(ONE), ...g(S), ...g(VA), ...mul, ...g(INV), ...mul, ...add, ...mul,
+      ...op.v128Store,
+      ...get(DA), ...get(J), ...op.i32Add,
+      ...get(DA), ...get(J), ...op.i32Add, ...op.v128Load,
+      ...g(C), ...g(VX), ...g(S), ...mul, ...g(INV), ...mul, ...g(SSQ), ...g(INV), ...mul, ...g(INV),
+      ...mul, ...sub, ...mul, ...add, ...op.v128Store,
+    ];
+  const advance = (p: number) => [...get(p), ...get(CB), ...op.i32Add, ...set(p)];
+  // deno-fmt-ignore
+  const code = [
+    ...consts.flatMap((c, i) => [..._f32Const(c), ...op.f32x4Splat, ...set(CONST + i)]),
+    ...op.block, ...op.loop,                                                          // rows
+    ...get(X), ...get(XEND), ...op.i32GeU, ...op.brIf(1),
+    ...i32Const(0), ...set(J),
+    ...op.block, ...op.loop,                                                          // channels
+    ...get(J), ...get(CB), ...op.i32GeU, ...op.brIf(1),
+    ...common, ...tail,
+    ...get(J), ...i32Const(16), ...op.i32Add, ...set(J),
+    ...op.br(0), ...op.end, ...op.end,
+    ...advance(X), ...advance(OUT), ...(fwd ? [] : advance(DYP)),
+    ...op.br(0), ...op.end, ...op.end,
+    ...op.end,
+  ];
+  const locals = [2, 1, I32, ..._u(vLocals), V128];
+  const body = [...locals, ...code];
+  return [..._u(body.length), ...body];
+}
+
+/** `(x, a, y, xEnd, cBytes)`: byte offsets, see {@linkcode _snakeBody}. */
+export type SnakeSimd = (x: number, a: number, y: number, xEnd: number, cBytes: number) => void;
+/** `(x, dy, a, dx, da, xEnd, cBytes)`: byte offsets; `da` must hold zeros (it accumulates). */
+export type SnakeGradSimd = (
+  x: number,
+  dy: number,
+  a: number,
+  dx: number,
+  da: number,
+  xEnd: number,
+  cBytes: number,
+) => void;
+
+/** The module's bytes: `snake` and `snakeGrad` over an imported `env.memory`. */
+export function snakeModuleBytes(): Uint8Array<ArrayBuffer> {
+  const forward = [0x60, ..._u(5), I32, I32, I32, I32, I32, 0];
+  const grad = [0x60, ..._u(7), I32, I32, I32, I32, I32, I32, I32, 0];
+  return new Uint8Array([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ..._section(1, [2, ...forward, ...grad]),
+    ..._section(2, [1, ..._name("env"), ..._name("memory"), 0x02, 0x00, 0x00]),
+    ..._section(3, [2, 0, 1]),
+    ..._section(7, [2, ..._name("snake"), 0x00, 0, ..._name("snakeGrad"), 0x00, 1]),
+    ..._section(10, [2, ..._snakeBody("forward"), ..._snakeBody("grad")]),
+  ]);
+}
+
+const snakeInstances = new WeakMap<
+  WebAssembly.Memory,
+  { forward: SnakeSimd; grad: SnakeGradSimd }
+>();
+
+/** The Snake functions bound to `memory` (compiled once per memory). */
+export function snakeSimd(
+  memory: WebAssembly.Memory,
+): { forward: SnakeSimd; grad: SnakeGradSimd } {
+  let fns = snakeInstances.get(memory);
+  if (fns == null) {
+    const module = new WebAssembly.Module(snakeModuleBytes());
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    fns = {
+      forward: instance.exports.snake as SnakeSimd,
+      grad: instance.exports.snakeGrad as SnakeGradSimd,
+    };
+    snakeInstances.set(memory, fns);
+  }
+  return fns;
+}

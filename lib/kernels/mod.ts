@@ -11,6 +11,7 @@
  * | `Add` of a bias row (`[…, n] + [n]`, OpenBLAS only) | copy + rank-1 GEMM update, bit-identical | the stock broadcasting path is 4–6× slower than a plain add |
  * | `LeakyRelu` and its gradient (new kernel `QuantlabLeakyReluGrad`, gradient re-registered) | one SIMD pass each, bit-identical | the stock kernel is a scalar loop, the gradient three kernels |
  * | `Prelu`'s gradient (new kernel `QuantlabPreluGrad`, gradient re-registered) | one SIMD pass for `dx` and the `dα` term, same `sum`; bit-identical | six kernel calls per layer |
+ * | `QuantlabSnake`, `QuantlabSnakeGrad` (new; `snake()` in `snake.ts`) | Snake forward, and `dx`, `dα`, in one pass each with a polynomial sin/cos | the stock `Sin`/`Cos` cost ~37 ns per element |
  * | `QuantlabConv1d`, `…BackpropInput`, `…BackpropFilter` (new, OpenBLAS only) | one strided OpenBLAS GEMM per kernel tap (or im2col); used by `lib/nn/conv.ts` | stock wasm has no filter gradient and a naive-loop input gradient |
  *
  * Installation swaps entries in tfjs's global kernel registry (and Adam's update method), so it
@@ -59,6 +60,7 @@ import {
   leakyReluGradKernel,
   leakyReluKernel,
 } from "./leaky.ts";
+import { SNAKE_GRAD_KERNEL, SNAKE_KERNEL, snakeGradKernel, snakeKernel } from "./snake.ts";
 import {
   CONV1D_FILTER_GRAD_KERNEL,
   CONV1D_INPUT_GRAD_KERNEL,
@@ -161,7 +163,7 @@ function _restore(name: string): void {
 function _unregisterElementwise(): void {
   _restore(Add);
   _restore(LeakyRelu);
-  for (const name of [LEAKY_RELU_GRAD_KERNEL, PRELU_GRAD_KERNEL]) {
+  for (const name of [LEAKY_RELU_GRAD_KERNEL, PRELU_GRAD_KERNEL, SNAKE_KERNEL, SNAKE_GRAD_KERNEL]) {
     if (getKernel(name, BACKEND) != null) unregisterKernel(name, BACKEND);
   }
 }
@@ -205,6 +207,8 @@ export function installKernels(options: KernelOptions = {}): KernelStatus {
     _swap(LeakyRelu, leakyReluKernel);
     registerKernel(leakyReluGradKernel());
     registerKernel(preluGradKernel());
+    registerKernel(snakeKernel());
+    registerKernel(snakeGradKernel());
   }
   // The gradients fall back to tfjs-core's own formulas while their kernels are not registered.
   if (stockLeakyGrad == null) {
