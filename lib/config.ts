@@ -304,11 +304,22 @@ function validate(c: RunConfig): void {
   validateQuantizer(q, { latentDim: latentDim(c.codec) });
 
   PASSERS[c.passer.kind].validate(c.passer);
-  if (c.passer.kind === "soft-to-hard" && q.kind !== "vq") {
+  for (const kind of ["soft-to-hard", "gumbel"]) {
+    if (c.passer.kind === kind && q.kind !== "vq") {
+      throw new ConfigError(
+        "passer.kind",
+        c.passer.kind,
+        `a passer other than "${kind}" for quantizer.kind = "${q.kind}" (${kind} needs a single VQ codebook)`,
+      );
+    }
+  }
+  if (
+    c.passer.sync && !((q.kind === "vq" || q.kind === "rvq") && q.learning === "loss")
+  ) {
     throw new ConfigError(
-      "passer.kind",
-      c.passer.kind,
-      `a passer other than "soft-to-hard" for quantizer.kind = "${q.kind}" (soft-to-hard needs a single VQ codebook)`,
+      "passer.sync",
+      c.passer.sync,
+      `0 or absent: the synchronized update moves codewords by gradient, which needs quantizer.kind "vq" or "rvq" with learning = "loss" (here kind "${q.kind}")`,
     );
   }
   validateTrain(c.train);

@@ -16,18 +16,25 @@
  * | na-attached  | z + sg(s/σ)·σ·u           | g + ⟨g,s·u⟩(z−z̄)/(Nσ²)   | choice   |
  * | soft-to-hard | Σ_k softmax(−‖z−c_k‖²/τ)c_k | autodiff               | paper A names it; schedule choice |
  * | rotation     | sg(λR)·z = Q(z)           | λ(g − 2r⟨r,g⟩ + 2ẑ⟨q̂,g⟩) | Fifty et al. 2024 |
+ * | diveq        | z + sg(u)·‖q − z‖ ≈ Q(z)  | z: g − d̂⟨u,g⟩; q: d̂⟨u,g⟩ | Vali et al. 2025 |
+ * | gumbel       | C[k̃] + π·C − sg(π·C)      | through π = softmax(−‖z−c‖²/τ) | Jang et al. 2017; lucidrains' form |
+ * | + sync v     | p + v·(Q(z) − sg(Q(z)))   | adds v·g to the codewords | Huh et al. 2023, eq. 21 |
  *
  * with u ~ U(−½, ½) and s = √12·rms(n), so the noise power matches the real quantizer's.
  * For the rotation trick, per frame: ẑ = z/‖z‖, q̂ = Q(z)/‖Q(z)‖, r = (ẑ + q̂)/‖ẑ + q̂‖,
  * λ = ‖Q(z)‖/‖z‖ and R = I − 2rrᵀ + 2q̂ẑᵀ, the rotation taking ẑ to q̂ (beyond the papers).
+ * For DiVeQ, per frame: u = unit(Q(z) − z + ε), ε ~ N(0, σ²I) (σ² = `passer.variance`), and
+ * d̂ = unit(Q(z) − z). For Gumbel, k̃ = argmax_k(−‖z − c_k‖²/τ + γ_k), γ_k ~ Gumbel(0, 1), with τ
+ * annealed as soft-to-hard's. `passer.sync` = v adds Huh et al.'s synchronized update to any
+ * passer p: the codewords receive v times the gradient the decoder input receives.
  *
  * @module
  */
 import { tf } from "./backend.ts";
-import { checkModuleFields, checkNumber, checkOneOf, type Kind } from "./kinds.ts";
+import { checkModuleFields, checkNumber, checkOneOf, ConfigError, type Kind } from "./kinds.ts";
 import type { HardQuantization, Quantizer } from "./quantizers/mod.ts";
 import type { Rng } from "./random.ts";
-import { customGrad } from "./grad.ts";
+import { customGrad, stopGradient } from "./grad.ts";
 
 /** Gradient passers through the quantizer (method §4). */
 export type PasserKind =
@@ -37,6 +44,8 @@ export type PasserKind =
   | "na-attached"
   | "soft-to-hard"
   | "rotation"
+  | "diveq"
+  | "gumbel"
   | "custom";
 export const PASSER_KINDS: readonly PasserKind[] = [
   "ste",
@@ -45,6 +54,8 @@ export const PASSER_KINDS: readonly PasserKind[] = [
   "na-attached",
   "soft-to-hard",
   "rotation",
+  "diveq",
+  "gumbel",
   "custom",
 ];
 /** The passers quantlab implements ("custom" is a researcher's module, run by the battery). */
@@ -60,6 +71,17 @@ export interface PasserConfig {
   tauStart: number;
   /** Soft-to-hard: final temperature, reached exponentially at the last step. [choice] */
   tauEnd: number;
+  /**
+   * kind "diveq" only: σ² of the direction noise ε ~ N(0, σ²I) (DiVeQ's and lucidrains'
+   * default 5e-3). Present exactly for that kind, so other passers' cache keys stay.
+   */
+  variance?: number;
+  /**
+   * Huh et al.'s synchronized update v ∈ [0, 1] (eq. 21; vqtorch's `sync_nu`), any kind: the
+   * decoder input gains v·(Q(z) − sg(Q(z))), whose forward is 0 and which gives the codewords
+   * v·g. Absent = 0 (no term), so configs without it keep their cache keys. [paper's; v is a choice]
+   */
+  sync?: number;
   /**
    * kind "custom" only: the passer's module as `file:///abs/path.ts#exportName` (see
    * `lib/custom/candidate.ts`). Absent for the built-in passers, so their cache keys stay.
@@ -84,7 +106,19 @@ export function validatePasser(p: PasserConfig): void {
   checkNumber("passer.tauStart", p.tauStart, 0, 1e6, true);
   checkNumber("passer.tauEnd", p.tauEnd, 0, p.tauStart, true);
   checkModuleFields("passer", p, p.kind === "custom");
+  if (p.kind === "diveq") checkNumber("passer.variance", p.variance, 0, 100, true);
+  else if (p.variance !== undefined) {
+    throw new ConfigError(
+      "passer.variance",
+      p.variance,
+      'no variance: it is for passer.kind = "diveq"',
+    );
+  }
+  if (p.sync !== undefined) checkNumber("passer.sync", p.sync, 0, 1);
 }
+
+/** DiVeQ's default σ² of the direction noise (Vali et al. 2025; lucidrains' `directional_reparam_variance`). */
+export const DIVEQ_VARIANCE = 5e-3;
 
 /** What a passer may use besides z and the hard quantization. */
 export interface PassContext {
@@ -281,6 +315,97 @@ const rotated = customGrad(
  */
 export const rotationTrick: Passer = { kind: "rotation", forward: (z, hard) => rotated(z, hard.q) };
 
+/** Frames whose quantization error is shorter than this count as exact in DiVeQ (no direction). */
+const DIVEQ_EPS = 1e-12;
+
+/**
+ * DiVeQ, directional reparameterisation (Vali, Bäckström, Solin 2025, "DiVeQ: Differentiable
+ * Vector Quantization Using the Reparameterization Trick", arXiv 2509.26469; lucidrains'
+ * `directional_reparam`): per frame
+ *
+ *   q = z + sg(u)·‖Q(z) − z‖,  u = (Q(z) − z + ε)/‖Q(z) − z + ε‖,  ε ~ N(0, σ²I).
+ *
+ * The forward is Q(z) up to the direction noise (exactly Q(z) as σ → 0). Gradients, with
+ * d̂ = (Q(z) − z)/‖Q(z) − z‖: to z, g − d̂⟨u, g⟩; to Q(z), d̂⟨u, g⟩, which reaches the codeword
+ * itself (a loss-learned codebook learns from the task loss, no codebook loss needed). Autodiff
+ * of that expression; ‖·‖ is floored at {@linkcode DIVEQ_EPS} inside the root, so a frame with
+ * Q(z) = z passes g to z and nothing to Q(z). The space-filling variant (SF-DiVeQ) changes the
+ * quantizer itself (points on the segments between codewords), not the gradient, and is not
+ * built: see notebook 11.
+ */
+export function diveq(variance: number = DIVEQ_VARIANCE): Passer {
+  return {
+    kind: "diveq",
+    forward: (z, hard, ctx) =>
+      tf.tidy(() => {
+        const eps = tf.tensor2d(ctx.rng.normals(z.size, Math.sqrt(variance)), z.shape);
+        const error = tf.sub(hard.q, z);
+        const [u] = unitRows(tf.add(error, eps) as tf.Tensor2D);
+        const norm = tf.sqrt(tf.maximum(tf.sum(tf.square(error), 1, true), DIVEQ_EPS ** 2));
+        return tf.add(z, tf.mul(stopGradient(u), norm)) as tf.Tensor2D;
+      }),
+  };
+}
+
+/**
+ * Gumbel straight-through sampling (Jang, Gu, Poole 2017, "Categorical Reparameterization with
+ * Gumbel-Softmax", §2.2 straight-through; lucidrains' `gumbel_sample(stochastic = True,
+ * straight_through = True)`): with logits ℓ_k = −‖z − c_k‖²/τ, sample k̃ = argmax_k(ℓ_k + γ_k),
+ * γ_k = −log(−log U_k), U_k ~ U(0, 1), and pass
+ *
+ *   q = C[k̃] + π·C − sg(π·C),  π = softmax(ℓ).
+ *
+ * The forward is the sampled codeword; the gradient reaches z and the codebook through π·C
+ * (and the codebook through C[k̃]). [choice, as lucidrains: τ divides the logits of the
+ * sample too, so sampling sharpens as τ anneals (Jang et al. sample from softmax(ℓ·τ) at every
+ * τ), and the relaxation π carries no noise; τ anneals as soft-to-hard's, `tauStart` →
+ * `tauEnd`; logits are negative squared distances as in soft-to-hard.] Validation uses the hard
+ * nearest codeword. Needs a single VQ codebook.
+ */
+export function gumbel(config: Pick<PasserConfig, "tauStart" | "tauEnd">): Passer {
+  return {
+    kind: "gumbel",
+    forward: (z, _hard, ctx) =>
+      tf.tidy(() => {
+        const { quantizer } = ctx;
+        if (!quantizer.soft || !quantizer.distances) {
+          throw new Error("passer gumbel: this quantizer has no codeword distances (VQ only)");
+        }
+        const tau = temperature(config, ctx.step, ctx.totalSteps);
+        const d = stopGradient(quantizer.distances(z));
+        const u = ctx.rng.uniforms(d.size, 0, 1).map((v) => Math.min(Math.max(v, 1e-20), 1 - 1e-7));
+        const noise = tf.neg(tf.log(tf.neg(tf.log(tf.tensor2d(u, d.shape as [number, number])))));
+        const k = tf.argMax(tf.add(tf.div(tf.neg(d), tau), noise), 1);
+        const sampled = quantizer.decodeCodes(tf.expandDims(k, 1) as tf.Tensor2D);
+        const relaxed = quantizer.soft(z, tau);
+        return tf.add(sampled, tf.sub(relaxed, stopGradient(relaxed))) as tf.Tensor2D;
+      }),
+    temperature: (step, total) => temperature(config, step, total),
+  };
+}
+
+/**
+ * Huh et al.'s synchronized update (Huh, Cheung, Agrawal, Isola 2023, "Straightening Out the
+ * Straight-Through Estimator: Overcoming Optimization Challenges in Vector Quantized Networks",
+ * ICML, eq. 21; vqtorch's `sync_nu`): the passer's value p becomes p + v·(Q(z) − sg(Q(z))). The
+ * forward is unchanged (the term is 0); the codewords Q(z) was looked up from receive v·g, the
+ * gradient the decoder input receives, so they move with the encoder instead of only by the
+ * codebook loss. [Here Q(z) is the raw codeword, as in the paper and vqtorch; lucidrains adds
+ * the term to the straight-through value, which rescales the encoder's gradient instead.]
+ */
+export function synchronized(passer: Passer, v: number): Passer {
+  return {
+    ...passer,
+    forward: (z, hard, ctx) =>
+      tf.tidy(() =>
+        tf.add(
+          passer.forward(z, hard, ctx),
+          tf.mul(tf.sub(hard.q, stopGradient(hard.q)), v),
+        ) as tf.Tensor2D
+      ),
+  };
+}
+
 /**
  * Temperature of soft-to-hard annealing at `step` of `total`: exponential from τ_start to τ_end,
  * τ_t = τ_start·(τ_end/τ_start)^(t/(total−1)). [choice]
@@ -312,10 +437,15 @@ export type PasserKindEntry = Kind<
 
 function passerKind(kind: PasserKind): PasserKindEntry {
   return {
-    defaults: { ...PASSER_DEFAULTS, kind },
-    optional: kind === "custom" ? ["module", "moduleSha256"] : [],
+    defaults: kind === "diveq"
+      ? { ...PASSER_DEFAULTS, kind, variance: DIVEQ_VARIANCE }
+      : { ...PASSER_DEFAULTS, kind },
+    optional: kind === "custom" ? ["module", "moduleSha256", "sync"] : ["sync"],
     validate: validatePasser,
-    build: (config, custom = new Map()) => BUILDERS[kind](config, custom),
+    build: (config, custom = new Map()) => {
+      const passer = BUILDERS[kind](config, custom);
+      return config.sync ? synchronized(passer, config.sync) : passer;
+    },
   };
 }
 
@@ -329,6 +459,8 @@ const BUILDERS: Record<
   "na-attached": (config) => naAttached(config.sigma),
   "soft-to-hard": (config) => softToHard(config),
   "rotation": () => rotationTrick,
+  "diveq": (config) => diveq(config.variance),
+  "gumbel": (config) => gumbel(config),
   "custom": (config, custom) => {
     const passer = custom.get(config.module ?? "");
     if (!passer) {

@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { initBackend, tf } from "./backend.ts";
 import {
   attachedGradient,
+  buildPasser,
+  diveq,
+  gumbel,
   mste,
   naAttached,
   naDetached,
@@ -9,7 +12,7 @@ import {
   ste,
   temperature,
 } from "./passers.ts";
-import type { HardQuantization, Quantizer } from "./quantizers/mod.ts";
+import { type HardQuantization, type Quantizer, vectorQuantizer } from "./quantizers/mod.ts";
 import { Rng } from "./random.ts";
 import { resolveConfig } from "./config.ts";
 
@@ -200,4 +203,190 @@ Deno.test("rotation trick: a gradient along q̂ arrives along ẑ scaled by ‖q
   close(Array.from(got.slice(0, 2)), [2 / 3, 0], 1e-6, "frame 0");
   // Frame 1: z = 0, nothing to rotate from: g unchanged.
   close(Array.from(got.slice(2)), [0.5, -2], 0, "zero frame");
+});
+
+/** Per-row dot product and norm of plain arrays. */
+const dot = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i], 0);
+const rowOf = (data: ArrayLike<number>, row: number, cols: number) =>
+  Array.from({ length: cols }, (_, j) => data[row * cols + j]);
+
+Deno.test("DiVeQ: forward is z + u·‖q − z‖ (≈ Q(z)); gradients to z and q match g − d̂⟨u,g⟩, d̂⟨u,g⟩ and finite differences", () => {
+  const variance = 5e-3;
+  const pass = diveq(variance);
+  const [rows, cols] = z.shape;
+  const zData = z.dataSync(), qData = q.dataSync(), gData = g.dataSync();
+  // The direction noise the passer draws from the same seeded stream.
+  const eps = new Rng(7).normals(z.size, Math.sqrt(variance));
+  const forward = pass.forward(z, hard, ctx(7)).dataSync();
+  const [gz, gq] = tf.grads((zz: tf.Tensor, qq: tf.Tensor) =>
+    tf.sum(tf.mul(pass.forward(zz as tf.Tensor2D, { ...hard, q: qq as tf.Tensor2D }, ctx(7)), g))
+  )([z, q]).map((t) => t.dataSync());
+  for (let row = 0; row < rows; row++) {
+    const zr = rowOf(zData, row, cols), qr = rowOf(qData, row, cols), gr = rowOf(gData, row, cols);
+    const d = qr.map((v, j) => v - zr[j]);
+    const dn = Math.hypot(...d);
+    const noisy = d.map((v, j) => v + eps[row * cols + j]);
+    const u = noisy.map((v) => v / Math.hypot(...noisy));
+    // Forward: z + u·‖d‖, within ‖d‖·‖u − d̂‖ of Q(z).
+    const expected = zr.map((v, j) => v + u[j] * dn);
+    close(rowOf(forward, row, cols), expected, 1e-5, `forward frame ${row}`);
+    if (dn === 0) continue;
+    const dh = d.map((v) => v / dn);
+    const ug = dot(u, gr);
+    close(rowOf(gz, row, cols), gr.map((v, j) => v - dh[j] * ug), 1e-4, `dz frame ${row}`);
+    close(rowOf(gq, row, cols), dh.map((v) => v * ug), 1e-4, `dq frame ${row}`);
+    // Finite differences of h(z, q) = ⟨g, z + u‖q − z‖⟩ with u frozen (the stop-gradient).
+    const h = (zv: number[], qv: number[]) =>
+      dot(gr, zv.map((v, j) => v + u[j] * Math.hypot(...qv.map((x, i) => x - zv[i]))));
+    for (let j = 0; j < cols; j++) {
+      const step = 1e-6;
+      const zu = [...zr], zd = [...zr], qu = [...qr], qd = [...qr];
+      zu[j] += step;
+      zd[j] -= step;
+      qu[j] += step;
+      qd[j] -= step;
+      close(
+        [gz[row * cols + j]],
+        [(h(zu, qr) - h(zd, qr)) / (2 * step)],
+        1e-3,
+        `fd dz ${row},${j}`,
+      );
+      close(
+        [gq[row * cols + j]],
+        [(h(zr, qu) - h(zr, qd)) / (2 * step)],
+        1e-3,
+        `fd dq ${row},${j}`,
+      );
+    }
+  }
+  // Unlike STE, the gradient to z is not g, and Q(z) receives one.
+  assert.ok(Array.from(gz).some((v, i) => Math.abs(v - gData[i]) > 1e-3), "differs from STE");
+  assert.ok(Array.from(gq).some((v) => Math.abs(v) > 1e-3), "the codeword gets a gradient");
+  // A frame already on its codeword passes g to z and nothing to q, without NaN.
+  const on: HardQuantization = { ...hard, q: z };
+  const [g0z, g0q] = tf.grads((zz: tf.Tensor, qq: tf.Tensor) =>
+    tf.sum(tf.mul(pass.forward(zz as tf.Tensor2D, { ...on, q: qq as tf.Tensor2D }, ctx(7)), g))
+  )([z, tf.clone(z)]).map((t) => t.dataSync());
+  close(g0z, gData, 1e-6, "exact frame: dz");
+  close(g0q, new Float32Array(z.size), 0, "exact frame: dq");
+});
+
+Deno.test("DiVeQ and the synchronized update resolve from config; variance only for diveq; sync needs a loss-learned codebook", () => {
+  const c = resolveConfig({ passer: { kind: "diveq" } });
+  assert.equal(c.passer.variance, 5e-3);
+  assert.equal("sync" in c.passer, false);
+  assert.throws(() => resolveConfig({ passer: { kind: "ste", variance: 1 } as never }), /variance/);
+  assert.throws(
+    () => resolveConfig({ passer: { kind: "diveq", variance: 0 } }),
+    /passer\.variance/,
+  );
+  assert.throws(
+    () =>
+      resolveConfig({
+        passer: { kind: "ste", sync: 0.2 },
+        quantizer: { kind: "vq", learning: "ema" },
+      }),
+    /passer\.sync/,
+  );
+  assert.throws(
+    () => resolveConfig({ passer: { kind: "gumbel" }, quantizer: { kind: "fsq" } }),
+    /gumbel/,
+  );
+  assert.equal(resolveConfig({ passer: { kind: "ste", sync: 0.2 } }).passer.sync, 0.2);
+});
+
+/** A VQ of 4 codewords in 2-D with known codewords, for the codebook-aware passers. */
+function smallVq() {
+  const vq = vectorQuantizer(
+    { kind: "vq", bits: 2, learning: "loss", init: "random", emaDecay: 0.99 },
+    2,
+    new Rng(3),
+  );
+  const book = vq.variables[0];
+  book.assign(tf.tensor2d([[1, 0], [0, 1], [-1, 0], [0.2, -1.5]]));
+  return { vq, book };
+}
+
+Deno.test("synchronized update: forward unchanged; the codewords get v·g, z still gets g", () => {
+  const { vq, book } = smallVq();
+  const zz = tf.tensor2d([[0.9, 0.2], [-0.4, 0.8], [0.1, -1]]);
+  const gg = tf.tensor2d([[1, -2], [0.5, 0.25], [-1, 3]]);
+  const v = 0.2;
+  const pass = buildPasser({ ...resolveConfig({ passer: { kind: "ste", sync: v } }).passer });
+  const c = { ...ctx(0), quantizer: vq };
+  const plain = ste.forward(zz, vq.quantize(zz), c).dataSync();
+  assert.deepEqual(pass.forward(zz, vq.quantize(zz), c).dataSync(), plain);
+  const { grads } = tf.variableGrads(
+    () => tf.sum(tf.mul(pass.forward(zz, vq.quantize(zz), c), gg)),
+    [book],
+  );
+  const codes = Array.from(vq.quantize(zz).codes.dataSync());
+  const expected = new Float64Array(8);
+  codes.forEach((k, row) => {
+    for (let j = 0; j < 2; j++) expected[k * 2 + j] += v * gg.dataSync()[row * 2 + j];
+  });
+  close(grads[book.name].dataSync(), expected, 1e-6, "codebook gradient");
+  const gz = tf.grad((x: tf.Tensor) =>
+    tf.sum(tf.mul(pass.forward(x as tf.Tensor2D, vq.quantize(x as tf.Tensor2D), c), gg))
+  )(zz);
+  close(gz.dataSync(), gg.dataSync(), 0, "z gradient");
+});
+
+Deno.test("Gumbel straight-through: samples follow softmax(−‖z−c‖²/τ); the gradient is that of π·C in closed form and by finite differences", () => {
+  const { vq } = smallVq();
+  const C = [[1, 0], [0, 1], [-1, 0], [0.2, -1.5]];
+  const tau = 0.5;
+  const pass = gumbel({ tauStart: tau, tauEnd: tau });
+  const c = (seed: number) => ({ ...ctx(seed), quantizer: vq, totalSteps: 10 });
+  const frame = [0.3, 0.4];
+  const logits = C.map((ck) => -((frame[0] - ck[0]) ** 2 + (frame[1] - ck[1]) ** 2) / tau);
+  const pi = (ls: number[]) => {
+    const m = Math.max(...ls), e = ls.map((l) => Math.exp(l - m)), s = e.reduce((a, b) => a + b);
+    return e.map((v) => v / s);
+  };
+  // Sampling: 4000 copies of one frame, every row a codeword, frequencies within 0.03 of π.
+  const n = 4000;
+  const zs = tf.tensor2d(Array.from({ length: n }, () => frame).flat(), [n, 2]);
+  const out = pass.forward(zs, vq.quantize(zs), c(1)).dataSync();
+  const counts = [0, 0, 0, 0];
+  for (let i = 0; i < n; i++) {
+    const k = C.findIndex((ck) =>
+      Math.abs(ck[0] - out[2 * i]) < 1e-5 && Math.abs(ck[1] - out[2 * i + 1]) < 1e-5
+    );
+    assert.ok(k >= 0, `row ${i} is a codeword`);
+    counts[k]++;
+  }
+  pi(logits).forEach((p, k) =>
+    assert.ok(Math.abs(counts[k] / n - p) < 0.03, `codeword ${k}: ${counts[k] / n} vs ${p}`)
+  );
+  // Gradient to z: that of ⟨g, π(z)·C⟩, the sampled codeword contributing none.
+  const zz = tf.tensor2d([frame, [-0.5, -0.7]]);
+  const gg = tf.tensor2d([[1, -0.5], [0.3, 2]]);
+  const got = tf.grad((x: tf.Tensor) =>
+    tf.sum(tf.mul(pass.forward(x as tf.Tensor2D, vq.quantize(x as tf.Tensor2D), c(2)), gg))
+  )(zz).dataSync();
+  const h = (zv: number[], gv: number[]) => {
+    const p = pi(C.map((ck) => -((zv[0] - ck[0]) ** 2 + (zv[1] - ck[1]) ** 2) / tau));
+    return p.reduce((s, pk, k) => s + pk * dot(C[k], gv), 0);
+  };
+  for (let row = 0; row < 2; row++) {
+    const zr = rowOf(zz.dataSync(), row, 2), gr = rowOf(gg.dataSync(), row, 2);
+    const p = pi(C.map((ck) => -((zr[0] - ck[0]) ** 2 + (zr[1] - ck[1]) ** 2) / tau));
+    const cbar = [0, 1].map((j) => p.reduce((s, pk, k) => s + pk * C[k][j], 0));
+    // ∂⟨g, πC⟩/∂z = Σ_k π_k (⟨g,c_k⟩ − ⟨g,c̄⟩)·(−2(z − c_k)/τ)
+    const closed = [0, 1].map((j) =>
+      p.reduce(
+        (s, pk, k) => s + pk * (dot(gr, C[k]) - dot(gr, cbar)) * (-2 * (zr[j] - C[k][j]) / tau),
+        0,
+      )
+    );
+    close(rowOf(got, row, 2), closed, 1e-4, `closed form frame ${row}`);
+    const numeric = [0, 1].map((j) => {
+      const up = [...zr], down = [...zr], step = 1e-6;
+      up[j] += step;
+      down[j] -= step;
+      return (h(up, gr) - h(down, gr)) / (2 * step);
+    });
+    close(rowOf(got, row, 2), numeric, 1e-3, `finite differences frame ${row}`);
+  }
 });

@@ -50,7 +50,8 @@ export const LAYERS: readonly (readonly string[])[] = [
     "audio/mod.ts",
   ],
   ["experiments/"],
-  ["battery/"],
+  // The estimator league runs every estimator through the battery.
+  ["battery/", "experiments/league.ts"],
   ["mod.ts"],
 ];
 

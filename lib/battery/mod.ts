@@ -1,7 +1,9 @@
 /**
  * The battery: a gradient passer judged against every baseline on the proxy, with a report card.
  *
- * `battery("path/to/mine.ts#myPasser")` (or a built-in passer kind such as `"rotation"`) runs
+ * `battery("path/to/mine.ts#myPasser")` (or a built-in passer kind such as `"rotation"`, or a
+ * {@linkcode BatteryEntry}: a built-in estimator given by its config, as notebook 11's league
+ * runs DiVeQ, SimVQ, Huh et al.'s and Gumbel straight-through) runs
  * the candidate at every bit budget of the sweep (notebook 05) and compares it with STE,
  * STE + CL, mSTE, NA detached/attached and soft-to-hard, whose runs come from the result cache
  * when the paper-A notebooks have run (the configs are theirs, so the keys match). Only the
@@ -101,11 +103,30 @@ export interface BatteryOptions {
 /** Default per-run limit of the battery: far above a full-profile proxy run here. [choice] */
 export const RUN_TIMEOUT_MS = 3600_000;
 
-/** Resolve what `target` names: a built-in passer kind or a module reference. */
+/**
+ * A built-in estimator given by its config rather than by one passer kind: a passer with its
+ * options, a quantizer option (a codebook reparameterisation) or loss weights, as the estimator
+ * league (`lib/experiments/league.ts`) runs them. Its `input` is applied at every budget; a
+ * `quantizer` section in it keeps its fields and takes the budget's `bits`.
+ */
+export interface BatteryEntry {
+  name: string;
+  doc: string;
+  input: ConfigInput;
+}
+
+/** Resolve what `target` names: a built-in passer kind, a config entry or a module reference. */
 async function candidateOf(
-  target: string,
+  target: string | BatteryEntry,
   cwd: string,
 ): Promise<{ info: BatteryCandidate; input: ConfigInput; job?: string; loaded?: Candidate }> {
+  if (typeof target !== "string") {
+    resolveConfig(structuredClone(target.input)); // a bad entry fails here, naming the field
+    return {
+      info: { name: target.name, doc: target.doc, ref: target.name, builtin: true, kind: "passer" },
+      input: target.input,
+    };
+  }
   if ((BUILTIN_PASSER_KINDS as readonly string[]).includes(target)) {
     const kind = target as PasserKind;
     return {
@@ -143,7 +164,7 @@ async function candidateOf(
  * returns non-finite values fails here, before any run, with a message naming it.
  */
 export async function battery(
-  target: string,
+  target: string | BatteryEntry,
   options: BatteryOptions = {},
 ): Promise<BatteryResult> {
   const profile = options.profile ?? currentProfile();
@@ -170,10 +191,7 @@ export async function battery(
     ...BASELINES.map((b) => ({ passer: b.label, input: b.input, candidate: false })),
     { passer: candidateLabel(info), input, candidate: true },
   ];
-  const atBudget = (s: typeof specs[number], bits: number) => ({
-    ...s.input,
-    quantizer: { kind: "vq" as const, bits },
-  });
+  const atBudget = (s: typeof specs[number], bits: number) => vqAtBits(s.input, bits);
   // Baselines: the sweep's configs (cached by notebook 05) and, at the focus budget, the
   // paper-A notebooks' (02–04) over all seeds. The candidate: the same with its passer.
   const baseInputs = [
@@ -381,7 +399,14 @@ function floorsOf(budgets: number[], seeds: number[]): Map<number, number[]> {
 }
 
 function focusInput(input: ConfigInput, bits: number): ConfigInput {
-  return bits === sourceBits(resolveConfig().data)
-    ? input
-    : { ...input, quantizer: { kind: "vq", bits } };
+  return bits === sourceBits(resolveConfig().data) ? input : vqAtBits(input, bits);
+}
+
+/**
+ * `input` with a VQ of `bits`: its own VQ options (a codebook reparameterisation) kept. An input
+ * without a quantizer section gives `{kind: "vq", bits}`, the sweep's config exactly.
+ */
+export function vqAtBits(input: ConfigInput, bits: number): ConfigInput {
+  const own = input.quantizer?.kind === "vq" ? input.quantizer : {};
+  return { ...input, quantizer: { ...own, kind: "vq", bits } };
 }

@@ -178,3 +178,12 @@ Deno.test("profile overrides: seeds, epochs and steps replace the profile's; bad
   );
   assert.throws(() => withOverrides(PROFILES.quick, { seeds: "a,b" }), /parameter seeds = "a,b"/);
 });
+
+Deno.test("settingsTable lists a field only some runs have (a kind's own), absent where missing", () => {
+  const base = fakeRun([1, 1], [0.1, 0.1]);
+  const diveq = { ...base, config: resolveConfig({ passer: { kind: "diveq" } }) };
+  const html = settingsTable([base, diveq]).html;
+  const row = html.match(/<td[^>]*>passer\.variance<\/td><td[^>]*>([^<]*)<\/td>/);
+  assert.ok(row, "passer.variance has a row although the first run lacks it");
+  assert.equal(row[1], "varies: absent, 0.005");
+});

@@ -21,6 +21,11 @@ const LABELS: Record<string, string> = {
   "quantizer.kind": "paper A: VQ",
   "passer.kind": "paper A: STE, mSTE, noise approximation, soft-to-hard",
   "passer.sigma": "choice: σ_E per tensor or per channel",
+  "passer.variance": "DiVeQ's σ² of the direction noise (its paper's default 5e-3)",
+  "passer.sync": "Huh et al. 2023's synchronized update v (choice: 0.2, vqtorch's example)",
+  "quantizer.reparam": "affine: Huh et al. 2023; linear: SimVQ (absent: none)",
+  "quantizer.reparamLrScale":
+    "choice: learning-rate scale of the reparameterisation (10: vqtorch's affine_lr)",
   "train.commitment": "paper A names commitment loss; β = 0.25 from DAC",
   "quantizer.learning": "paper A: codebook loss (EMA is our alternative)",
 };
@@ -72,8 +77,12 @@ export function settingsTable(runs: RunResult[], labels: Record<string, string> 
   }));
   const flat = configs.map((c) => new Map(flattenFields(c)));
   const defaults = defaultsOfKinds(configs[0]);
-  const rows = [...flat[0].keys()].map((field) => {
-    const values = [...new Set(flat.map((f) => JSON.stringify(f.get(field))))];
+  // Every field any run has (a kind's own fields, optional ones), in first-seen order.
+  const fields = [...new Set(flat.flatMap((f) => [...f.keys()]))];
+  const rows = fields.map((field) => {
+    const values = [
+      ...new Set(flat.map((f) => f.has(field) ? JSON.stringify(f.get(field)) : "absent")),
+    ];
     return {
       field,
       value: values.length === 1 ? values[0] : `varies: ${values.join(", ")}`,

@@ -10,6 +10,7 @@ import { checkNumber, checkOneOf, ConfigError } from "../kinds.ts";
 import { type Rng } from "../random.ts";
 import { stopGradient } from "../grad.ts";
 import type { HardQuantization, LossWeights } from "./types.ts";
+import type { CodebookReparam } from "./reparam.ts";
 
 /** How a codebook learns. [paper A names codebook loss; EMA is a common alternative, choice] */
 export type CodebookLearning = "loss" | "ema";
@@ -34,6 +35,8 @@ export interface CodebookOptions {
   learning: CodebookLearning;
   init: CodebookInit;
   emaDecay: number;
+  /** C = f(C̃): the codewords through a learned map (`reparam.ts`); absent: C = C̃. */
+  reparam?: CodebookReparam;
 }
 
 export class Codebook {
@@ -55,10 +58,18 @@ export class Codebook {
     }
   }
 
+  /**
+   * The codewords C the quantizer uses: the stored `embeddings` themselves, or f(embeddings)
+   * when the codebook is reparameterised (a new tensor, differentiable in the map's variables).
+   */
+  codewords(): tf.Tensor2D {
+    return this.options.reparam ? this.options.reparam.apply(this.embeddings) : this.embeddings;
+  }
+
   /** Index of the nearest codeword per row: argmin_k ‖c_k‖² − 2⟨z, c_k⟩ (‖z‖² is constant per row). */
   nearest(z: tf.Tensor2D): tf.Tensor1D {
     return tf.tidy(() => {
-      const c = this.embeddings;
+      const c = this.codewords();
       const cross = tf.matMul(z, c, false, true);
       const norms = tf.sum(tf.square(c), 1);
       return tf.argMin(tf.sub(norms, tf.mul(cross, 2)), 1) as tf.Tensor1D;
@@ -72,7 +83,7 @@ export class Codebook {
    */
   nearestCosine(z: tf.Tensor2D): tf.Tensor1D {
     return tf.tidy(() => {
-      const c = this.embeddings;
+      const c = this.codewords();
       const cn = tf.div(c, tf.maximum(tf.norm(c, "euclidean", 1, true), 1e-12));
       const zn = tf.div(z, tf.maximum(tf.norm(z, "euclidean", 1, true), 1e-12));
       return tf.argMax(tf.matMul(zn, cn, false, true), 1) as tf.Tensor1D;
@@ -81,7 +92,7 @@ export class Codebook {
 
   /** Squared distances ‖z_n − c_k‖², (frames × K), differentiable in z and c. */
   distances(z: tf.Tensor2D): tf.Tensor2D {
-    const c = this.embeddings;
+    const c = this.codewords();
     const zz = tf.sum(tf.square(z), 1, true);
     const cc = tf.sum(tf.square(c), 1);
     return tf.add(tf.sub(zz, tf.mul(tf.matMul(z, c, false, true), 2)), cc) as tf.Tensor2D;
@@ -93,7 +104,7 @@ export class Codebook {
    */
   lookup(codes: tf.Tensor1D): tf.Tensor2D {
     return tf.tidy(() =>
-      tf.matMul(oneHot(codes, this.options.size), this.embeddings)
+      tf.matMul(oneHot(codes, this.options.size), this.codewords())
     ) as tf.Tensor2D;
   }
 
@@ -147,11 +158,17 @@ export class Codebook {
 
   /** Every variable that defines the codebook: codewords and, for EMA, its statistics. */
   get state(): tf.Variable[] {
-    return [this.embeddings, this.#emaCount, this.#emaSum].filter((v) => v !== null);
+    return [
+      this.embeddings,
+      ...this.options.reparam?.variables ?? [],
+      this.#emaCount,
+      this.#emaSum,
+    ].filter((v) => v !== null);
   }
 
   dispose(): void {
     this.embeddings.dispose();
+    this.options.reparam?.dispose();
     this.#emaCount?.dispose();
     this.#emaSum?.dispose();
   }

@@ -33,6 +33,7 @@ export { FSQ_DEFAULTS, type FsqConfig } from "./fsq.ts";
 export { NONE_QUANTIZER_DEFAULTS, type NoneQuantizerConfig } from "./identity.ts";
 export { RVQ_DEFAULTS, type RvqConfig } from "./rvq.ts";
 export { VQ_DEFAULTS, type VqConfig } from "./vq.ts";
+export { codebookReparam, type CodebookReparamKind, REPARAM_KINDS } from "./reparam.ts";
 
 /** The quantizer, by `kind`. */
 export type QuantizerConfig =
@@ -83,6 +84,7 @@ export const QUANTIZERS: {
 } = {
   vq: {
     defaults: VQ_DEFAULTS,
+    optional: ["reparam", "reparamLrScale"],
     validate: validateVq,
     build: (config, dim, rng, weights) => vectorQuantizer(config, dim, rng, weights),
     bits: (q) => q.bits,
@@ -148,6 +150,15 @@ export function validateQuantizer(q: QuantizerConfig, context: QuantizerContext)
     );
   }
   kindOf(q).validate(q, context);
+  for (const field of ["reparam", "reparamLrScale"]) {
+    if (q.kind !== "vq" && field in q) {
+      throw new ConfigError(
+        `quantizer.${field}`,
+        (q as unknown as Record<string, unknown>)[field],
+        `no ${field}: it is for quantizer.kind = "vq"`,
+      );
+    }
+  }
   if (q.kind !== "rvq" && "dropout" in q) {
     throw new ConfigError(
       "quantizer.dropout",

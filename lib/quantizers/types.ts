@@ -70,6 +70,8 @@ export interface Quantizer {
   decodeCodes(codes: tf.Tensor2D): tf.Tensor2D;
   /** Soft assignment Σ_k softmax(−‖z−c_k‖²/τ)_k c_k, for soft-to-hard annealing (VQ only). */
   soft?(z: tf.Tensor2D, tau: number): tf.Tensor2D;
+  /** Squared distances ‖z_n − c_k‖² to every codeword, (frames × K), differentiable (VQ only). */
+  distances?(z: tf.Tensor2D): tf.Tensor2D;
   /** Update after an optimizer step (EMA codebooks). */
   afterStep?(z: tf.Tensor2D, codes: tf.Tensor2D): void;
   /** One integer per frame identifying its full code, for usage statistics. */

@@ -2,12 +2,15 @@
  * Vector quantizer: one codebook of 2^bits codewords, nearest neighbour. [paper A]
  *
  * Forward: i = argmin_k ‖z − c_k‖², Q(z) = c_i. Codebook learning by the codebook loss
- * ‖sg(z) − Q(z)‖² or by EMA; soft assignment for soft-to-hard annealing.
+ * ‖sg(z) − Q(z)‖² or by EMA; soft assignment for soft-to-hard annealing; optionally the codewords
+ * through a learned map, c_k = f(c̃_k) (`reparam.ts`: Huh et al.'s affine map, SimVQ's linear
+ * layer).
  *
  * @module
  */
 import { tf } from "../backend.ts";
-import { checkInt } from "../kinds.ts";
+import { checkInt, checkNumber, checkOneOf, ConfigError } from "../kinds.ts";
+import { codebookReparam, type CodebookReparamKind, REPARAM_KINDS } from "./reparam.ts";
 import type { Rng } from "../random.ts";
 import {
   Codebook,
@@ -31,6 +34,13 @@ export interface VqConfig {
   init: CodebookInit;
   /** EMA decay γ when learning = "ema". [choice] */
   emaDecay: number;
+  /**
+   * Codebook reparameterisation (`reparam.ts`): `affine` (Huh et al. 2023) or `linear` (SimVQ).
+   * Absent: the codewords are the stored codebook, so configs without it keep their cache keys.
+   */
+  reparam?: CodebookReparamKind;
+  /** With `reparam`: the learning-rate scale s of its parameters; absent = 1. [choice] */
+  reparamLrScale?: number;
 }
 
 /** Defaults [choice]: 8 bits (256 codewords) learned by the codebook loss, random init. */
@@ -46,6 +56,26 @@ export const VQ_DEFAULTS: VqConfig = {
 export function validateVq(q: VqConfig): void {
   checkInt("quantizer.bits", q.bits, 1, 16);
   validateCodebookFields(q);
+  if (q.reparam !== undefined) {
+    checkOneOf("quantizer.reparam", q.reparam, REPARAM_KINDS);
+    if (q.learning !== "loss") {
+      throw new ConfigError(
+        "quantizer.learning",
+        q.learning,
+        `"loss" with quantizer.reparam = "${q.reparam}" (its parameters learn by gradient)`,
+      );
+    }
+  }
+  if (q.reparamLrScale !== undefined) {
+    if (q.reparam === undefined) {
+      throw new ConfigError(
+        "quantizer.reparamLrScale",
+        q.reparamLrScale,
+        "no value without quantizer.reparam",
+      );
+    }
+    checkNumber("quantizer.reparamLrScale", q.reparamLrScale, 0, 1e4, true);
+  }
 }
 
 /**
@@ -64,11 +94,19 @@ export function vectorQuantizer(
     learning: config.learning,
     init: config.init,
     emaDecay: config.emaDecay,
+    reparam: config.reparam
+      ? codebookReparam(config.reparam, dim, config.reparamLrScale ?? 1)
+      : undefined,
   }, rng);
+  const reparam = book.options.reparam;
   return {
     bits: config.bits,
     dim,
-    variables: config.learning === "loss" ? [book.embeddings] : [],
+    variables: config.learning !== "loss"
+      ? []
+      : reparam
+      ? [...(reparam.trainsBase ? [book.embeddings] : []), ...reparam.variables]
+      : [book.embeddings],
     state: book.state,
     initialization: config.init === "kmeans"
       ? { frames: 4 * 2 ** config.bits, run: (z, frames) => book.initialize(z, frames) }
@@ -84,8 +122,9 @@ export function vectorQuantizer(
       tf.tidy(() => book.lookup(tf.squeeze(codes, [1]) as tf.Tensor1D)) as tf.Tensor2D,
     soft(z, tau) {
       const weights = tf.softmax(tf.div(tf.neg(book.distances(z)), tau));
-      return tf.matMul(weights, book.embeddings) as tf.Tensor2D;
+      return tf.matMul(weights, book.codewords()) as tf.Tensor2D;
     },
+    distances: (z) => book.distances(z),
     afterStep(z, codes) {
       tf.tidy(() => book.emaUpdate(z, tf.squeeze(codes, [1]) as tf.Tensor1D));
     },

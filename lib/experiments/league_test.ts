@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { resolveConfig } from "../config.ts";
+import type { RunResult } from "../result.ts";
+import { PROFILES } from "./profiles.ts";
+import {
+  ESTIMATORS,
+  type LeagueEntry,
+  leagueOf,
+  type LeagueRuns,
+  REFERENCE,
+  type TestBed,
+} from "./league.ts";
+
+/** A run of seed `seed` whose validation MSE is `mse` in every epoch (or diverged). */
+function run(mse: number, seed: number, diverged = false): RunResult {
+  const config = resolveConfig({ train: { seed, epochs: 3, stepsPerEpoch: 10 } });
+  const history = [1, 2, 3].map((epoch) => ({
+    epoch,
+    step: epoch * 10,
+    trainLoss: mse,
+    valMse: mse,
+    valMseDb: 10 * Math.log10(mse),
+    maE: 2,
+    codeEntropy: 6,
+    codePerplexity: 64,
+    symbolAccuracy: 0.5,
+    wallMs: epoch * 100,
+  }));
+  return {
+    config,
+    history,
+    final: history.at(-1)!,
+    diverged: diverged ? { step: 25, epoch: 3, reason: "test" } : null,
+    versions: {
+      backend: "wasm",
+      tfjs: "4.22.0",
+      deno: "2.9.6",
+      patched: true,
+      gemm: "openblas",
+      quantlab: "0",
+    },
+    wallMs: 300,
+    peakRssMb: 1,
+  };
+}
+
+const seeds = [0, 1, 2, 3, 4, 5, 6, 7];
+/** An entry whose per-seed MSE is the reference's plus `shift` (plus a little seed noise). */
+function entry(label: string, shift: number, divergedSeeds: number[] = []): LeagueEntry {
+  const estimator = ESTIMATORS.find((e) => e.label === label) ??
+    { label, source: "test", doc: "test" };
+  return {
+    estimator,
+    cells: [],
+    focus: {
+      label,
+      input: {},
+      runs: seeds.map((s) =>
+        run(1 + 0.1 * s + shift + 0.001 * ((s * 7) % 3), s, divergedSeeds.includes(s))
+      ),
+    },
+  };
+}
+
+const bed: TestBed = {
+  id: "test",
+  title: "test bed",
+  description: "synthetic runs",
+  run: () => Promise.reject(new Error("not run")),
+};
+
+Deno.test("league: rows sorted by the paired difference against STE + CL, verdicts computed, a diverged run sorts last", () => {
+  const runs: LeagueRuns = {
+    profile: PROFILES.full,
+    budgets: [8],
+    focusBits: 8,
+    cards: [],
+    entries: [
+      entry("STE", 0.5, [3]),
+      entry("mSTE", 0.2),
+      entry(REFERENCE, 0),
+      entry("DiVeQ", -0.3),
+      entry("SimVQ", 0.0005),
+    ],
+  };
+  const x = leagueOf(bed, runs);
+  assert.deepEqual(x.rows.map((r) => r.entry.estimator.label), [
+    "DiVeQ",
+    REFERENCE,
+    "SimVQ",
+    "mSTE",
+    "STE",
+  ]);
+  const byLabel = new Map(x.rows.map((r) => [r.entry.estimator.label, r]));
+  assert.equal(byLabel.get(REFERENCE)!.stats, null);
+  assert.equal(byLabel.get("DiVeQ")!.stats!.outcome, "reproduced");
+  assert.equal(byLabel.get("mSTE")!.stats!.outcome, "not reproduced");
+  assert.equal(byLabel.get("STE")!.diverged, 1);
+  assert.equal(byLabel.get("STE")!.stats!.method, "sign test");
+  // Cost per step: the run's wall time over its 30 steps.
+  assert.equal(byLabel.get("DiVeQ")!.msPerStep, 10);
+  // One computed finding per estimator besides the reference, with its id and verdict.
+  assert.equal(x.findings.length, 4);
+  const f = x.findings.find((f) => f.id === "league-test-diveq-vs-ste-cl");
+  assert.equal(f?.verdict, "reproduced");
+});
+
+Deno.test("league: refuses estimators without the reference", () => {
+  const runs: LeagueRuns = {
+    profile: PROFILES.full,
+    budgets: [8],
+    focusBits: 8,
+    cards: [],
+    entries: [entry("STE", 0.5)],
+  };
+  assert.throws(() => leagueOf(bed, runs), /reference "STE \+ CL"/);
+});
+
+Deno.test("league: every estimator's config resolves", () => {
+  for (const e of ESTIMATORS) resolveConfig(structuredClone(e.input ?? {}));
+  assert.ok(ESTIMATORS.some((e) => e.label === REFERENCE));
+});
