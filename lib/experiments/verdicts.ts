@@ -32,7 +32,10 @@ export function mseStatistic(profile: Profile): string {
 }
 
 /** Runs of two groups paired by seed (only seeds both have), in seed order. */
-export function pairBySeed(a: GroupRuns, b: GroupRuns): [RunResult, RunResult][] {
+export function pairBySeed(
+  a: Pick<GroupRuns, "runs">,
+  b: Pick<GroupRuns, "runs">,
+): [RunResult, RunResult][] {
   const bySeed = new Map(b.runs.map((r) => [r.config.train.seed, r]));
   return a.runs
     .filter((r) => bySeed.has(r.config.train.seed))
@@ -151,8 +154,16 @@ export interface RunStatistic {
   of: (r: RunResult) => number;
 }
 
+/** A labelled group of runs, one per seed (a `GroupRuns` or notebook 07's `SpeechGroup`). */
+export interface LabelledRuns {
+  label: string;
+  runs: RunResult[];
+}
+
 /** Inputs of {@linkcode metricComparisonFinding}: an {@linkcode MseComparison} on another statistic. */
-export interface MetricComparison extends MseComparison {
+export interface MetricComparison extends Omit<MseComparison, "treatment" | "baseline"> {
+  treatment: LabelledRuns;
+  baseline: LabelledRuns;
   statistic: RunStatistic;
 }
 
@@ -162,8 +173,8 @@ export interface MetricComparison extends MseComparison {
  * statistic: the speech notebook's final mel L1).
  */
 export function compareRuns(
-  treatment: GroupRuns,
-  baseline: GroupRuns,
+  treatment: LabelledRuns,
+  baseline: LabelledRuns,
   claim: Direction,
   statistic: RunStatistic,
 ): PairedStats {
