@@ -802,6 +802,7 @@ export function findings(x: SpeechExperiment): FindingInput[] {
         ]),
       ),
       verdict: verdictOf(plain.flatMap((g) => g.runs.map((r) => r.diverged !== null))),
+      detail: otherDivergences(conditions.filter((g) => !plainSte([g]).length)),
     });
     const others = conditions.filter((g) => !plainSte([g]).length);
     out.push({
@@ -822,6 +823,20 @@ export function findings(x: SpeechExperiment): FindingInput[] {
     });
   }
   return out;
+}
+
+/**
+ * Whether the other passers diverged at the same learning rate: if they did, a divergence of
+ * plain STE there is not specific to STE.
+ */
+function otherDivergences(others: SpeechGroup[]): string {
+  const runs = others.flatMap((g) => g.runs);
+  const diverged = runs.filter((r) => r.diverged).length;
+  return diverged === 0
+    ? `At this learning rate no run of ${others.map((g) => g.label).join(" or ")} diverged.`
+    : `At this learning rate ${diverged} of ${runs.length} runs of ${
+      others.map((g) => g.label).join(" and ")
+    } diverged too: there the divergence is not specific to plain STE.`;
 }
 
 /** The groups that are plain STE without commitment loss. */

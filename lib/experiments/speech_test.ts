@@ -197,6 +197,7 @@ Deno.test("07's verdicts are computed from the runs: divergence, boundedness, pa
   assert.equal(f["A-speech-mste-beats-ste-cl-dac"].verdict, "reproduced");
   assert.equal(f["A-speech-na-attached-beats-detached-dac"].verdict, "inconclusive");
   assert.equal(f["A-speech-ste-diverges-at-larger-lr"].verdict, "reproduced");
+  assert.match(f["A-speech-ste-diverges-at-larger-lr"].detail!, /no run of .* diverged/);
   assert.equal(f["A-speech-cl-mste-bounded-at-larger-lr"].verdict, "reproduced");
   const ref = referenceCodesSpeech(x);
   assert.equal(ref.siSdr, 6.5);
