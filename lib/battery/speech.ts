@@ -127,6 +127,6 @@ export function speechReport(x: SpeechCheck): Display {
     ),
     maeChart(x.groups, `Real speech: MA-E per step, ${x.setup.label}`),
     qualityCharts(x.groups, x.setup.label),
-    summaryTable({ profile: x.profile, groups: x.groups }),
+    summaryTable({ groups: x.groups }),
   );
 }

@@ -50,9 +50,10 @@ import * as nnConv from "../nn/conv.ts";
 import { snake } from "../kernels/snake.ts";
 import { linearBanks, type LinearPathConfig, validateLinearPath } from "./linear_path.ts";
 import { Rng, rngFor } from "../random.ts";
+import { type CodecWeightsConfig, loadCodecWeights, validateCodecWeights } from "./weights.ts";
 import type { Codec } from "./types.ts";
 
-export type { LinearPathConfig };
+export type { CodecWeightsConfig, LinearPathConfig };
 
 /** Activation between convolutions. [choice: DAC uses Snake; the issue's reference uses LeakyReLU] */
 export type ConvActivation = "leakyRelu" | "snake";
@@ -109,6 +110,12 @@ export interface ConvCodecConfig {
   weightNorm?: boolean;
   /** The PCA-initialised linear path with gated conv stacks (module doc). [choice; absent = off] */
   linearPath?: LinearPathConfig;
+  /**
+   * Start from a stored checkpoint's weights instead of the seeded initialisation (`weights.ts`):
+   * loaded by the codec's initialisation hook before training, replacing the linear path's PCA
+   * initialisation. [choice; absent = off]
+   */
+  weights?: CodecWeightsConfig;
 }
 
 /**
@@ -158,7 +165,7 @@ export const CONV_REFERENCE_CONFIG: ConvCodecConfig = {
  * Fields that are absent unless set (absent = off), so configs written before they existed keep
  * their meaning and their result-cache keys.
  */
-export const CONV_CODEC_OPTIONAL: string[] = ["weightNorm", "linearPath"];
+export const CONV_CODEC_OPTIONAL: string[] = ["weightNorm", "linearPath", "weights"];
 
 /** Fill defaults and validate; see {@linkcode validateConvCodecConfig}. */
 export function resolveConvCodecConfig(input: Partial<ConvCodecConfig> = {}): ConvCodecConfig {
@@ -226,6 +233,7 @@ export function validateConvCodecConfig(c: ConvCodecConfig): void {
     throw new ConfigError("codec.weightNorm", c.weightNorm, "true or false");
   }
   if (c.linearPath !== undefined) validateLinearPath(c.linearPath, convHopSamples(c));
+  if (c.weights !== undefined) validateCodecWeights(c.weights);
 }
 
 /** Audio samples per latent frame, Πstrides. */
@@ -506,12 +514,20 @@ export function convCodec(
   const encoderVariables = enc.variables;
   const decoderVariables = dec.variables;
   const variables = [...encoderVariables, ...decoderVariables];
+  // Stored weights replace every seeded or data-dependent initialisation (weights.ts).
+  const weights = c.weights;
+  const initialization = weights
+    ? {
+      examples: 1,
+      run: () => loadCodecWeights(weights, encoderVariables, decoderVariables),
+    }
+    : linear?.initialization;
   return {
     latentDim,
     encoderVariables,
     decoderVariables,
     variables,
-    ...(linear ? { initialization: linear.initialization } : {}),
+    ...(initialization ? { initialization } : {}),
     encode(x) {
       const rank3 = x.rank === 3 && x.shape[2] === 1;
       if (!(x.rank === 2 || rank3)) {

@@ -1,28 +1,43 @@
 /**
  * Notebook 07: paper A's STE / commitment loss / mSTE / noise-approximation verdicts on real
- * speech, with a DAC-style conv codec (`lib/codecs/conv.ts`) trained by the ordinary trainer on
- * the speech source (`lib/sources/speech.ts`), the same passers as the proxy.
+ * speech, on a codec that codes speech: the base continuous model (`base_model.ts`: the conv
+ * codec with Snake, weight normalisation and the frozen PCA linear path, held-out SI-SDR +8 dB)
+ * with an RVQ inserted between encoder and decoder, fine-tuned by the ordinary trainer with each
+ * passer. Beside every passer runs the continuous reference: the same fine-tuning with no
+ * quantizer, so a passer's numbers are read against what the codec reaches without one.
  *
  * [paper A] validated on LibriTTS with DAC: plain STE without commitment loss (CL) diverged at
  * once (max |embedding| above 1e15), mSTE trained stably and lowered MA-E, attached noise
- * approximation (NA) beat detached.
- * Here, at CPU scale [choice, every size in {@linkcode BASE} and the profile]: 8 kHz speech, a
- * 3-block conv codec (hop 32, 250 frames/s, 8-dimensional latent), RVQ of 4 stages × 6 bits in
- * two set-ups: DAC's l2-normalised (cosine) code choice, which ignores |z| so nothing but CL
- * bounds it, and a plain Euclidean RVQ. Plain STE is also run at larger learning rates (the
- * "conditions" groups), because at the base learning rate it may not diverge in a run this short.
+ * approximation (NA) beat detached. Paper A trains from scratch.
+ *
+ * Here [choice, every item a constant below or a field of the profile]:
+ * - {@linkcode SPEECH_START}: runs start from the base model's weights (`codec.weights`, the
+ *   committed checkpoint, hash-checked) with the quantizer inserted and k-means-initialised on
+ *   its latents, or from scratch with the base model's recipe;
+ * - RVQ of 5 stages × 8 bits (notebook 08's comparison rung, 2500 bit/s at 62.5 frames/s) in two
+ *   set-ups: DAC's l2-normalised (cosine) code choice, which ignores |z| so nothing but CL bounds
+ *   it, and a plain Euclidean RVQ;
+ * - the base recipe's loss (waveform L1 + mel L1 − 0.15·SI-SDR) and gradient clipping, Adam at a
+ *   constant {@linkcode BASE_LEARNING_RATE}, training segments of 4 × 2048 samples;
+ * - the "conditions": STE without CL, STE + CL and mSTE at {@linkcode CONDITION_LEARNING_RATE},
+ *   DAC set-up, to see whether plain STE diverges where the others do not.
+ *
+ * Verdicts: "bounded" / "diverged" per seed by the proxy's rules (`isBounded`, the trainer's
+ * `train.divergenceThreshold` at its default, as notebook 02), and comparisons of two passers by
+ * the paired rule (`verdicts.ts`, `lib/stats.ts`) over seeds on the final held-out mel L1.
  *
  * @module
  */
-import { type ConfigInput, quantizerBits, type RvqConfig } from "../config.ts";
-import { chart, type Display, group, table } from "../display.ts";
+import { type ConfigInput, quantizerBits, type QuantizerConfig } from "../config.ts";
+import { chart, type Display, group, markdown, table } from "../display.ts";
 import type { FindingInput } from "../report/findings.ts";
 import type { EpochRecord, RunResult } from "../result.ts";
 import { lineChart, type MarkerSpec, seedBand } from "../plot.ts";
-import { comparePaired } from "../stats.ts";
-import { convBitrate, convFrameRate, convHopSamples, convParameterCount } from "../codecs/conv.ts";
+import { convBitrate, convFrameRate, convParameterCount } from "../codecs/conv.ts";
+import { LADDER } from "../quantizers/offline/ladder.ts";
 import { listeningTable } from "../audio/display.ts";
 import { ArtifactStore } from "../store/artifacts.ts";
+import { BASE_MODEL_FILES, baseModelInput } from "./base_model.ts";
 import {
   bandOf,
   currentProfile,
@@ -31,80 +46,110 @@ import {
   maeGrowth,
   mean,
   type Profile,
+  type ProfileName,
+  PROFILES,
   runConfigs,
   sig,
   verdictOf,
 } from "./common.ts";
+import { differenceChart, metricComparisonFinding, type RunStatistic } from "./verdicts.ts";
 import { listeningKey, SPEECH_JOB } from "./speech_job.ts";
-
-/** Base learning rate of every group but the "conditions" ones. [choice: the proxy's Adam 1e-3] */
-export const BASE_LEARNING_RATE = 1e-3;
+import type { PairedStats } from "../stats.ts";
 
 /**
- * Data, codec and training shared by every run [choice]: segments of 1024 samples (0.13 s) in
- * batches of 8, loss = waveform L1 + log-magnitude STFT L1 at windows 64/256/1024; codec with stem
- * width 4, strides 2·4·4 (hop 32 → 250 frames/s at 8 kHz), one dilation per block, latent 8.
- * Validation size and steps come from the profile.
+ * Where the runs start [choice]: `"base"` — the committed base model's weights with the
+ * quantizer inserted (fine-tuning); `"scratch"` — the base model's recipe from its seeded and
+ * PCA initialisation, as paper A trains. Default `"base"`: it answers "what does this passer do
+ * to a codec that works", and at this notebook's budget (a few hundred steps) only a run that
+ * starts from a working codec codes speech at all — the base model needed 3000 steps and 50
+ * minutes of one core to get there.
  */
-export const BASE: ConfigInput = {
-  data: {
-    kind: "speech",
-    sampleRate: 8000,
-    segmentSamples: 1024,
-    validationBatch: 8,
-    waveformWeight: 1,
-    spectralWeight: 1,
-    spectralWindows: [64, 256, 1024],
-    melWeight: 0,
-  },
-  codec: {
-    kind: "conv",
-    sampleRate: 8000,
-    channels: 4,
-    strides: [2, 4, 4],
-    latentDim: 8,
-    dilations: [1],
-  },
-  train: { batchSize: 8, learningRate: BASE_LEARNING_RATE, divergenceThreshold: 1e8 },
+export type Start = "base" | "scratch";
+
+/** The default start of notebook 07's runs (see {@linkcode Start}). [choice] */
+export const SPEECH_START: Start = "base";
+
+/** Why {@linkcode SPEECH_START}, in one sentence for the page. */
+export const START_REASON: Record<Start, string> = {
+  base: "fine-tuning from the base model: it answers what a passer does to a codec that already " +
+    "codes speech, and costs a few hundred steps where training from scratch needed 3000 " +
+    "(paper A trains from scratch)",
+  scratch: "from scratch with the base model's recipe, as paper A trains",
 };
+
+/** Adam's learning rate of every group but the "conditions" (constant). [choice: inside the base recipe's 5e-4 → 5e-5] */
+export const BASE_LEARNING_RATE = 1e-4;
+
+/** The conditions' learning rate: 1000× {@linkcode BASE_LEARNING_RATE}. [choice] */
+export const CONDITION_LEARNING_RATE = 1e-1;
+
+/** Training examples per step and their length in samples (0.26 s). [choice, sized for time] */
+export const TRAIN_BATCH = { batchSize: 4, segmentSamples: 2048 } as const;
+
+/** The base model's checkpoint as `codec.weights` (its hash read from the committed provenance). */
+export function baseWeights(): { checkpoint: string; sha256: string } {
+  const provenance = JSON.parse(Deno.readTextFileSync(BASE_MODEL_FILES.provenance));
+  return { checkpoint: "data/base/continuous.qlartf", sha256: provenance.sha256 };
+}
 
 /** [paper]/[choice] labels of this notebook's config fields for `settingsTable`. */
 export const SPEECH_LABELS: Record<string, string> = {
   "data.kind": "choice: real speech from Debian packages (paper A: LibriTTS)",
   "data.sampleRate": "choice: 8 kHz (DAC: 44.1 kHz)",
-  "codec.kind": "paper A: DAC; here a DAC-shaped conv codec at CPU scale (choice of sizes)",
-  "quantizer.kind": "paper A / DAC: RVQ",
+  "codec.kind": "paper A: DAC; here the base model's conv codec (choice of sizes)",
+  "codec.weights.checkpoint":
+    "choice: start from the base model's weights (fine-tuning; paper A: from scratch)",
+  "codec.weights.sha256": "the committed checkpoint's hash",
+  "quantizer.kind": "paper A / DAC: RVQ; none for the continuous reference",
   "quantizer.lookup": "DAC: l2-normalised (cosine) code choice; euclidean: choice",
+  "quantizer.stages": "choice: notebook 08's comparison rung (5 × 8 bits)",
   "passer.kind": "paper A: STE, mSTE, noise approximation",
   "passer.sigma": "choice: σ_E per tensor or per channel",
   "train.commitment": "paper A names commitment loss; β = 0.25 from DAC",
+  "train.learningRate": `choice: ${BASE_LEARNING_RATE} (conditions: ${CONDITION_LEARNING_RATE})`,
+  "train.divergenceThreshold": "choice: the proxy's default, as notebook 02",
   "quantizer.learning": "paper A / DAC: codebook loss",
 };
 
-/** A quantizer set-up. */
+/** A quantizer set-up (or none, for the continuous reference). */
 export interface Setup {
-  id: "dac" | "euclidean";
+  id: "dac" | "euclidean" | "continuous";
   label: string;
-  quantizer: Partial<RvqConfig> & { kind: "rvq" };
+  quantizer: Partial<QuantizerConfig> & { kind: QuantizerConfig["kind"] };
 }
 
+const RUNG = LADDER[1];
+
 /**
- * The two set-ups [choice: 4 stages × 6 bits, k-means init for both]: DAC's l2-normalised code
- * choice [paper A's DAC] (one low-dimensional code space for the whole RVQ rather than DAC's
- * per-stage projections) and a plain Euclidean RVQ.
+ * The two set-ups [choice: RVQ of notebook 08's comparison rung, 5 stages × 8 bits, k-means
+ * init on the base model's latents]: DAC's l2-normalised code choice [paper A's DAC] and a plain
+ * Euclidean RVQ.
  */
 export const SETUPS: Setup[] = [
   {
     id: "dac",
     label: "DAC lookup (cosine)",
-    quantizer: { kind: "rvq", stages: 4, bitsPerStage: 6, init: "kmeans", lookup: "cosine" },
+    quantizer: {
+      kind: "rvq",
+      stages: RUNG.stages,
+      bitsPerStage: 8,
+      init: "kmeans",
+      lookup: "cosine",
+    },
   },
   {
     id: "euclidean",
     label: "Euclidean RVQ",
-    quantizer: { kind: "rvq", stages: 4, bitsPerStage: 6, init: "kmeans" },
+    quantizer: { kind: "rvq", stages: RUNG.stages, bitsPerStage: 8, init: "kmeans" },
   },
 ];
+
+/** The continuous reference's set-up: no quantizer. */
+export const CONTINUOUS: Setup = {
+  id: "continuous",
+  label: "no quantizer",
+  quantizer: { kind: "none" },
+};
 
 /** A passer configuration. */
 export interface PasserGroup {
@@ -126,33 +171,36 @@ export const PASSERS: PasserGroup[] = [
   { id: "na-detached", label: "NA detached", input: { passer: { kind: "na-detached" } } },
 ];
 
+/** The continuous reference: the same fine-tuning without a quantizer. */
+export const REFERENCE: PasserGroup = {
+  id: "continuous",
+  label: "continuous reference (no quantizer)",
+  input: {},
+};
+
 /**
- * Conditions under which plain STE might diverge at this scale, run in the DAC set-up only
- * [choice]: STE without CL at larger learning rates (3e-2, 1e-1), and STE + CL and mSTE at the
- * largest, to tell a passer's divergence from a learning rate that breaks any passer. Chosen
- * after a one-seed probe of 300 steps (2026-11-23, DAC lookup): STE without CL stayed below
- * max |e| = 10 at 1e-3 and 1e-2, peaked near 700 at 3e-2, and passed 1e8 at step 128 at 1e-1.
+ * STE without CL, STE + CL and mSTE at {@linkcode CONDITION_LEARNING_RATE}, DAC set-up only
+ * [choice]: if plain STE does not diverge at the base rate in a run this short, does it at a
+ * rate where the others stay bounded? Stated, not tuned.
  */
 export const CONDITIONS: PasserGroup[] = [
   {
-    id: "ste-lr3e-2",
-    label: "STE, no CL, lr 3e-2",
-    input: { passer: { kind: "ste" }, train: { learningRate: 3e-2 } },
+    id: "ste-lr-high",
+    label: `STE, no CL, lr ${CONDITION_LEARNING_RATE}`,
+    input: { passer: { kind: "ste" }, train: { learningRate: CONDITION_LEARNING_RATE } },
   },
   {
-    id: "ste-lr1e-1",
-    label: "STE, no CL, lr 1e-1",
-    input: { passer: { kind: "ste" }, train: { learningRate: 1e-1 } },
+    id: "ste-cl-lr-high",
+    label: `STE + CL, lr ${CONDITION_LEARNING_RATE}`,
+    input: {
+      passer: { kind: "ste" },
+      train: { commitment: 0.25, learningRate: CONDITION_LEARNING_RATE },
+    },
   },
   {
-    id: "ste-cl-lr1e-1",
-    label: "STE + CL, lr 1e-1",
-    input: { passer: { kind: "ste" }, train: { commitment: 0.25, learningRate: 1e-1 } },
-  },
-  {
-    id: "mste-lr1e-1",
-    label: "mSTE, no CL, lr 1e-1",
-    input: { passer: { kind: "mste" }, train: { learningRate: 1e-1 } },
+    id: "mste-lr-high",
+    label: `mSTE, no CL, lr ${CONDITION_LEARNING_RATE}`,
+    input: { passer: { kind: "mste" }, train: { learningRate: CONDITION_LEARNING_RATE } },
   },
 ];
 
@@ -165,6 +213,7 @@ export interface SpeechGroup extends PasserGroup {
 /** Everything notebook 07 shows. */
 export interface SpeechExperiment {
   profile: Profile;
+  start: Start;
   groups: SpeechGroup[];
 }
 
@@ -176,43 +225,113 @@ function merge(...inputs: ConfigInput[]): ConfigInput {
   return out as ConfigInput;
 }
 
-/** The config of one group and seed under a profile. */
+/**
+ * The config of one group and seed under a profile: the base model's recipe (`base_model.ts`)
+ * with {@linkcode TRAIN_BATCH}, the set-up's quantizer, the passer, and the profile's steps and
+ * validation set; from the base model's weights or from scratch (`start`).
+ */
 export function configOf(
   profile: Profile,
   setup: Setup,
   passer: PasserGroup,
   seed: number,
+  start: Start = SPEECH_START,
 ): ConfigInput {
   const p = profile.speech;
+  const recipe = baseModelInput();
   return merge(
-    BASE,
+    {
+      data: {
+        ...recipe.data,
+        segmentSamples: TRAIN_BATCH.segmentSamples,
+        validationSegments: p.validationSegments,
+        validationSamples: p.validationSamples,
+      },
+      codec: start === "base" ? { ...recipe.codec, weights: baseWeights() } : recipe.codec,
+      train: {
+        batchSize: TRAIN_BATCH.batchSize,
+        learningRate: BASE_LEARNING_RATE,
+        gradClip: recipe.train!.gradClip,
+        traceEvery: 1,
+      },
+    },
     { quantizer: setup.quantizer },
     passer.input,
-    {
-      data: { validationSegments: p.validationSegments, validationSamples: p.validationSamples },
-      train: { epochs: p.epochs, stepsPerEpoch: p.stepsPerEpoch, seed },
-    },
+    { train: { epochs: p.epochs, stepsPerEpoch: p.stepsPerEpoch, seed } },
   );
 }
 
-/** Every group of the notebook: the five passers in both set-ups, then the conditions. */
+/** Every group of the notebook: the continuous reference, the five passers in both set-ups, the conditions. */
 export function groupsOf(): { setup: Setup; passer: PasserGroup }[] {
   return [
+    { setup: CONTINUOUS, passer: REFERENCE },
     ...SETUPS.flatMap((setup) => PASSERS.map((passer) => ({ setup, passer }))),
     ...CONDITIONS.map((passer) => ({ setup: SETUPS[0], passer })),
   ];
 }
 
+/**
+ * The profile with the notebook's parameters applied: `seeds` replaces the speech seeds, `steps`
+ * the training budget (spread over the profile's epochs, rounded up). null keeps the profile's.
+ */
+export function withParameters(
+  profile: Profile,
+  { seeds = null, steps = null }: { seeds?: number[] | null; steps?: number | null } = {},
+): Profile {
+  if (
+    seeds !== null && !(Array.isArray(seeds) && seeds.length > 0 && seeds.every(Number.isInteger))
+  ) {
+    throw new Error(
+      `07 parameters: seeds = ${
+        JSON.stringify(seeds)
+      } is invalid: expected a non-empty list of integers`,
+    );
+  }
+  if (steps !== null && !(Number.isInteger(steps) && steps >= profile.speech.epochs)) {
+    throw new Error(
+      `07 parameters: steps = ${
+        JSON.stringify(steps)
+      } is invalid: expected an integer ≥ ${profile.speech.epochs} (the epochs)`,
+    );
+  }
+  const s = profile.speech;
+  return {
+    ...profile,
+    speech: {
+      ...s,
+      seeds: seeds ?? s.seeds,
+      stepsPerEpoch: steps === null ? s.stepsPerEpoch : Math.ceil(steps / s.epochs),
+    },
+  };
+}
+
+/** The notebook's parameters cell as a profile: `name` checked, then {@linkcode withParameters}. */
+export function profileOf(
+  name: string,
+  parameters: { seeds?: number[] | null; steps?: number | null } = {},
+): Profile {
+  if (!(name in PROFILES)) {
+    throw new Error(
+      `07 parameters: profile = ${JSON.stringify(name)} is invalid: expected "quick" or "full"`,
+    );
+  }
+  return withParameters(PROFILES[name as ProfileName], parameters);
+}
+
 /** Run (or read from the cache) every group over the profile's speech seeds, in one grid. */
-export async function run(profile: Profile = currentProfile()): Promise<SpeechExperiment> {
+export async function run(
+  profile: Profile = currentProfile(),
+  start: Start = SPEECH_START,
+): Promise<SpeechExperiment> {
   const seeds = profile.speech.seeds;
   const all = groupsOf();
   const inputs = all.flatMap(({ setup, passer }) =>
-    seeds.map((seed) => configOf(profile, setup, passer, seed))
+    seeds.map((seed) => configOf(profile, setup, passer, seed, start))
   );
   const results = await runConfigs("07 real speech", inputs, { job: SPEECH_JOB });
   return {
     profile,
+    start,
     groups: all.map(({ setup, passer }, i) => ({
       ...passer,
       setup,
@@ -221,16 +340,21 @@ export async function run(profile: Profile = currentProfile()): Promise<SpeechEx
   };
 }
 
-/** The groups of one set-up (the conditions belong to the DAC set-up's `conditions` list). */
+/** The five passer groups of one set-up (not the conditions). */
 export function groupsOfSetup(x: SpeechExperiment, id: Setup["id"]): SpeechGroup[] {
   const conditions = new Set(CONDITIONS.map((c) => c.id));
   return x.groups.filter((g) => g.setup.id === id && !conditions.has(g.id));
 }
 
-/** The "conditions" groups (larger learning rates, DAC set-up). */
+/** The "conditions" groups (larger learning rate, DAC set-up). */
 export function conditionGroups(x: SpeechExperiment): SpeechGroup[] {
   const conditions = new Set(CONDITIONS.map((c) => c.id));
   return x.groups.filter((g) => conditions.has(g.id));
+}
+
+/** The continuous reference group. */
+export function referenceGroup(x: SpeechExperiment): SpeechGroup {
+  return find(x, "continuous", REFERENCE.id);
 }
 
 function find(x: SpeechExperiment, setup: Setup["id"], id: string): SpeechGroup {
@@ -239,24 +363,127 @@ function find(x: SpeechExperiment, setup: Setup["id"], id: string): SpeechGroup 
   return g;
 }
 
+const fin = (r: RunResult, name: string) => (r.diverged ? NaN : r.final?.metrics?.[name] ?? NaN);
+
+/** Bits per second of a group's quantizer (0 for the continuous reference). */
+function bitsPerSecond(g: SpeechGroup): number {
+  const c = g.runs[0].config;
+  if (c.codec.kind !== "conv" || c.quantizer.kind === "none") return 0;
+  return convBitrate(c.codec, quantizerBits(c.quantizer));
+}
+
+/** "mean (min – max)" of a final metric over a group's non-diverged seeds. */
+function spread(g: SpeechGroup, name: string): string {
+  const v = g.runs.map((r) => fin(r, name)).filter(Number.isFinite);
+  if (v.length === 0) return "—";
+  const m = sig(mean(v));
+  return v.length === 1 ? `${m}` : `${m} (${sig(Math.min(...v))} – ${sig(Math.max(...v))})`;
+}
+
 /**
- * The set-up table: every size, the sample rate, frame rate and bits per second of each RVQ
- * depth, parameters, steps, and whether each is [paper A] or [choice].
+ * What the codec reaches, before any verdict: per system (the continuous reference, then every
+ * passer in both set-ups and the conditions) the final held-out SI-SDR, mel L1, F0 agreement and
+ * level, mean over seeds with their range; diverged runs counted, left out of the numbers.
+ */
+export function systemsTable(x: SpeechExperiment): Display {
+  const steps = x.profile.speech.epochs * x.profile.speech.stepsPerEpoch;
+  return table(
+    x.groups.map((g) => ({
+      system: g.label,
+      quantizer: g.setup.id === "continuous" ? "none" : g.setup.label,
+      "bit/s": bitsPerSecond(g) || "continuous",
+      "SI-SDR dB": spread(g, "siSdr"),
+      "mel L1": spread(g, "melL1"),
+      "F0 agreement": spread(g, "f0Agreement"),
+      "level dB": spread(g, "levelDb"),
+      diverged: `${g.runs.filter((r) => r.diverged).length}/${g.runs.length}`,
+    })),
+    {
+      caption:
+        `What each system reaches on ${
+          x.groups[0].runs[0].config.data.kind === "speech"
+            ? (x.groups[0].runs[0].config.data as { validationSegments: number }).validationSegments
+            : "?"
+        } held-out segments after ${steps} steps (${
+          x.start === "base" ? "fine-tuned from the base model" : "trained from scratch"
+        }): mean over seeds (min – max). The continuous reference is the same training without a ` +
+        "quantizer. F0 agreement: share of the original's voiced frames whose decoded pitch is within 5 %.",
+    },
+  );
+}
+
+/**
+ * Whether the continuous reference codes speech at the end of its budget, as issue 19 asks of
+ * this notebook: mean SI-SDR ≥ 0 dB and F0 agreement ≥ 0.6 over its seeds.
+ */
+export function referenceCodesSpeech(x: SpeechExperiment): {
+  siSdr: number;
+  f0Agreement: number;
+  ok: boolean;
+} {
+  const ref = referenceGroup(x);
+  const siSdr = mean(ref.runs.map((r) => fin(r, "siSdr")));
+  const f0Agreement = mean(ref.runs.map((r) => fin(r, "f0Agreement")));
+  return { siSdr, f0Agreement, ok: siSdr >= 0 && f0Agreement >= 0.6 };
+}
+
+/**
+ * One computed sentence for the page: what the continuous reference reaches against the bar the
+ * notebook sets for it (SI-SDR ≥ 0 dB, F0 agreement ≥ 0.6), and what the best and worst passer
+ * reach.
+ */
+export function reachedNote(x: SpeechExperiment): Display {
+  const r = referenceCodesSpeech(x);
+  const passers = x.groups.filter((g) =>
+    g.setup.id !== "continuous" && g.runs.some((r) => !r.diverged)
+  );
+  const byMel = passers.map((g) => ({ g, mel: mean(g.runs.map((r) => fin(r, "melL1"))) }))
+    .filter((p) => Number.isFinite(p.mel)).sort((a, b) => a.mel - b.mel);
+  const describe = (p: { g: SpeechGroup; mel: number }) =>
+    `${p.g.label} (${p.g.setup.label}): SI-SDR ${
+      sig(mean(p.g.runs.map((r) => fin(r, "siSdr"))))
+    } dB, mel L1 ${sig(p.mel)}, F0 agreement ${
+      sig(mean(p.g.runs.map((r) => fin(r, "f0Agreement"))))
+    }`;
+  return markdown(
+    `**The continuous reference** reaches SI-SDR ${sig(r.siSdr)} dB and F0 agreement ${
+      sig(r.f0Agreement)
+    } ` +
+      `(the bar for a codec that codes speech here: ≥ 0 dB and ≥ 0.6): ${
+        r.ok
+          ? "it codes speech"
+          : "**it does not code speech at this budget; the verdicts below say nothing about a working codec**"
+      }. ` +
+      (byMel.length
+        ? `With a quantizer, the best passer by mel L1 is ${describe(byMel[0])}; the worst ${
+          describe(byMel.at(-1)!)
+        }.`
+        : "Every passer run diverged."),
+  );
+}
+
+/**
+ * The set-up table: every size, the sample rate, frame rate and bit rate, parameters, steps, the
+ * start, and whether each is [paper A] or [choice].
  */
 export function setupTable(x: SpeechExperiment): Display {
-  const config = x.groups[0].runs[0].config;
+  const config = find(x, "dac", "ste").runs[0].config;
   if (config.codec.kind !== "conv" || config.data.kind !== "speech") {
     throw new Error("setupTable: expected conv codec on speech");
   }
   const { codec, data, train } = config;
-  const q = config.quantizer as RvqConfig;
+  const q = config.quantizer as { stages: number; bitsPerStage: number; init: string };
   const p = x.profile.speech;
-  const frameRate = convFrameRate(codec);
-  const depths = Array.from(
-    { length: q.stages },
-    (_, d) => `${d + 1}: ${convBitrate(codec, (d + 1) * q.bitsPerStage)} b/s`,
-  ).join(", ");
   const rows: { setting: string; value: string; source: string }[] = [
+    {
+      setting: "start",
+      value: x.start === "base"
+        ? `the base model's weights (${codec.weights?.checkpoint}, SHA-256 ${
+          codec.weights?.sha256.slice(0, 12)
+        }…), quantizer inserted`
+        : "from scratch, the base model's recipe",
+      source: `choice: ${START_REASON[x.start]}`,
+    },
     {
       setting: "data",
       value: "real speech, Debian packages (README)",
@@ -265,57 +492,55 @@ export function setupTable(x: SpeechExperiment): Display {
     { setting: "sample rate", value: `${data.sampleRate} Hz`, source: "choice (DAC: 44.1 kHz)" },
     {
       setting: "validation",
-      value:
-        `${data.validationSegments} segments × ${data.validationSamples} samples, held-out speakers`,
+      value: `${data.validationSegments} segments × ${data.validationSamples} samples (${
+        (data.validationSamples / data.sampleRate).toFixed(2)
+      } s), held-out speakers`,
       source: "choice",
     },
     {
       setting: "training segments",
       value: `${train.batchSize} × ${data.segmentSamples} samples per step`,
-      source: "choice",
+      source: "choice (the base model: 8 × 4096)",
     },
     {
       setting: "codec",
-      value: `conv, stem ${codec.channels} ch, strides ${codec.strides.join("·")}, dilations ${
-        codec.dilations.join(",")
-      }, latent ${codec.latentDim}, ${codec.activation}; ${convParameterCount(codec)} parameters`,
+      value: `the base model's: conv, stem ${codec.channels} ch, strides ${
+        codec.strides.join("·")
+      }, latent ${codec.latentDim}, ${codec.activation}${
+        codec.weightNorm ? ", weight norm" : ""
+      }, frozen PCA linear path; ${convParameterCount(codec)} parameters, ${
+        convFrameRate(codec)
+      } frames/s`,
       source: "choice (DAC's shape at CPU scale)",
     },
     {
-      setting: "frame rate",
-      value: `${frameRate} frames/s (hop ${convHopSamples(codec)})`,
-      source: "choice (DAC: 86 frames/s)",
-    },
-    {
       setting: "quantizer",
-      value:
-        `RVQ ${q.stages} × ${q.bitsPerStage} bits, ${q.init} init, codebook loss w = ${train.codebookWeight}`,
-      source: "paper A: RVQ (sizes: choice)",
+      value: `RVQ ${q.stages} × ${q.bitsPerStage} bits = ${
+        convBitrate(codec, q.stages * q.bitsPerStage)
+      } bit/s, ${q.init} init, codebook loss w = ${train.codebookWeight}`,
+      source: "paper A: RVQ (sizes: choice, notebook 08's comparison rung)",
     },
-    { setting: "bits/s per RVQ depth", value: depths, source: "follows" },
     {
       setting: "lookups",
-      value: SETUPS.map((s) => `${s.label}: ${s.quantizer.lookup ?? "euclidean"}`).join("; "),
+      value: SETUPS.map((s) =>
+        `${s.label}: ${"lookup" in s.quantizer ? s.quantizer.lookup ?? "euclidean" : "euclidean"}`
+      )
+        .join("; "),
       source: "paper A / DAC (cosine); choice (Euclidean)",
     },
     {
       setting: "loss",
-      value: `${data.waveformWeight}·waveform L1 + ${data.spectralWeight}·log-STFT L1 (windows ${
-        data.spectralWindows.join("/")
-      }) + ${data.melWeight}·mel L1 + quantizer losses`,
-      source: "choice (DAC: mel L1 + GAN)",
+      value: `${data.waveformWeight}·waveform L1 + ${data.melWeight}·mel L1 − ${
+        data.siSdrWeight ?? 0
+      }·SI-SDR + quantizer losses; gradients clipped at norm ${train.gradClip}`,
+      source: "choice: the base model's recipe (DAC: mel L1 + GAN)",
     },
     { setting: "commitment loss", value: "β = 0.25 in the +CL groups", source: "paper A / DAC" },
-    {
-      setting: "passers",
-      value: PASSERS.map((g) => g.label).join("; "),
-      source: "paper A",
-    },
+    { setting: "passers", value: PASSERS.map((g) => g.label).join("; "), source: "paper A" },
     {
       setting: "optimizer",
-      value: `Adam lr ${BASE_LEARNING_RATE} (conditions: ${
-        CONDITIONS.map((c) => c.input.train?.learningRate).join(", ")
-      })`,
+      value:
+        `Adam, constant lr ${BASE_LEARNING_RATE} (conditions: ${CONDITION_LEARNING_RATE}, DAC set-up)`,
       source: "choice (DAC: AdamW 1e-4)",
     },
     {
@@ -323,11 +548,11 @@ export function setupTable(x: SpeechExperiment): Display {
       value: `${p.epochs} × ${p.stepsPerEpoch} steps; seeds ${
         p.seeds.join(", ")
       } (profile ${x.profile.name})`,
-      source: "choice",
+      source: "choice (sized for the time budget)",
     },
     {
       setting: "divergence",
-      value: `non-finite loss or MA-E above ${train.divergenceThreshold}`,
+      value: `non-finite loss or MA-E above ${train.divergenceThreshold} (the proxy's rule)`,
       source: "choice",
     },
   ];
@@ -367,7 +592,7 @@ export function maeChart(groups: SpeechGroup[], title: string): Display {
   }));
 }
 
-/** SI-SDR and mel L1 on validation against epoch, one band over seeds per passer. */
+/** SI-SDR, mel L1 and F0 agreement on validation against epoch, one band over seeds per group. */
 export function qualityCharts(groups: SpeechGroup[], setup: string): Display {
   const one = (metric: string, title: string, axis: string, log: boolean) =>
     chart(lineChart({
@@ -380,16 +605,16 @@ export function qualityCharts(groups: SpeechGroup[], setup: string): Display {
   return group(
     one("siSdr", "Validation SI-SDR", "SI-SDR (dB)", false),
     one("melL1", "Validation multi-scale mel L1", "mel L1", true),
+    one("f0Agreement", "Validation F0 agreement", "F0 agreement", false),
   );
 }
 
-const fin = (r: RunResult, name: string) => (r.diverged ? NaN : r.final?.metrics?.[name] ?? NaN);
-
 /** Final numbers per set-up and passer: MA-E, SI-SDR, mel L1, latent MSE, code use, divergence. */
-export function summaryTable(x: SpeechExperiment): Display {
+export function summaryTable(x: { groups: SpeechGroup[] }): Display {
   return table(
     x.groups.map((g) => {
-      const stages = (g.runs[0].config.quantizer as RvqConfig).stages;
+      const q = g.runs[0].config.quantizer;
+      const stages = q.kind === "rvq" ? q.stages : 0;
       return {
         "set-up": g.setup.label,
         passer: g.label,
@@ -399,11 +624,14 @@ export function summaryTable(x: SpeechExperiment): Display {
         "MA-E growth last/first (max)": sig(Math.max(...g.runs.map(maeGrowth))),
         "SI-SDR dB (mean)": sig(mean(g.runs.map((r) => fin(r, "siSdr")))),
         "mel L1 (mean)": sig(mean(g.runs.map((r) => fin(r, "melL1")))),
+        "F0 agreement (mean)": sig(mean(g.runs.map((r) => fin(r, "f0Agreement")))),
         "latent MSE (mean)": sig(mean(g.runs.map((r) => fin(r, "latentMse")))),
-        "code perplexity per stage (mean)": Array.from(
-          { length: stages },
-          (_, s) => sig(mean(g.runs.map((r) => fin(r, `codePerplexity.${s}`)))),
-        ).join(" / "),
+        "code perplexity per stage (mean)": stages
+          ? Array.from(
+            { length: stages },
+            (_, s) => sig(mean(g.runs.map((r) => fin(r, `codePerplexity.${s}`)))),
+          ).join(" / ")
+          : "—",
         diverged: `${g.runs.filter((r) => r.diverged).length}/${g.runs.length}`,
       };
     }),
@@ -432,36 +660,87 @@ export function growth(g: SpeechGroup): string {
 }
 
 /**
- * Per-utterance values of a final metric (`siSdr` or `melL1`), paired by (seed, segment): from
- * `EpochRecord.segments`, or from the `<name>.seg.<i>` metric keys of results stored before
- * per-segment scores became arrays (same key, same numbers).
+ * The per-seed statistic of the speech comparisons [choice]: the final held-out mel L1 (DAC's
+ * multi-scale mel distance, mean over the validation segments); +∞ for a run that diverged, so
+ * the paired rule falls back to its sign test.
  */
-function perUtterance(r: RunResult, name: string, bad: number): number[] {
-  const n = (r.config.data as { validationSegments: number }).validationSegments;
-  return Array.from({ length: n }, (_, i) => {
-    const v = r.diverged
-      ? bad
-      : r.final?.segments?.[name]?.[i] ?? r.final?.metrics?.[`${name}.seg.${i}`];
-    return v === undefined || v === null ? NaN : v;
-  });
+export const FINAL_MEL_L1: RunStatistic = {
+  name: "final held-out mel L1 (mean over the validation segments)",
+  of: (r) => (r.diverged ? Infinity : r.final?.metrics?.melL1 ?? Infinity),
+};
+
+/** The paired comparisons of one set-up: [id, claim, treatment id, baseline id]. */
+const COMPARISONS: [string, string, string, string][] = [
+  ["mste-beats-ste", "mSTE without CL reconstructs better than STE without CL", "mste", "ste"],
+  ["mste-beats-ste-cl", "mSTE without CL reconstructs better than STE with CL", "mste", "ste-cl"],
+  [
+    "na-attached-beats-detached",
+    "Attached noise approximation reconstructs better than detached",
+    "na-attached",
+    "na-detached",
+  ],
+];
+
+/** The paired differences (treatment − baseline, final mel L1) of every comparison. */
+export function comparisons(
+  x: SpeechExperiment,
+): { label: string; stats: PairedStats; finding: FindingInput }[] {
+  return SETUPS.flatMap((setup) =>
+    COMPARISONS.map(([id, claim, t, b]) => {
+      const treatment = find(x, setup.id, t);
+      const baseline = find(x, setup.id, b);
+      const f = metricComparisonFinding({
+        id: `A-speech-${id}-${setup.id}`,
+        paper: "A",
+        claim: `On speech (${setup.label}), ${claim[0].toLowerCase()}${claim.slice(1)}.`,
+        treatment,
+        baseline,
+        direction: "lower",
+        statistic: FINAL_MEL_L1,
+        measured: {
+          [`${treatment.label} SI-SDR dB`]: sig(mean(treatment.runs.map((r) => fin(r, "siSdr")))),
+          [`${baseline.label} SI-SDR dB`]: sig(mean(baseline.runs.map((r) => fin(r, "siSdr")))),
+          [`${treatment.label} F0 agreement`]: sig(
+            mean(treatment.runs.map((r) => fin(r, "f0Agreement"))),
+          ),
+          [`${baseline.label} F0 agreement`]: sig(
+            mean(baseline.runs.map((r) => fin(r, "f0Agreement"))),
+          ),
+          "training steps": x.profile.speech.epochs * x.profile.speech.stepsPerEpoch,
+        },
+      });
+      return {
+        label: `${setup.label}: ${treatment.label} − ${baseline.label}`,
+        stats: f.stats!,
+        finding: f,
+      };
+    })
+  );
+}
+
+/** The comparisons as paired differences with their intervals. */
+export function differences(x: SpeechExperiment): Display {
+  return differenceChart(
+    comparisons(x),
+    "Paired differences of the final held-out mel L1 (treatment − baseline; below 0: treatment better)",
+  );
 }
 
 /**
  * The verdicts, per set-up: STE without CL unbounded (every seed), STE + CL bounded, mSTE bounded
- * (every seed), and NA attached's mel L1 lower than NA detached's (`comparePaired`, paired by
- * validation utterance within seed: n = seeds × segments).
+ * (every seed) — the proxy's per-seed rules; mSTE against STE and STE + CL and NA attached against
+ * detached by the paired rule over seeds on the final mel L1; then the conditions.
  */
 export function findings(x: SpeechExperiment): FindingInput[] {
   const out: FindingInput[] = [];
+  const steps = x.profile.speech.epochs * x.profile.speech.stepsPerEpoch;
   for (const setup of SETUPS) {
     const ste = find(x, setup.id, "ste");
     const cl = find(x, setup.id, "ste-cl");
     const mste = find(x, setup.id, "mste");
-    const att = find(x, setup.id, "na-attached");
-    const det = find(x, setup.id, "na-detached");
-    const where = `${setup.label}; ${
-      x.profile.speech.epochs * x.profile.speech.stepsPerEpoch
-    } steps, lr ${BASE_LEARNING_RATE}`;
+    const where = `${setup.label}; ${steps} steps, lr ${BASE_LEARNING_RATE}, ${
+      x.start === "base" ? "fine-tuned from the base model" : "from scratch"
+    }`;
     out.push({
       id: `A-speech-ste-unbounded-${setup.id}`,
       paper: "A",
@@ -500,43 +779,20 @@ export function findings(x: SpeechExperiment): FindingInput[] {
       },
       verdict: verdictOf(mste.runs.map((r) => isBounded(r))),
     });
-    const a = att.runs.flatMap((r) => perUtterance(r, "melL1", Infinity));
-    const d = det.runs.flatMap((r) => perUtterance(r, "melL1", Infinity));
-    const keep = a.map((_, i) => !Number.isNaN(a[i]) && !Number.isNaN(d[i]));
-    const stats = comparePaired(a.filter((_, i) => keep[i]), d.filter((_, i) => keep[i]), {
-      claim: "lower",
-      statistic: "final validation mel L1 of one utterance",
-      unit: "utterance (validation segment × seed)",
-    });
-    out.push({
-      id: `A-speech-na-attached-beats-detached-${setup.id}`,
-      paper: "A",
-      claim: "Attached noise approximation reconstructs better than detached on speech.",
-      metric:
-        `paired by utterance (validation segment, within seed): final mel L1, attached − detached < 0; ${where}`,
-      measured: {
-        "attached mel L1": sig(mean(att.runs.map((r) => fin(r, "melL1")))),
-        "detached mel L1": sig(mean(det.runs.map((r) => fin(r, "melL1")))),
-        "attached SI-SDR dB": sig(mean(att.runs.map((r) => fin(r, "siSdr")))),
-        "detached SI-SDR dB": sig(mean(det.runs.map((r) => fin(r, "siSdr")))),
-        pairs: stats.n,
-      },
-      verdict: stats.outcome,
-      stats,
-      detail:
-        "Utterances of one run share its training, so they are not independent replicates of " +
-        "training: the interval speaks for these validation utterances, not for new training runs.",
-    });
   }
+  out.push(...comparisons(x).map((c) => c.finding));
   const conditions = conditionGroups(x);
   if (conditions.length) {
+    const plain = plainSte(conditions);
     out.push({
       id: "A-speech-ste-diverges-at-larger-lr",
       paper: "A",
       claim:
-        "STE without commitment loss diverges on speech (checked at larger learning rates, DAC lookup).",
-      metric:
-        "per seed of every larger-learning-rate STE-without-CL group: diverged (non-finite loss or MA-E above the threshold)",
+        "STE without commitment loss diverges on speech (checked at a larger learning rate, DAC lookup).",
+      metric: `per seed of ${
+        plain.map((g) => g.label).join(", ")
+      }: diverged (non-finite loss or MA-E ` +
+        `above train.divergenceThreshold, the proxy's rule); ${steps} steps`,
       measured: Object.fromEntries(
         conditions.map((g) => [
           g.label,
@@ -545,16 +801,15 @@ export function findings(x: SpeechExperiment): FindingInput[] {
           }; peak batch MA-E ${sig(Math.max(...g.runs.map(peakStepMaE)))}`,
         ]),
       ),
-      verdict: verdictOf(
-        plainSte(conditions).flatMap((g) => g.runs.map((r) => r.diverged !== null)),
-      ),
+      verdict: verdictOf(plain.flatMap((g) => g.runs.map((r) => r.diverged !== null))),
+      detail: otherDivergences(conditions.filter((g) => !plainSte([g]).length)),
     });
     const others = conditions.filter((g) => !plainSte([g]).length);
     out.push({
       id: "A-speech-cl-mste-bounded-at-larger-lr",
       paper: "A",
       claim:
-        "Where plain STE diverges, commitment loss or mSTE keeps MA-E bounded (larger learning rate, DAC lookup).",
+        "At a learning rate that tests plain STE, commitment loss or mSTE keeps MA-E bounded (DAC lookup).",
       metric: `per seed of ${others.map((g) => g.label).join(", ")}: ${BOUNDED}`,
       measured: Object.fromEntries(
         others.map((g) => [
@@ -570,48 +825,120 @@ export function findings(x: SpeechExperiment): FindingInput[] {
   return out;
 }
 
+/**
+ * Whether the other passers diverged at the same learning rate: if they did, a divergence of
+ * plain STE there is not specific to STE.
+ */
+function otherDivergences(others: SpeechGroup[]): string {
+  const runs = others.flatMap((g) => g.runs);
+  const diverged = runs.filter((r) => r.diverged).length;
+  return diverged === 0
+    ? `At this learning rate no run of ${others.map((g) => g.label).join(" or ")} diverged.`
+    : `At this learning rate ${diverged} of ${runs.length} runs of ${
+      others.map((g) => g.label).join(" and ")
+    } diverged too: there the divergence is not specific to plain STE.`;
+}
+
 /** The groups that are plain STE without commitment loss. */
 function plainSte(groups: SpeechGroup[]): SpeechGroup[] {
   return groups.filter((g) => g.input.passer?.kind === "ste" && !g.input.train?.commitment);
 }
 
+/** One system of {@linkcode ListeningClips}: a row of the shared listening table. */
+export interface ListeningSystemClips {
+  name: string;
+  role: "reference" | "ours";
+  /** One clip per utterance (null: that run diverged or kept none). */
+  clips: (Float32Array | null)[];
+  /** Bit rate (0: continuous or the original). */
+  bitsPerSecond: number;
+}
+
+/** What the shared listening table (`lib/report/listening.ts`) needs from notebook 07. */
+export interface ListeningClips {
+  sampleRate: number;
+  /** The columns: which held-out utterance and who says it. */
+  utterances: { label: string; speaker: string }[];
+  /** The original, the continuous reference, then each passer of the set-up. */
+  systems: ListeningSystemClips[];
+}
+
 /**
- * The listening table of one set-up: the listening utterances (validation speakers the codec
- * never heard) as originals and as each stable passer's reconstruction (seed 0's run, decoded
- * when it was trained and kept in the artefact store under its key). A passer whose seed-0 run
- * diverged has no column.
+ * The clips of one set-up's listening table: the held-out utterances (the first non-silent
+ * validation segment of each held-out speaker, `speech_job.ts`'s `listeningPicks`, each one
+ * validation segment long) as the original, the continuous reference's reconstruction and each
+ * passer's (seed `seed`'s run, decoded with the hard quantizer when it was trained and kept in
+ * the artefact store under its key). A passer whose run diverged has null clips.
  */
-export async function listening(x: SpeechExperiment, setup: Setup["id"]): Promise<Display> {
+export async function listeningClips(
+  x: SpeechExperiment,
+  setup: Setup["id"],
+  seed = x.profile.speech.seeds[0],
+): Promise<ListeningClips> {
   const store = new ArtifactStore();
-  const groups = groupsOfSetup(x, setup).filter((g) => !g.runs[0].diverged);
-  const artifacts = await Promise.all(
-    groups.map((g) => store.getKeyed(listeningKey(g.runs[0].config))),
-  );
-  const missing = groups.filter((_, i) => !artifacts[i]).map((g) => g.label);
+  const groups = [referenceGroup(x), ...groupsOfSetup(x, setup)];
+  const runOf = (g: SpeechGroup) => g.runs.find((r) => r.config.train.seed === seed);
+  const artifacts = await Promise.all(groups.map((g) => {
+    const r = runOf(g);
+    return r && !r.diverged ? store.getKeyed(listeningKey(r.config)) : Promise.resolve(null);
+  }));
+  const missing = groups.filter((g, i) => runOf(g) && !runOf(g)!.diverged && !artifacts[i]);
   if (missing.length) {
     throw new Error(
-      `listening(${setup}): no stored reconstructions for ${missing.join(", ")}: ` +
-        "recompute those runs (QUANTLAB_RECOMPUTE=1)",
+      `listeningClips(${setup}): no stored reconstructions for ${
+        missing.map((g) => g.label).join(", ")
+      }: recompute those runs (QUANTLAB_RECOMPUTE=1)`,
     );
   }
-  if (artifacts.length === 0) return table([{ note: `every passer diverged in ${setup}` }]);
-  const first = artifacts[0]!;
+  const first = artifacts.find((a) => a !== null);
+  if (!first) throw new Error(`listeningClips(${setup}): every run of seed ${seed} diverged`);
   const meta = first.meta as { sampleRate: number; speakers: string[]; files: string[] };
   const [n, length] = first.tensors.original.shape;
-  const rows = Array.from({ length: Math.min(n, x.profile.speech.listen) }, (_, i) => ({
-    label: `${meta.speakers[i]} (${meta.files[i].split("/").at(-1)})`,
-    clips: [first.tensors.original, ...artifacts.map((a) => a!.tensors.decoded)].map((t) =>
-      (t.data as Float32Array).slice(i * length, (i + 1) * length)
-    ),
-  }));
+  const count = Math.min(n, x.profile.speech.listen);
+  const slice = (t: { data: ArrayLike<number> } | undefined, i: number) =>
+    t ? Float32Array.from((t.data as Float32Array).subarray(i * length, (i + 1) * length)) : null;
+  const clipsOf = (a: typeof first | null) =>
+    Array.from({ length: count }, (_, i) => slice(a?.tensors.decoded, i));
+  return {
+    sampleRate: meta.sampleRate,
+    utterances: Array.from({ length: count }, (_, i) => ({
+      label: meta.files[i].split("/").at(-1)!,
+      speaker: meta.speakers[i],
+    })),
+    systems: [
+      {
+        name: "original",
+        role: "reference",
+        clips: Array.from({ length: count }, (_, i) => slice(first.tensors.original, i)),
+        bitsPerSecond: 0,
+      },
+      ...groups.map((g, i) => ({
+        name: g.label,
+        role: (g.setup.id === "continuous" ? "reference" : "ours") as "reference" | "ours",
+        clips: clipsOf(artifacts[i]),
+        bitsPerSecond: bitsPerSecond(g),
+      })),
+    ],
+  };
+}
+
+/**
+ * The listening table of one set-up with the existing player helper (`audio/display.ts`): rows =
+ * utterances, columns = the original, the continuous reference and each passer (seed 0).
+ */
+export async function listening(x: SpeechExperiment, setup: Setup["id"]): Promise<Display> {
+  const clips = await listeningClips(x, setup);
   const label = SETUPS.find((s) => s.id === setup)!.label;
   return listeningTable({
-    sampleRate: meta.sampleRate,
-    systems: ["original", ...groups.map((g) => g.label)],
-    rows,
-    caption: `${label}: validation utterances of held-out speakers, original and each stable ` +
-      `passer's reconstruction (seed ${groups[0].runs[0].config.train.seed}, hard quantizer, all ${
-        quantizerBits(groups[0].runs[0].config.quantizer)
-      } bits per frame)`,
+    sampleRate: clips.sampleRate,
+    systems: clips.systems.map((s) => s.name),
+    rows: clips.utterances.map((u, i) => ({
+      label: `${u.speaker} (${u.label})`,
+      clips: clips.systems.map((s) => s.clips[i]),
+    })),
+    caption: `${label}: held-out utterances, the original, the continuous reference and each ` +
+      `passer's reconstruction (seed ${x.profile.speech.seeds[0]}, hard quantizer, ${
+        bitsPerSecond(find(x, setup, "ste"))
+      } bit/s). Listen for the pitch and the buzz the quantizer adds against the reference.`,
   });
 }

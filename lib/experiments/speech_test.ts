@@ -12,7 +12,20 @@ import { buildSource, prepareSource } from "../sources/mod.ts";
 import type { SpeechSource } from "../sources/speech.ts";
 import { listeningKey, listeningPicks, trainSpeech } from "./speech_job.ts";
 import { PROFILES } from "./common.ts";
-import { configOf, groupsOf } from "./speech.ts";
+import {
+  CONDITION_LEARNING_RATE,
+  configOf,
+  findings,
+  groupsOf,
+  PASSERS,
+  profileOf,
+  referenceCodesSpeech,
+  SETUPS,
+  type SpeechExperiment,
+} from "./speech.ts";
+import { createSession } from "../train.ts";
+import { BASE_MODEL_FILES, baseModelConfig, loadBaseModel } from "./base_model.ts";
+import type { EpochRecord, RunResult } from "../result.ts";
 
 await initBackend();
 
@@ -70,7 +83,9 @@ Deno.test("trainSpeech keeps a trained run's reconstructions under its key, none
   }
 });
 
-Deno.test("notebook 07's configs resolve in both profiles, speech and conv, traced every step", () => {
+Deno.test("notebook 07's configs: the base model's codec with its committed weights, traced every step", () => {
+  const sha = JSON.parse(Deno.readTextFileSync(BASE_MODEL_FILES.provenance)).sha256;
+  const base = baseModelConfig();
   for (const profile of Object.values(PROFILES)) {
     for (const { setup, passer } of groupsOf()) {
       const cfg = resolveConfig(configOf(profile, setup, passer, profile.speech.seeds[0]));
@@ -81,6 +96,110 @@ Deno.test("notebook 07's configs resolve in both profiles, speech and conv, trac
         cfg.train.epochs * cfg.train.stepsPerEpoch,
         profile.speech.epochs * profile.speech.stepsPerEpoch,
       );
+      // start = "base": the base model's codec, loaded from the committed, hash-checked file.
+      const { weights, ...codec } = cfg.codec as typeof cfg.codec & { weights?: unknown };
+      assert.deepEqual(weights, { checkpoint: "data/base/continuous.qlartf", sha256: sha });
+      assert.deepEqual(codec, base.codec);
+      assert.equal(cfg.train.divergenceThreshold, resolveConfig({}).train.divergenceThreshold);
+      if (setup.id === "continuous") assert.equal(cfg.quantizer.kind, "none");
+      if (passer.id.endsWith("lr-high")) {
+        assert.equal(cfg.train.learningRate, CONDITION_LEARNING_RATE);
+      }
     }
+    const scratch = resolveConfig(configOf(profile, SETUPS[0], PASSERS[0], 0, "scratch"));
+    assert.deepEqual(scratch.codec, base.codec, "from scratch: the recipe, no stored weights");
   }
+  assert.ok(PROFILES.full.speech.seeds.length >= 4, "≥ 4 seeds in the full profile");
+});
+
+Deno.test("07's parameters: profile, seeds and steps checked and applied", () => {
+  const p = profileOf("full", { seeds: [3, 4], steps: 30 });
+  assert.deepEqual(p.speech.seeds, [3, 4]);
+  assert.equal(p.speech.epochs * p.speech.stepsPerEpoch, 30);
+  assert.deepEqual(profileOf("quick").speech, PROFILES.quick.speech);
+  assert.throws(() => profileOf("fast"), /profile = "fast" is invalid/);
+  assert.throws(() => profileOf("quick", { seeds: [] }), /seeds = \[\] is invalid/);
+  assert.throws(() => profileOf("quick", { steps: 1.5 }), /steps = 1.5 is invalid/);
+});
+
+Deno.test("07's fine-tuning starts from the base model's weights (the trainer's codec initialisation)", async () => {
+  const cfg = resolveConfig(configOf(PROFILES.quick, SETUPS[1], PASSERS[0], 0));
+  await prepareSource(cfg.data);
+  const session = createSession(cfg);
+  const base = await loadBaseModel();
+  const same = (a: { dataSync(): unknown }[], b: { dataSync(): unknown }[]) =>
+    a.length === b.length &&
+    a.every((v, i) => {
+      const x = v.dataSync() as Float32Array, y = b[i].dataSync() as Float32Array;
+      return x.length === y.length && x.every((e, j) => e === y[j]);
+    });
+  assert.ok(same(session.codec.encoderVariables, base.parts.codec.encoderVariables));
+  assert.ok(same(session.codec.decoderVariables, base.parts.codec.decoderVariables));
+  const scratch = createSession(
+    resolveConfig(configOf(PROFILES.quick, SETUPS[1], PASSERS[0], 0, "scratch")),
+  );
+  assert.ok(!same(scratch.codec.decoderVariables, base.parts.codec.decoderVariables));
+  session.dispose();
+  scratch.dispose();
+  base.parts.codec.dispose();
+});
+
+/** A run of a group with per-epoch MA-E and final metrics, or diverged. */
+function fakeRun(
+  config: ReturnType<typeof resolveConfig>,
+  maE: number[],
+  mel: number,
+  diverged = false,
+): RunResult {
+  const history = maE.map((m, i) => ({
+    epoch: i + 1,
+    step: (i + 1) * 10,
+    maE: m,
+    metrics: { melL1: mel, siSdr: 9 - mel, f0Agreement: 0.7 },
+  })) as unknown as EpochRecord[];
+  return {
+    config,
+    history,
+    final: history.at(-1) ?? null,
+    diverged: diverged ? { step: 7, epoch: 1, reason: "test" } : null,
+    versions: {} as RunResult["versions"],
+    wallMs: 1,
+    peakRssMb: 1,
+    steps: { every: 1, loss: [1], maE: [maE[0] ?? 1] },
+  };
+}
+
+Deno.test("07's verdicts are computed from the runs: divergence, boundedness, paired comparisons", () => {
+  const profile = profileOf("full", { seeds: [0, 1, 2, 3] });
+  const x: SpeechExperiment = {
+    profile,
+    start: "base",
+    groups: groupsOf().map(({ setup, passer }) => ({
+      ...passer,
+      setup,
+      runs: profile.speech.seeds.map((seed) => {
+        const cfg = resolveConfig(configOf(PROFILES.quick, setup, passer, seed));
+        const mel = passer.id === "mste" ? 2 + seed / 100 : passer.id === "ste" ? 3 : 2.5;
+        const diverges = passer.id === "ste" && setup.id === "dac" ||
+          passer.id === "ste-lr-high";
+        return fakeRun(cfg, diverges ? [] : [1, 1.2, 1.1], mel, diverges);
+      }),
+    })),
+  };
+  const f = Object.fromEntries(findings(x).map((f) => [f.id, f]));
+  assert.equal(f["A-speech-ste-unbounded-dac"].verdict, "reproduced");
+  assert.equal(f["A-speech-ste-unbounded-euclidean"].verdict, "not reproduced");
+  assert.equal(f["A-speech-mste-bounded-dac"].verdict, "reproduced");
+  // mSTE's mel L1 below STE's in every seed; in dac, STE diverged: the sign test decides.
+  assert.equal(f["A-speech-mste-beats-ste-euclidean"].verdict, "reproduced");
+  assert.equal(f["A-speech-mste-beats-ste-euclidean"].stats!.method, "paired t");
+  assert.equal(f["A-speech-mste-beats-ste-dac"].stats!.method, "sign test");
+  assert.equal(f["A-speech-mste-beats-ste-cl-dac"].verdict, "reproduced");
+  assert.equal(f["A-speech-na-attached-beats-detached-dac"].verdict, "inconclusive");
+  assert.equal(f["A-speech-ste-diverges-at-larger-lr"].verdict, "reproduced");
+  assert.match(f["A-speech-ste-diverges-at-larger-lr"].detail!, /no run of .* diverged/);
+  assert.equal(f["A-speech-cl-mste-bounded-at-larger-lr"].verdict, "reproduced");
+  const ref = referenceCodesSpeech(x);
+  assert.equal(ref.siSdr, 6.5);
+  assert.equal(ref.ok, true);
 });

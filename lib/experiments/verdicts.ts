@@ -32,7 +32,10 @@ export function mseStatistic(profile: Profile): string {
 }
 
 /** Runs of two groups paired by seed (only seeds both have), in seed order. */
-export function pairBySeed(a: GroupRuns, b: GroupRuns): [RunResult, RunResult][] {
+export function pairBySeed(
+  a: Pick<GroupRuns, "runs">,
+  b: Pick<GroupRuns, "runs">,
+): [RunResult, RunResult][] {
   const bySeed = new Map(b.runs.map((r) => [r.config.train.seed, r]));
   return a.runs
     .filter((r) => bySeed.has(r.config.train.seed))
@@ -142,4 +145,90 @@ export function differenceChart(
 
 function r0(rows: { stats: PairedStats }[]): PairedStats | undefined {
   return rows[0]?.stats;
+}
+
+/** A per-run statistic of a comparison: its description and its value (±∞ for a diverged run). */
+export interface RunStatistic {
+  /** What the value is, e.g. "final held-out mel L1"; recorded as the stats' `statistic`. */
+  name: string;
+  of: (r: RunResult) => number;
+}
+
+/** A labelled group of runs, one per seed (a `GroupRuns` or notebook 07's `SpeechGroup`). */
+export interface LabelledRuns {
+  label: string;
+  runs: RunResult[];
+}
+
+/** Inputs of {@linkcode metricComparisonFinding}: an {@linkcode MseComparison} on another statistic. */
+export interface MetricComparison extends Omit<MseComparison, "treatment" | "baseline"> {
+  treatment: LabelledRuns;
+  baseline: LabelledRuns;
+  statistic: RunStatistic;
+}
+
+/**
+ * The paired verdict (`lib/stats.ts`) of "`treatment`'s `statistic` is `claim` than
+ * `baseline`'s", one pair per seed (the same rule as {@linkcode compareMse}, on any per-run
+ * statistic: the speech notebook's final mel L1).
+ */
+export function compareRuns(
+  treatment: LabelledRuns,
+  baseline: LabelledRuns,
+  claim: Direction,
+  statistic: RunStatistic,
+): PairedStats {
+  const pairs = pairBySeed(treatment, baseline);
+  return comparePaired(
+    pairs.map(([t]) => statistic.of(t)),
+    pairs.map(([, b]) => statistic.of(b)),
+    { claim, statistic: statistic.name, unit: "seed" },
+  );
+}
+
+/**
+ * A comparison finding under the paired rule on a per-run statistic, recorded like
+ * {@linkcode mseComparisonFinding}'s: the means, the difference with its interval, the seeds
+ * that go the claimed way, and the caveats the numbers imply.
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from "../config.ts";
+ * import type { RunResult } from "../result.ts";
+ * const run = (seed: number, mel: number) =>
+ *   ({ config: resolveConfig({ train: { seed } }), diverged: null, final: { metrics: { melL1: mel } } }) as unknown as RunResult;
+ * const f = metricComparisonFinding({
+ *   id: "x", paper: "A", claim: "a beats b", direction: "lower",
+ *   treatment: { label: "a", runs: [1, 2, 3, 4].map((s) => run(s, 1 + s / 100)) },
+ *   baseline: { label: "b", runs: [1, 2, 3, 4].map((s) => run(s, 2 - s / 100)) },
+ *   statistic: { name: "mel L1", of: (r) => r.final!.metrics!.melL1 },
+ * });
+ * f.verdict; // "reproduced"
+ * ```
+ */
+export function metricComparisonFinding(c: MetricComparison): FindingInput {
+  const stats = compareRuns(c.treatment, c.baseline, c.direction, c.statistic);
+  const [tName, bName] = c.names ?? [c.treatment.label, c.baseline.label];
+  return {
+    id: c.id,
+    paper: c.paper,
+    claim: c.claim,
+    metric:
+      `paired over seeds: ${c.treatment.label} − ${c.baseline.label} of the ${c.statistic.name}; ${
+        Math.round(stats.level * 100)
+      } % paired t interval (sign test when a run diverged); reproduced if it excludes 0 on the ` +
+      `claimed side (${c.direction}), not reproduced if on the other, else inconclusive [choice]`,
+    measured: {
+      [`${tName}`]: stats.treatmentMean === null ? null : sig(stats.treatmentMean),
+      [`${bName}`]: stats.baselineMean === null ? null : sig(stats.baselineMean),
+      "mean difference": stats.mean === null ? null : sig(stats.mean),
+      "interval low": stats.ci[0] === null ? null : sig(stats.ci[0]),
+      "interval high": stats.ci[1] === null ? null : sig(stats.ci[1]),
+      [`seeds where ${tName} is ${c.direction}`]: `${stats.favourable}/${stats.n}`,
+      ...c.measured,
+    },
+    verdict: stats.outcome,
+    stats,
+    detail: caveats(stats),
+  };
 }
