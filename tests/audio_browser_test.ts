@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { browserCheck } from "../scripts/browser_check.ts";
-import { audio, listeningTable } from "../lib/audio/display.ts";
+import { audio } from "../lib/audio/display.ts";
+import { listeningTable } from "../lib/report/listening.ts";
 import { ensureSpeechData, loadSplit, REPO_ROOT } from "../lib/audio/corpus.ts";
 import { resample } from "../lib/audio/resample.ts";
 import { checkPage, type Notebook, renderNotebookPage } from "../lib/report/mod.ts";
@@ -26,11 +27,19 @@ Deno.test("real speech plays in a report page in Chromium, with its spectrograms
   ].map(pick);
   const utterances = await loadSplit({ ...manifest, files }, "validation", 8000);
   assert.equal(utterances.length, 3);
-  // Two "systems" so the table has columns: the 8 kHz clip, and the same band-limited to 2 kHz.
-  const rows = await Promise.all(utterances.map(async (u) => ({
-    label: u.file.split("/").pop()!,
-    clips: [u.samples, await resample(await resample(u.samples, 8000, 4000), 4000, 8000)],
-  })));
+  // Two "systems" as rows: the 8 kHz clip, and the same band-limited to 2 kHz.
+  const banded = await Promise.all(
+    utterances.map(async (u) => await resample(await resample(u.samples, 8000, 4000), 4000, 8000)),
+  );
+  const table = listeningTable({
+    sampleRate: 8000,
+    systems: [
+      { name: "8 kHz", role: "reference", clips: utterances.map((u) => u.samples) },
+      { name: "2 kHz band", role: "ours", clips: banded },
+    ],
+    utterances: utterances.map((u) => ({ label: u.file.split("/").pop()!, speaker: u.speaker })),
+    caption: "the 8 kHz clip and the same band-limited to 2 kHz",
+  });
   const first = utterances[0];
   const nb: Notebook = {
     nbformat: 4,
@@ -53,7 +62,7 @@ Deno.test("real speech plays in a report page in Chromium, with its spectrograms
         execution_count: 2,
         outputs: [{
           output_type: "display_data",
-          data: listeningTable({ sampleRate: 8000, systems: ["8 kHz", "2 kHz band"], rows }).bundle,
+          data: table.bundle,
         }],
       },
     ],
@@ -70,8 +79,9 @@ Deno.test("real speech plays in a report page in Chromium, with its spectrograms
   const [seen] = await browserCheck([file]);
   assert.deepEqual(seen.problems, []);
   assert.deepEqual(seen.resources, []);
-  const expected = [first, ...rows.flatMap((r) => r.clips.map((c) => ({ samples: c })))].map((u) =>
-    u.samples.length / 8000
+  // Players in page order: the single clip, then the table row by row (system by system).
+  const expected = [first.samples, ...utterances.map((u) => u.samples), ...banded].map((c) =>
+    c.length / 8000
   );
   assert.equal(seen.audio.length, expected.length);
   seen.audio.forEach((a, i) =>
@@ -80,7 +90,7 @@ Deno.test("real speech plays in a report page in Chromium, with its spectrograms
       `audio ${i}: ${a.duration} s vs ${expected[i]} s`,
     )
   );
-  assert.equal(seen.spectrograms.length, 1 + 2 * rows.length);
+  assert.equal(seen.spectrograms.length, 1 + 2 * utterances.length);
   for (const g of seen.spectrograms) assert.ok(g.naturalWidth > 0 && g.width > 50 && g.height > 10);
 });
 

@@ -18,7 +18,7 @@ const CELLS = [
   `import { progressView } from ${lib("progress.ts")};
 import { chart, finding, group, html, table } from ${lib("display.ts")};
 import { lineChart } from ${lib("plot.ts")};
-import { listeningTable } from ${lib("audio/display.ts")};
+import { listeningTable } from ${lib("report/listening.ts")};
 const bar = progressView("cell 0 training");
 for (let i = 0; i < 4; i++) { bar.update(i, 4, "epoch"); await new Promise((r) => setTimeout(r, 80)); }
 await bar.finish("cell 0 done");
@@ -29,8 +29,8 @@ const line = (label: string) => lineChart({ series: [{ label, x: [1, 2, 3], y: [
   `const tone = (f: number) => Float32Array.from({ length: 16000 * 8 }, (_, t) => 0.3 * Math.sin(2 * Math.PI * f * t / 16000));
 listeningTable({
   sampleRate: 16000,
-  systems: ["reference", "codec A", "codec B"],
-  rows: Array.from({ length: 6 }, (_, r) => ({ label: \`u\${r}\`, clips: [tone(200 + r), tone(300 + r), tone(400 + r)] })),
+  systems: ["reference", "codec A", "codec B"].map((name, k) => ({ name, role: (k === 0 ? "reference" : "ours") as "reference" | "ours", clips: Array.from({ length: 5 }, (_, r) => tone(200 + 100 * k + r)) })),
+  utterances: Array.from({ length: 5 }, (_, r) => ({ label: \`u\${r}\`, speaker: "synth" })),
   caption: "cell 4 listening",
 })`,
   `group(finding({ id: "cell-5", paper: "A", claim: "cell 5 verdict", metric: "m", measured: { n: 1 }, verdict: "reproduced" }))`,

@@ -1,6 +1,7 @@
 /**
- * Audio in notebooks and reports: {@linkcode audio} shows one player, {@linkcode listeningTable}
- * a grid of utterances × systems, each cell a player and a small spectrogram.
+ * Audio in notebooks and reports: {@linkcode audio} shows one player with a small spectrogram; the
+ * speech pages' listening table (systems × utterances) is `lib/report/listening.ts`, built on
+ * {@linkcode audioElement} and {@linkcode spectrogramImage}.
  *
  * Everything is embedded as data URIs [choice]: a WAV (PCM16 at the clip's rate) in
  * `<audio src="data:audio/wav;base64,…">` and the spectrogram as a PNG (`lib/audio/png.ts`, no
@@ -163,65 +164,6 @@ export function audio(
       seconds.toFixed(2)
     } s at ${sampleRate} Hz]`,
     "audio/wav": encodeBase64(wav),
-  });
-}
-
-/** Input of {@linkcode listeningTable}. */
-export interface ListeningTableInput {
-  sampleRate: number;
-  /** Column headers: the systems (e.g. "reference", "RVQ 4 stages"). */
-  systems: string[];
-  /** One row per utterance: its label and one clip per system (null for a missing cell). */
-  rows: { label: string; clips: (Float32Array | null)[] }[];
-  caption?: string;
-  /** Spectrogram picture size per cell (default 180 × 56). */
-  picture?: SpectrogramPictureOptions;
-}
-
-/**
- * A listening table: rows of utterances, columns of systems, each cell a player + spectrogram.
- * The speech pages' table with systems as rows, pixel-sized players and levels is
- * `lib/report/listening.ts`.
- */
-export function listeningTable(input: ListeningTableInput): Display {
-  const { sampleRate, systems, rows } = input;
-  const picture = { width: 180, height: 56, ...input.picture };
-  const head = `<tr><th>utterance</th>${
-    systems.map((s) => `<th>${escapeHtml(s)}</th>`).join("")
-  }</tr>`;
-  const body = rows.map((row, r) => {
-    if (row.clips.length !== systems.length) {
-      throw new Error(
-        `listeningTable: row ${r} (${row.label}) has ${row.clips.length} clips for ${systems.length} systems`,
-      );
-    }
-    const cells = row.clips.map((clip, c) => {
-      if (!clip) return `<td>—</td>`;
-      _checkClip(`listeningTable row ${r}, column ${c}`, clip, sampleRate);
-      const label = `${row.label} · ${systems[c]}`;
-      return `<td style="vertical-align:top;min-width:9rem">${
-        audioElement(clip, sampleRate, label)
-      }${spectrogramImage(clip, sampleRate, label, picture)}</td>`;
-    }).join("");
-    return `<tr><th scope="row" style="text-align:left;vertical-align:top">${
-      escapeHtml(row.label)
-    }</th>${cells}</tr>`;
-  }).join("\n");
-  const caption = input.caption ? `<caption>${escapeHtml(input.caption)}</caption>` : "";
-  const plain = [
-    ...(input.caption ? [input.caption] : []),
-    ["utterance", ...systems].join(" | "),
-    ...rows.map((row) =>
-      [
-        row.label,
-        ...row.clips.map((c) => (c ? `${(c.length / sampleRate).toFixed(2)} s` : "—")),
-      ].join(" | ")
-    ),
-  ].join("\n");
-  return display({
-    "text/html": `<div class="ql-listening" style="overflow-x:auto"><table class="ql-table">` +
-      `${caption}<thead>${head}</thead><tbody>\n${body}\n</tbody></table></div>`,
-    "text/plain": plain,
   });
 }
 

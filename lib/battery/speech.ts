@@ -20,18 +20,20 @@ import {
 } from "../experiments/common.ts";
 import {
   BASE_LEARNING_RATE,
-  BOUNDED,
   configOf,
-  growth,
-  maeChart,
   PASSERS as SPEECH_PASSERS,
-  peakStepMaE,
-  qualityCharts,
   type Setup,
   SETUPS,
   type SpeechGroup,
-  summaryTable,
 } from "../experiments/speech.ts";
+import {
+  BOUNDED,
+  growth,
+  maeChart,
+  peakStepMaE,
+  qualityCharts,
+  summaryTable,
+} from "../experiments/speech_report.ts";
 import { SPEECH_JOB } from "../experiments/speech_job.ts";
 import type { FindingInput } from "../report/findings.ts";
 import type { RunResult } from "../result.ts";

@@ -15,14 +15,13 @@ import { PROFILES } from "./common.ts";
 import {
   CONDITION_LEARNING_RATE,
   configOf,
-  findings,
   groupsOf,
   PASSERS,
   profileOf,
-  referenceCodesSpeech,
   SETUPS,
   type SpeechExperiment,
 } from "./speech.ts";
+import { findings, referenceCodesSpeech } from "./speech_report.ts";
 import { createSession } from "../train.ts";
 import { BASE_MODEL_FILES, baseModelConfig, loadBaseModel } from "./base_model.ts";
 import type { EpochRecord, RunResult } from "../result.ts";
