@@ -642,7 +642,7 @@ export async function listening(x: SpeechExperiment, setup: Setup["id"]): Promis
       `${label}: held-out utterances, the continuous reference, each passer's reconstruction ` +
       `(seed ${x.profile.speech.seeds[0]}, hard quantizer, ${
         bitsPerSecond(find(x, setup, "ste"))
-      } bit/s) and real codecs at nearby rates. Listen for the pitch: does the quantized codec ` +
-      `keep the voice's melody as Codec2 does, or only its envelope?`,
+      } bit/s) and real codecs at nearby rates. Listen for the pitch: which rows keep the ` +
+      `voice's melody, and which only its envelope?`,
   });
 }
