@@ -47,6 +47,43 @@ function _section(id: number, body: number[]): number[] {
   return [id, ..._u(body.length), ...body];
 }
 
+/**
+ * A module importing `env.memory` (WebAssembly spec §5.5: type, import, function, export and code
+ * sections): `types` are function types, `funcs` are [type index, export name, body] in export
+ * order.
+ */
+function _moduleBytes(
+  types: number[][],
+  funcs: [number, string, number[]][],
+): Uint8Array<ArrayBuffer> {
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ..._section(1, [types.length, ...types.flat()]),
+    ..._section(2, [1, ..._name("env"), ..._name("memory"), 0x02, 0x00, 0x00]),
+    ..._section(3, [funcs.length, ...funcs.map(([type]) => type)]),
+    ..._section(7, [funcs.length, ...funcs.flatMap(([, name], i) => [..._name(name), 0x00, i])]),
+    ..._section(10, [funcs.length, ...funcs.flatMap(([, , body]) => body)]),
+  ]);
+}
+
+/** `bytes()` compiled once and instantiated once per memory; `pick` takes what callers use. */
+function _bound<T>(
+  bytes: () => Uint8Array<ArrayBuffer>,
+  pick: (exports: WebAssembly.Exports) => T,
+): (memory: WebAssembly.Memory) => T {
+  const cache = new WeakMap<WebAssembly.Memory, T>();
+  let module: WebAssembly.Module | null = null;
+  return (memory) => {
+    let bound = cache.get(memory);
+    if (bound == null) {
+      module ??= new WebAssembly.Module(bytes());
+      bound = pick(new WebAssembly.Instance(module, { env: { memory } }).exports);
+      cache.set(memory, bound);
+    }
+    return bound;
+  };
+}
+
 const get = (i: number) => [0x20, ..._u(i)];
 const set = (i: number) => [0x21, ..._u(i)];
 const i32Const = (n: number) => [0x41, ..._s(n)];
@@ -162,36 +199,14 @@ export type AdamSimd = (
 /** The module's bytes: one function `adam` and an imported `env.memory`. */
 export function adamModuleBytes(): Uint8Array<ArrayBuffer> {
   const type = [0x60, ..._u(16), ...Array(8).fill(I32), ...Array(8).fill(F32), 0];
-  return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ..._section(1, [1, ...type]),
-    ..._section(2, [1, ..._name("env"), ..._name("memory"), 0x02, 0x00, 0x00]),
-    ..._section(3, [1, 0]),
-    ..._section(7, [1, ..._name("adam"), 0x00, 0]),
-    ..._section(10, [1, ..._adamBody()]),
-  ]);
+  return _moduleBytes([type], [[0, "adam", _adamBody()]]);
 }
-
-const instances = new WeakMap<WebAssembly.Memory, AdamSimd>();
 
 /** The Adam function bound to `memory` (compiled once per memory). */
-export function adamSimd(memory: WebAssembly.Memory): AdamSimd {
-  let fn = instances.get(memory);
-  if (fn == null) {
-    const module = new WebAssembly.Module(adamModuleBytes());
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    fn = instance.exports.adam as AdamSimd;
-    instances.set(memory, fn);
-  }
-  return fn;
-}
+export const adamSimd: (memory: WebAssembly.Memory) => AdamSimd = _bound(
+  adamModuleBytes,
+  (e) => e.adam as AdamSimd,
+);
 
 /** Which elementwise function of the leaky-ReLU module. */
 type LeakyOp = "forward" | "grad";
@@ -263,47 +278,17 @@ export type LeakySimd = (a: number, b: number, o: number, n: number, alpha: numb
 /** The module's bytes: `leakyRelu` and `leakyReluGrad` over an imported `env.memory`. */
 export function leakyModuleBytes(): Uint8Array<ArrayBuffer> {
   const type = [0x60, ..._u(5), I32, I32, I32, I32, F32, 0];
-  return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ..._section(1, [1, ...type]),
-    ..._section(2, [1, ..._name("env"), ..._name("memory"), 0x02, 0x00, 0x00]),
-    ..._section(3, [2, 0, 0]),
-    ..._section(7, [
-      2,
-      ..._name("leakyRelu"),
-      0x00,
-      0,
-      ..._name("leakyReluGrad"),
-      0x00,
-      1,
-    ]),
-    ..._section(10, [2, ..._leakyBody("forward"), ..._leakyBody("grad")]),
+  return _moduleBytes([type], [
+    [0, "leakyRelu", _leakyBody("forward")],
+    [0, "leakyReluGrad", _leakyBody("grad")],
   ]);
 }
 
-const leakyInstances = new WeakMap<WebAssembly.Memory, Record<LeakyOp, LeakySimd>>();
-
 /** The leaky-ReLU functions bound to `memory` (compiled once per memory). */
-export function leakySimd(memory: WebAssembly.Memory): Record<LeakyOp, LeakySimd> {
-  let fns = leakyInstances.get(memory);
-  if (fns == null) {
-    const module = new WebAssembly.Module(leakyModuleBytes());
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    fns = {
-      forward: instance.exports.leakyRelu as LeakySimd,
-      grad: instance.exports.leakyReluGrad as LeakySimd,
-    };
-    leakyInstances.set(memory, fns);
-  }
-  return fns;
-}
+export const leakySimd: (memory: WebAssembly.Memory) => Record<LeakyOp, LeakySimd> = _bound(
+  leakyModuleBytes,
+  (e) => ({ forward: e.leakyRelu as LeakySimd, grad: e.leakyReluGrad as LeakySimd }),
+);
 
 /**
  * `preluGrad(x, dy, α, dx, r, n)` with byte offsets and `α` already laid out like `x`:
@@ -376,36 +361,14 @@ export type PreluGradSimd = (
 /** The module's bytes: `preluGrad` over an imported `env.memory`. */
 export function preluModuleBytes(): Uint8Array<ArrayBuffer> {
   const type = [0x60, ..._u(6), I32, I32, I32, I32, I32, I32, 0];
-  return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ..._section(1, [1, ...type]),
-    ..._section(2, [1, ..._name("env"), ..._name("memory"), 0x02, 0x00, 0x00]),
-    ..._section(3, [1, 0]),
-    ..._section(7, [1, ..._name("preluGrad"), 0x00, 0]),
-    ..._section(10, [1, ..._preluGradBody()]),
-  ]);
+  return _moduleBytes([type], [[0, "preluGrad", _preluGradBody()]]);
 }
-
-const preluInstances = new WeakMap<WebAssembly.Memory, PreluGradSimd>();
 
 /** The PReLU gradient function bound to `memory` (compiled once per memory). */
-export function preluGradSimd(memory: WebAssembly.Memory): PreluGradSimd {
-  let fn = preluInstances.get(memory);
-  if (fn == null) {
-    const module = new WebAssembly.Module(preluModuleBytes());
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    fn = instance.exports.preluGrad as PreluGradSimd;
-    preluInstances.set(memory, fn);
-  }
-  return fn;
-}
+export const preluGradSimd: (memory: WebAssembly.Memory) => PreluGradSimd = _bound(
+  preluModuleBytes,
+  (e) => e.preluGrad as PreluGradSimd,
+);
 
 /** `f32.const v` (v rounded to float32), little-endian. */
 function _f32Const(v: number): number[] {
@@ -534,41 +497,16 @@ export type SnakeGradSimd = (
 export function snakeModuleBytes(): Uint8Array<ArrayBuffer> {
   const forward = [0x60, ..._u(5), I32, I32, I32, I32, I32, 0];
   const grad = [0x60, ..._u(7), I32, I32, I32, I32, I32, I32, I32, 0];
-  return new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ..._section(1, [2, ...forward, ...grad]),
-    ..._section(2, [1, ..._name("env"), ..._name("memory"), 0x02, 0x00, 0x00]),
-    ..._section(3, [2, 0, 1]),
-    ..._section(7, [2, ..._name("snake"), 0x00, 0, ..._name("snakeGrad"), 0x00, 1]),
-    ..._section(10, [2, ..._snakeBody("forward"), ..._snakeBody("grad")]),
+  return _moduleBytes([forward, grad], [
+    [0, "snake", _snakeBody("forward")],
+    [1, "snakeGrad", _snakeBody("grad")],
   ]);
 }
 
-const snakeInstances = new WeakMap<
-  WebAssembly.Memory,
-  { forward: SnakeSimd; grad: SnakeGradSimd }
->();
-
 /** The Snake functions bound to `memory` (compiled once per memory). */
-export function snakeSimd(
+export const snakeSimd: (
   memory: WebAssembly.Memory,
-): { forward: SnakeSimd; grad: SnakeGradSimd } {
-  let fns = snakeInstances.get(memory);
-  if (fns == null) {
-    const module = new WebAssembly.Module(snakeModuleBytes());
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    fns = {
-      forward: instance.exports.snake as SnakeSimd,
-      grad: instance.exports.snakeGrad as SnakeGradSimd,
-    };
-    snakeInstances.set(memory, fns);
-  }
-  return fns;
-}
+) => { forward: SnakeSimd; grad: SnakeGradSimd } = _bound(
+  snakeModuleBytes,
+  (e) => ({ forward: e.snake as SnakeSimd, grad: e.snakeGrad as SnakeGradSimd }),
+);
