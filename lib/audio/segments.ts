@@ -223,22 +223,7 @@ function _validationPicks(utterances: Utterance[], wanted: number): number[] {
   const bySpeaker = new Map<string, number[]>();
   utterances.forEach((u, i) => bySpeaker.set(u.speaker, [...(bySpeaker.get(u.speaker) ?? []), i]));
   const groups = [...bySpeaker.values()];
-  const quota = groups.map(() => 0);
-  let left = wanted;
-  while (left > 0) {
-    let gave = false;
-    for (let g = 0; g < groups.length && left > 0; g++) {
-      if (quota[g] < groups[g].length) {
-        quota[g]++;
-        left--;
-        gave = true;
-      }
-    }
-    if (!gave) break;
-  }
-  return groups.flatMap((files, g) =>
-    Array.from({ length: quota[g] }, (_, k) => files[Math.floor((k * files.length) / quota[g])])
-  ).sort((a, b) => a - b);
+  return spreadPicks(groups, wanted).sort((a, b) => a - b);
 }
 
 /** A frame is active speech within this many dB of its utterance's loudest 20 ms frame. [choice] */
@@ -336,22 +321,7 @@ export function activeValidationPicks(
     }
   });
   const groups = [...bySpeaker.values()];
-  const quota = groups.map(() => 0);
-  let left = wanted;
-  while (left > 0) {
-    let gave = false;
-    for (let g = 0; g < groups.length && left > 0; g++) {
-      if (quota[g] < groups[g].length) {
-        quota[g]++;
-        left--;
-        gave = true;
-      }
-    }
-    if (!gave) break;
-  }
-  return groups.flatMap((w, g) =>
-    Array.from({ length: quota[g] }, (_, k) => w[Math.floor((k * w.length) / quota[g])])
-  ).sort((a, b) => a.utterance - b.utterance || a.start - b.start);
+  return spreadPicks(groups, wanted).sort((a, b) => a.utterance - b.utterance || a.start - b.start);
 }
 
 /**
@@ -385,4 +355,28 @@ function _search(cumulative: Float64Array, v: number): number {
     else lo = mid + 1;
   }
   return lo;
+}
+
+/**
+ * `wanted` items from `groups` (one group per speaker), shared round-robin so every group gives
+ * one before any gives two (a group gives at most what it has), each group's share evenly spaced
+ * through it. In group order; callers sort.
+ */
+function spreadPicks<T>(groups: T[][], wanted: number): T[] {
+  const quota = groups.map(() => 0);
+  let left = wanted;
+  while (left > 0) {
+    let gave = false;
+    for (let g = 0; g < groups.length && left > 0; g++) {
+      if (quota[g] < groups[g].length) {
+        quota[g]++;
+        left--;
+        gave = true;
+      }
+    }
+    if (!gave) break;
+  }
+  return groups.flatMap((items, g) =>
+    Array.from({ length: quota[g] }, (_, k) => items[Math.floor((k * items.length) / quota[g])])
+  );
 }
