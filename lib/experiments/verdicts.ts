@@ -53,12 +53,10 @@ export function compareMse(
   claim: Direction,
   profile: Profile,
 ): PairedStats {
-  const pairs = pairBySeed(treatment, baseline);
-  return comparePaired(
-    pairs.map(([t]) => smoothedMse(t, profile.lastEpochs)),
-    pairs.map(([, b]) => smoothedMse(b, profile.lastEpochs)),
-    { claim, statistic: mseStatistic(profile), unit: "seed" },
-  );
+  return compareRuns(treatment, baseline, claim, {
+    name: mseStatistic(profile),
+    of: (r) => smoothedMse(r, profile.lastEpochs),
+  });
 }
 
 /** One comparison finding's inputs: the claim, the two groups and the claimed direction. */
