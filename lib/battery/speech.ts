@@ -26,14 +26,8 @@ import {
   SETUPS,
   type SpeechGroup,
 } from "../experiments/speech.ts";
-import {
-  BOUNDED,
-  growth,
-  maeChart,
-  peakStepMaE,
-  qualityCharts,
-  summaryTable,
-} from "../experiments/speech_report.ts";
+import { BOUNDED, growth, peakStepMaE } from "../experiments/speech_measures.ts";
+import { maeChart, qualityCharts, summaryTable } from "../experiments/speech_tables.ts";
 import { SPEECH_JOB } from "../experiments/speech_job.ts";
 import type { FindingInput } from "../report/findings.ts";
 import type { RunResult } from "../result.ts";

@@ -21,7 +21,8 @@ import {
   SETUPS,
   type SpeechExperiment,
 } from "./speech.ts";
-import { findings, referenceCodesSpeech } from "./speech_report.ts";
+import { findings } from "./speech_findings.ts";
+import { referenceCodesSpeech } from "./speech_tables.ts";
 import { createSession } from "../train.ts";
 import { BASE_MODEL_FILES, baseModelConfig, loadBaseModel } from "./base_model.ts";
 import type { EpochRecord, RunResult } from "../result.ts";
