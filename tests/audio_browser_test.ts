@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { browserCheck } from "../scripts/browser_check.ts";
 import { audio } from "../lib/audio/display.ts";
 import { listeningTable } from "../lib/report/listening.ts";
-import { ensureSpeechData, loadSplit, REPO_ROOT } from "../lib/audio/corpus.ts";
+import { ensureSpeechData, loadSplit } from "../lib/audio/corpus.ts";
+import { REPO_ROOT } from "../lib/audio/corpus_packages.ts";
 import { resample } from "../lib/audio/resample.ts";
 import { checkPage, type Notebook, renderNotebookPage } from "../lib/report/mod.ts";
 

@@ -5,9 +5,9 @@ import {
   ensureSpeechData,
   loadSplit,
   type Manifest,
-  parsePackages,
   summarize,
 } from "./corpus.ts";
+import { parsePackages } from "./corpus_packages.ts";
 import { encodeWav } from "./wav.ts";
 import { SpeechSegments } from "./segments.ts";
 
