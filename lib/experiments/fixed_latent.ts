@@ -20,16 +20,9 @@ import {
 } from "../quantizers/offline/mod.ts";
 import type { FindingInput } from "../report/findings.ts";
 import { anchorResults } from "./postrvq_anchors.ts";
-import {
-  baseLatents,
-  COMPARISON_RUNG,
-  evaluateOffline,
-  mean,
-  offlineQuantizer,
-  type PipelineContext,
-  pipelineContext,
-  type SystemResult,
-} from "./postrvq_pipeline.ts";
+import { COMPARISON_RUNG } from "./postrvq_config.ts";
+import { type PipelineContext, pipelineContext, type SystemResult } from "./postrvq_context.ts";
+import { baseLatents, evaluateOffline, mean, offlineQuantizer } from "./postrvq_pipeline.ts";
 import {
   combinedVerdict as combinedVerdictOf,
   compareSystems,

@@ -15,21 +15,16 @@ import type { Display } from "../display.ts";
 import { LADDER } from "../quantizers/offline/mod.ts";
 import type { FindingInput } from "../report/findings.ts";
 import { anchorResults, nearestAnchor } from "./postrvq_anchors.ts";
+import { COMPARISON_RUNG, POSTRVQ_FAMILY } from "./postrvq_config.ts";
+import { type PipelineContext, pipelineContext, type SystemResult } from "./postrvq_context.ts";
 import {
   baseLatents,
-  COMPARISON_RUNG,
-  endToEndSystem,
   evaluateOffline,
-  finetunedSystem,
   mean,
   offlineQuantizer,
-  type PipelineContext,
-  pipelineContext,
-  POSTRVQ_FAMILY,
   rungBps,
-  type SystemResult,
-  type TrainedSystem,
 } from "./postrvq_pipeline.ts";
+import { endToEndSystem, finetunedSystem, type TrainedSystem } from "./postrvq_train.ts";
 import {
   combinedVerdict,
   compareSystems,
@@ -44,7 +39,10 @@ import {
 } from "./postrvq_report.ts";
 import { type PostRvqProfile, postRvqProfile } from "./profiles.ts";
 
+export * from "./postrvq_config.ts";
+export * from "./postrvq_context.ts";
 export * from "./postrvq_pipeline.ts";
+export * from "./postrvq_train.ts";
 export * from "./postrvq_anchors.ts";
 export * from "./postrvq_report.ts";
 export * from "./fixed_latent.ts";

@@ -8,7 +8,7 @@
 import { anchorSystems } from "../audio/anchors.ts";
 import { scoreSegments } from "../audio/score.ts";
 import { LADDER } from "../quantizers/offline/mod.ts";
-import { JOB, type PipelineContext, storedSystem, type SystemResult } from "./postrvq_pipeline.ts";
+import { JOB, type PipelineContext, storedSystem, type SystemResult } from "./postrvq_context.ts";
 
 /** Which anchors the notebooks show. [choice: the list] */
 export const ANCHOR_NAMES = [

@@ -18,13 +18,11 @@ import {
   continuousConfig,
   endToEndConfig,
   FINETUNE_LEARNING_RATE,
-  listeningOriginals,
-  mean,
   MIN_ACTIVE,
-  type PipelineContext,
   POSTRVQ_FAMILY,
-  type SystemResult,
-} from "./postrvq_pipeline.ts";
+} from "./postrvq_config.ts";
+import { listeningOriginals, type PipelineContext, type SystemResult } from "./postrvq_context.ts";
+import { mean } from "./postrvq_pipeline.ts";
 import type { PostRvqProfile } from "./profiles.ts";
 
 /** The per-segment metrics a comparison or chart can use. */

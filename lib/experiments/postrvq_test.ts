@@ -11,15 +11,9 @@ import { baseModelConfig } from "./base_model.ts";
 import { equivalenceVerdict, stageAgreement } from "./fixed_latent.ts";
 import { profileOf } from "./postrvq.ts";
 import { nearestAnchor } from "./postrvq_anchors.ts";
-import {
-  continuousConfig,
-  endToEndConfig,
-  keyOf,
-  MIN_ACTIVE,
-  POSTRVQ_PROFILES,
-  postRvqProfileNamed,
-  type SystemResult,
-} from "./postrvq_pipeline.ts";
+import { continuousConfig, endToEndConfig, keyOf, MIN_ACTIVE } from "./postrvq_config.ts";
+import type { SystemResult } from "./postrvq_context.ts";
+import { POSTRVQ_PROFILES, postRvqProfileNamed } from "./profiles.ts";
 import { combinedVerdict, compareSystems } from "./postrvq_report.ts";
 import { rngFor } from "../random.ts";
 
