@@ -27,7 +27,9 @@
  *
  * SIGTERM, SIGINT or SIGHUP stop the build: each running executor gets SIGTERM (it shuts its
  * Deno kernel down, and the kernel's grid workers die with it), the builder waits for them,
- * removes its staging directory and exits 143 (130, 129); `<out>` is untouched.
+ * removes its staging directory and exits 143 (130, 129); `<out>` is untouched. From the signal
+ * on no further notebook is started, also when the signal lands while a notebook is finishing
+ * (its executor exiting, its commit being recorded) or while the next executor is being spawned.
  *
  * Exits 2 on a usage error (unknown flag, bad value, an `--out` that cannot be written, named
  * before any notebook runs). Exits 1, naming the notebook, when any cell errors or misses its
@@ -113,14 +115,23 @@ interface Outcome {
 /** Executors running now, so a signal can stop them (see the module doc). */
 const running = new Set<Deno.ChildProcess>();
 
+/**
+ * Set by a stop signal (the stop in progress, which exits the process): from then on no executor
+ * is started. `execute` checks it and registers its child in {@linkcode running} in the same
+ * synchronous step as the spawn, so a signal either finds the child there or stops the spawn.
+ */
+let stopping: Promise<never> | null = null;
+
+/** Execute one notebook; null when the build is stopping (nothing was started). */
 async function execute(
   path: string,
   out: string,
   env: Record<string, string>,
   timeout: number,
-): Promise<Outcome> {
+): Promise<Outcome | null> {
   const name = basename(path);
   const t0 = performance.now();
+  if (stopping) return null;
   const child = new Deno.Command(PYTHON, {
     args: [
       EXECUTOR,
@@ -264,22 +275,22 @@ async function main(): Promise<void> {
     );
   };
 
-  let stopping = false;
-  const stop = async (sig: "SIGTERM" | "SIGINT" | "SIGHUP", code: number) => {
+  const stop = (sig: "SIGTERM" | "SIGINT" | "SIGHUP", code: number) => {
     if (stopping) return;
-    stopping = true;
-    log(`${sig} received: stopping ${running.size} notebook execution(s) and their kernels`);
-    for (const child of running) {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Already exited.
+    stopping = (async () => {
+      log(`${sig} received: stopping ${running.size} notebook execution(s) and their kernels`);
+      for (const child of running) {
+        try {
+          child.kill("SIGTERM");
+        } catch {
+          // Already exited.
+        }
       }
-    }
-    await Promise.all([...running].map((c) => c.status.catch(() => {})));
-    await Deno.remove(stage, { recursive: true }).catch(() => {});
-    log(`stopped: ${outDir} untouched, staging directory ${stage} removed`);
-    Deno.exit(code);
+      await Promise.all([...running].map((c) => c.status.catch(() => {})));
+      await Deno.remove(stage, { recursive: true }).catch(() => {});
+      log(`stopped: ${outDir} untouched, staging directory ${stage} removed`);
+      Deno.exit(code);
+    })();
   };
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM", 143));
   Deno.addSignalListener("SIGINT", () => stop("SIGINT", 130));
@@ -301,9 +312,11 @@ async function main(): Promise<void> {
   let done = 0;
   await Promise.all(
     Array.from({ length: Math.min(jobs, queue.length) }, async () => {
-      while (queue.length > 0) {
+      while (queue.length > 0 && !stopping) {
         const name = queue.shift()!;
         const o = await execute(join(nbDir, name), join(executedDir, name), env, timeout);
+        // Stopped (before the spawn, or while this notebook ran): the stop reports and exits.
+        if (o === null || stopping) return;
         if (o.ok) await recordCommit(join(executedDir, name), commit);
         outcomes.push(o);
         done++;
@@ -314,6 +327,8 @@ async function main(): Promise<void> {
       }
     }),
   );
+  // A stop that arrived while the last notebooks finished: it exits; nothing more is done here.
+  if (stopping) await stopping;
   const failed = outcomes.filter((o) => !o.ok);
   if (failed.length > 0) {
     await abandon(

@@ -2,8 +2,9 @@
  * Nothing left running, nothing lost (issue 20 §3, issue 21 §3): SIGTERM or SIGINT (Ctrl-C) to
  * `./quantlab run`'s executor shuts down the Deno kernel and the grid workers it started, writes
  * the cells that ran to --out, prints one line and exits 143 / 130; SIGTERM to the report builder
- * does the same and removes its staging directory; an `--out` that cannot be written is refused
- * before any cell.
+ * does the same, removes its staging directory and starts no further notebook (issue 17), also
+ * when its executor is being stopped at the same moment; an `--out` that cannot be written is
+ * refused before any cell.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -67,9 +68,15 @@ await runGrid([{ train: { seed: 0, epochs: 1 } }], {
   return path;
 }
 
+/**
+ * Wait for a grid worker under `child`, then send `signal` to `child` and, in the same moment, to
+ * each of its descendants whose command line `alsoSignal` picks; wait for it and for every
+ * process it had to exit.
+ */
 async function terminateAndCheck(
   child: Deno.ChildProcess,
   signal: Deno.Signal = "SIGTERM",
+  alsoSignal: (cmdline: string) => boolean = () => false,
 ): Promise<{ code: number; stderr: string }> {
   await until(
     "a grid worker under the kernel",
@@ -77,6 +84,7 @@ async function terminateAndCheck(
     90_000,
   );
   const tree = descendants(child.pid);
+  for (const [pid, cmd] of tree) if (alsoSignal(cmd)) Deno.kill(pid, signal);
   child.kill(signal);
   const out = await child.output();
   await until(
@@ -136,45 +144,84 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
   });
 }
 
-Deno.test({
-  name: "SIGTERM to the report builder stops executor, kernel and workers and removes its staging",
-  sanitizeResources: false,
-  async fn() {
-    // Inside the repository: the kernel finds deno.json by walking up from the notebook.
-    await Deno.mkdir(join(ROOT, ".cache"), { recursive: true });
-    const dir = await Deno.makeTempDir({ dir: join(ROOT, ".cache"), prefix: "sigterm-test-" });
-    try {
+// The builder executes a_grid.ipynb (a long grid), then would execute b_next.ipynb. Stopped
+// while a_grid runs, it must not start b_next: last session, the builder went on to spawn the next
+// executor while it waited for the stopped one, and exited leaving that executor orphaned. Sent
+// to the builder alone, or to the builder and a_grid's executor at once (a_grid finishing as the
+// stop arrives; what killing the whole process group does).
+for (const [what, alsoExecutor] of [["", false], [" and its executor at once", true]] as const) {
+  Deno.test({
+    name: `SIGTERM to the report builder${what} stops executor, kernel and workers, removes its ` +
+      "staging and starts no further notebook",
+    sanitizeResources: false,
+    async fn() {
+      // Inside the repository: the kernel finds deno.json by walking up from the notebook.
+      await Deno.mkdir(join(ROOT, ".cache"), { recursive: true });
+      const dir = await Deno.makeTempDir({ dir: join(ROOT, ".cache"), prefix: "sigterm-test-" });
       const nbDir = join(dir, "notebooks");
-      await Deno.mkdir(nbDir);
-      await Deno.rename(await gridNotebook(dir), join(nbDir, "grid.ipynb"));
-      const child = new Deno.Command(DENO, {
-        args: [
-          "run",
-          "-A",
-          join(ROOT, "scripts/build_reports.ts"),
-          "--quick",
-          "--notebooks",
-          nbDir,
-          "--executed",
-          join(dir, "executed"),
-          "--out",
-          join(dir, "out"),
-        ],
-        cwd: ROOT,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
-      const { code, stderr } = await terminateAndCheck(child);
-      assert.equal(code, 143, stderr);
-      assert.match(stderr, /SIGTERM received: stopping 1 notebook execution/);
-      const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
-      assert.deepEqual(left, ["executed", "notebooks", "store"], "no staging directory left");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
-});
+      const next = join(nbDir, "b_next.ipynb");
+      /** Processes executing b_next.ipynb (an executor the builder should not have started). */
+      const strays = () => [...processes()].filter(([, [, cmd]]) => cmd.includes(next));
+      try {
+        await Deno.mkdir(nbDir);
+        await Deno.rename(await gridNotebook(dir), join(nbDir, "a_grid.ipynb"));
+        await Deno.writeTextFile(next, notebook(['console.log("the next notebook ran")']));
+        const executed = join(dir, "executed");
+        const child = new Deno.Command(DENO, {
+          args: [
+            "run",
+            "-A",
+            join(ROOT, "scripts/build_reports.ts"),
+            "--quick",
+            "--notebooks",
+            nbDir,
+            "--executed",
+            executed,
+            "--out",
+            join(dir, "out"),
+          ],
+          cwd: ROOT,
+          stdin: "null",
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const { code, stderr } = await terminateAndCheck(
+          child,
+          "SIGTERM",
+          (cmd) => alsoExecutor && cmd.includes("execute_notebook.py"),
+        );
+        // An executor started for b_next would still run here (or have written its output).
+        const left = strays().map(([pid, [, cmd]]) => `${pid} ${cmd}`);
+        assert.deepEqual(left, [], "no executor started for the next notebook");
+        assert.equal(code, 143, stderr);
+        assert.match(stderr, /SIGTERM received: stopping 1 notebook execution/);
+        const nextLines = stderr.split("\n").filter((l) => l.includes("b_next"));
+        assert.deepEqual(nextLines, [], "the builder started the next notebook");
+        assert.deepEqual(
+          [...Deno.readDirSync(executed)].map((e) => e.name),
+          ["a_grid.ipynb"],
+          "only the stopped notebook's partial output",
+        );
+        assert.deepEqual(
+          [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+          ["executed", "notebooks", "store"],
+          "no staging directory left",
+        );
+      } finally {
+        // On a builder that started b_next anyway: stop that executor (it shuts its kernel down).
+        for (const [pid] of strays()) {
+          try {
+            Deno.kill(pid, "SIGTERM");
+          } catch {
+            // Exited meanwhile.
+          }
+        }
+        await until("stray executors to exit", () => strays().length === 0, 20_000);
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}
 
 Deno.test("an --out that cannot be written is refused before the kernel starts", async () => {
   const dir = await Deno.makeTempDir({ prefix: "quantlab-out-" });
