@@ -20,17 +20,13 @@
 import { join } from "node:path";
 import { checkPage, checkReportDir } from "./check.ts";
 import { type Finding, validateFindings } from "./findings.ts";
-import {
-  type Notebook,
-  type Page,
-  renderIndex,
-  renderNotebookPage,
-  type RunMeta,
-} from "./notebook.ts";
+import { type Notebook, type Page, renderNotebookPage, type RunMeta } from "./notebook.ts";
+import { renderIndex } from "./index_page.ts";
 
 export * from "./check.ts";
 export * from "./findings.ts";
 export * from "./html.ts";
+export * from "./index_page.ts";
 export * from "./notebook.ts";
 export * from "./publish.ts";
 

@@ -7,10 +7,10 @@ import {
   type Notebook,
   notebookSummary,
   notebookTitle,
-  renderIndex,
   renderNotebookPage,
   RUN_MIME,
 } from "./notebook.ts";
+import { renderIndex } from "./index_page.ts";
 import { checkPage } from "./check.ts";
 
 const execution = {
