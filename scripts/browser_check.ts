@@ -141,11 +141,43 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]);
 }
 
+/**
+ * Chromium processes this module started that still run, with their profile folders, so a
+ * caller that is told to stop can end them ({@linkcode killBrowsers}).
+ */
+const browsers = new Map<Deno.ChildProcess, string>();
+/** Set by {@linkcode killBrowsers}: from then on no Chromium is started. */
+let killed = false;
+
+/**
+ * SIGKILL every Chromium this module started that still runs, wait for each to exit and remove
+ * its profile folder; from the call on, starting another one throws. For a caller stopping on a
+ * signal (scripts/build_reports.ts): without it a headless Chromium outlives the process that
+ * started it.
+ */
+export async function killBrowsers(): Promise<void> {
+  killed = true;
+  const all = [...browsers];
+  for (const [child] of all) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  }
+  await Promise.all(all.map(async ([child, profileDir]) => {
+    await child.status.catch(() => {});
+    await Deno.remove(profileDir, { recursive: true }).catch(() => {});
+  }));
+}
+
 /** Start Chromium with a fresh profile and return its DevTools WebSocket URL. */
 async function launch(
   profileDir: string,
   extraArgs: string[] = [],
 ): Promise<{ child: Deno.ChildProcess; ws: string }> {
+  if (killed) {
+    await Deno.remove(profileDir, { recursive: true }).catch(() => {});
+    throw new Error("chromium: not started, killBrowsers() was called (the caller is stopping)");
+  }
   const child = new Deno.Command(CHROMIUM, {
     args: [
       ...extraArgs,
@@ -167,6 +199,9 @@ async function launch(
     stdout: "null",
     stderr: "piped",
   }).spawn();
+  browsers.set(child, profileDir);
+  const forget = () => browsers.delete(child);
+  child.status.then(forget, forget);
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";
   const ws = await withTimeout(

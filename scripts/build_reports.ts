@@ -26,10 +26,12 @@
  * build leaves `<out>` untouched and keeps what it wrote in `.<out>.failed` for inspection.
  *
  * SIGTERM, SIGINT or SIGHUP stop the build: each running executor gets SIGTERM (it shuts its
- * Deno kernel down, and the kernel's grid workers die with it), the builder waits for them,
- * removes its staging directory and exits 143 (130, 129); `<out>` is untouched. From the signal
- * on no further notebook is started, also when the signal lands while a notebook is finishing
- * (its executor exiting, its commit being recorded) or while the next executor is being spawned.
+ * Deno kernel down, and the kernel's grid workers die with it) and a headless Chromium checking
+ * the pages SIGKILL, the builder waits for them, removes its staging directory and exits 143
+ * (130, 129); `<out>` is untouched. From the signal on no further notebook is started, also when
+ * the signal lands while a notebook is finishing (its executor exiting, its commit being
+ * recorded) or while the next executor is being spawned; and nothing the stop interrupts is
+ * reported as a failure (the stop's exit status stands).
  *
  * Exits 2 on a usage error (unknown flag, bad value, an `--out` that cannot be written, named
  * before any notebook runs). Exits 1, naming the notebook, when any cell errors or misses its
@@ -44,7 +46,7 @@ import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { jupyterEnv, ROOT, writeKernelSpec } from "./kernel.ts";
 import { keepFailed, publishDir, replaceable, stageDir, writeReports } from "../lib/report/mod.ts";
-import { browserCheck } from "./browser_check.ts";
+import { browserCheck, killBrowsers } from "./browser_check.ts";
 
 /** Viewport widths every page is checked at: a phone and a laptop. */
 const VIEWPORTS = [390, 1280];
@@ -266,6 +268,8 @@ async function main(): Promise<void> {
     usage(`--executed ${executedDir}: cannot create: ${(err as Error).message}`);
   }
   const abandon = async (msg: string): Promise<never> => {
+    // What a stop interrupted is not a failure: the stop removes the staging directory and exits.
+    if (stopping) await stopping;
     const kept = await keepFailed(stage, outDir).catch(async () =>
       (await Deno.stat(stage).then(() => true, () => false)) ? stage : null
     );
@@ -286,7 +290,9 @@ async function main(): Promise<void> {
           // Already exited.
         }
       }
+      const browsersGone = killBrowsers(); // and no Chromium starts from here on
       await Promise.all([...running].map((c) => c.status.catch(() => {})));
+      await browsersGone;
       await Deno.remove(stage, { recursive: true }).catch(() => {});
       log(`stopped: ${outDir} untouched, staging directory ${stage} removed`);
       Deno.exit(code);
@@ -409,4 +415,11 @@ async function main(): Promise<void> {
   log(`total wall time ${wallSeconds.toFixed(1)} s`);
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  // An error from what a stop interrupted (e.g. the browser check losing its Chromium) waits for
+  // the stop, which exits with its own status.
+  await main().catch(async (err) => {
+    if (stopping) await stopping;
+    throw err;
+  });
+}

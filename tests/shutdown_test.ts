@@ -3,8 +3,8 @@
  * `./quantlab run`'s executor shuts down the Deno kernel and the grid workers it started, writes
  * the cells that ran to --out, prints one line and exits 143 / 130; SIGTERM to the report builder
  * does the same, removes its staging directory and starts no further notebook (issue 17), also
- * when its executor is being stopped at the same moment; an `--out` that cannot be written is
- * refused before any cell.
+ * when its executor is being stopped at the same moment, and ends the headless Chromium checking
+ * its pages; an `--out` that cannot be written is refused before any cell.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -222,6 +222,75 @@ for (const [what, alsoExecutor] of [["", false], [" and its executor at once", t
     },
   });
 }
+
+Deno.test({
+  name: "SIGTERM to the report builder while Chromium checks its pages leaves no Chromium behind",
+  sanitizeResources: false,
+  async fn() {
+    await Deno.mkdir(join(ROOT, ".cache"), { recursive: true });
+    const dir = await Deno.makeTempDir({ dir: join(ROOT, ".cache"), prefix: "sigterm-test-" });
+    let tree = new Map<number, string>();
+    try {
+      const nbDir = join(dir, "notebooks");
+      await Deno.mkdir(nbDir);
+      await Deno.writeTextFile(join(nbDir, "one.ipynb"), notebook(['console.log("one")']));
+      const child = new Deno.Command(DENO, {
+        args: [
+          "run",
+          "-A",
+          join(ROOT, "scripts/build_reports.ts"),
+          "--quick",
+          "--notebooks",
+          nbDir,
+          "--executed",
+          join(dir, "executed"),
+          "--out",
+          join(dir, "out"),
+        ],
+        cwd: ROOT,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const isChromium = (cmd: string) => cmd.includes("quantlab-chromium-");
+      await until(
+        "headless Chromium under the builder",
+        () => [...descendants(child.pid).values()].some(isChromium),
+        90_000,
+      );
+      tree = descendants(child.pid);
+      const profiles = [...tree.values()].filter(isChromium)
+        .map((cmd) => cmd.match(/--user-data-dir=(\S+)/)?.[1]).filter((d) => d !== undefined);
+      child.kill("SIGTERM");
+      const out = await child.output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 143, stderr);
+      await until(
+        `Chromium to exit (${[...tree.values()].join(" | ")})`,
+        () => [...tree.keys()].every((pid) => !processes().has(pid)),
+        20_000,
+      );
+      for (const profile of profiles) {
+        assert.equal(await Deno.stat(profile).then(() => true, () => false), false, profile);
+      }
+      assert.deepEqual(
+        [...Deno.readDirSync(dir)].map((e) => e.name).sort(),
+        ["executed", "notebooks"],
+        "no staging directory left",
+      );
+    } finally {
+      // On a builder that left Chromium running: end it here.
+      for (const [pid, cmd] of tree) {
+        if (cmd.includes("quantlab-chromium-") && processes().has(pid)) {
+          try {
+            Deno.kill(pid, "SIGKILL");
+          } catch { /* gone */ }
+        }
+      }
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
 
 Deno.test("an --out that cannot be written is refused before the kernel starts", async () => {
   const dir = await Deno.makeTempDir({ prefix: "quantlab-out-" });
