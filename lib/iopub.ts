@@ -33,6 +33,11 @@
  * the cell still runs and waited for (the marker comes back only after it was written whole to
  * every subscriber), and the kernel gets an empty bundle, which frontends show as nothing.
  *
+ * Each flush opens its own subscription, deliberately: the kernel writes a message to its
+ * subscribers in the order they connected, so a marker seen on the newest connection has been
+ * written whole to every frontend before it. A subscription kept for the whole session would stop
+ * being the newest once a frontend reconnects, and prove nothing about that frontend. [choice]
+ *
  * @example
  * ```ts
  * import { flushIopub } from "./iopub.ts";
