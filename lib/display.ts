@@ -26,7 +26,7 @@ import { escapeHtml, formatNumber, renderMarkdown } from "./report/html.ts";
 import { RUN_MIME } from "./report/notebook.ts";
 import { chartPngBase64, chartsPngBase64 } from "./raster.ts";
 import { inKernel } from "./interrupt.ts";
-import { flushIopub } from "./iopub.ts";
+import { kernelBundle } from "./iopub.ts";
 import { VERDICT_COLOURS, verdictClass } from "./report/verdicts.ts";
 import { formatInterval } from "./stats.ts";
 import {
@@ -50,12 +50,15 @@ export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as n
 /**
  * A displayable value: Deno's kernel shows `bundle`; `toString()` gives its plain text. In the
  * kernel the bundle is handed over only once everything queued before it has been published
- * (lib/iopub.ts), so it lands under the cell that made it also under Run All.
+ * (lib/iopub.ts), so it lands under the cell that made it also under Run All; a large bundle
+ * (a listening table with audio) is published before the cell ends and the kernel gets an empty
+ * result, because the kernel corrupts a large result sent while the next cell starts
+ * ({@linkcode kernelBundle}).
  */
 export class Display {
   constructor(readonly bundle: MimeBundle) {}
   [JUPYTER_DISPLAY](): MimeBundle | Promise<MimeBundle> {
-    return inKernel() ? flushIopub().then(() => this.bundle) : this.bundle;
+    return inKernel() ? kernelBundle(this.bundle) : this.bundle;
   }
   /** The `text/html` part ("" when there is none). */
   get html(): string {

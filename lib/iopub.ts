@@ -20,6 +20,24 @@
  *
  * Outside the kernel, or when the connection file cannot be read, it resolves at once.
  *
+ * Large outputs: {@linkcode kernelBundle}. Deno 2.9's kernel (its `cli/js/jupyter_kernel.js`)
+ * writes an IOPub message to each subscriber with `await conn.write(...)` in a loop until all
+ * bytes are out, and two paths publish concurrently: the queue loop (cell results, displays,
+ * console lines) and the shell loop (`status` busy/idle, `execute_input`, `error`). A message
+ * larger than the subscriber's socket buffer takes several writes, and a status written between
+ * two of them lands in the middle of it: the frontend reads a corrupted stream ("Invalid
+ * Signature" in the Notebook server's log, no further output; measured: a `status` message
+ * spliced in at byte 3,987,988 of a 5,000,075-byte result, in 3 of 6 Run Alls). A cell's own
+ * result is queued only after the cell finished, when the shell loop is about to send "idle" and
+ * the next cell's "busy", so a large result must not be left to the kernel: it is published while
+ * the cell still runs and waited for (the marker comes back only after it was written whole to
+ * every subscriber), and the kernel gets an empty bundle, which frontends show as nothing.
+ *
+ * Each flush opens its own subscription, deliberately: the kernel writes a message to its
+ * subscribers in the order they connected, so a marker seen on the newest connection has been
+ * written whole to every frontend before it. A subscription kept for the whole session would stop
+ * being the newest once a frontend reconnects, and prove nothing about that frontend. [choice]
+ *
  * @example
  * ```ts
  * import { flushIopub } from "./iopub.ts";
@@ -124,6 +142,36 @@ function readyCommand(socketType: string): Uint8Array {
 }
 
 type Broadcast = (type: string, content: Record<string, unknown>) => unknown;
+
+/**
+ * Bundles larger than this (characters of JSON) are published by {@linkcode kernelBundle} while
+ * the cell runs instead of as the cell's result. Far below a loopback socket's buffer (the
+ * measured split was at ~4 MB) and above a chart with its PNG copy (~33 kB) or a cell of two
+ * (~64 kB), which stay ordinary results. [choice]
+ */
+export const LARGE_OUTPUT_CHARS = 256 * 1024;
+
+/**
+ * The bundle to hand Deno's kernel as a cell's result, once everything queued before it has been
+ * published ({@linkcode flushIopub}). A bundle over {@linkcode LARGE_OUTPUT_CHARS} is instead
+ * published now as `display_data` and waited for, and the kernel gets `{}` (an empty result,
+ * shown as nothing): see the module doc for why. Outside the kernel it returns `bundle`.
+ */
+export async function kernelBundle(
+  bundle: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  if (!inKernel()) return bundle;
+  await flushIopub();
+  if (!kernelConnection() || JSON.stringify(bundle).length <= LARGE_OUTPUT_CHARS) return bundle;
+  const broadcast = (Deno as unknown as { jupyter: { broadcast: Broadcast } }).jupyter.broadcast;
+  try {
+    await broadcast("display_data", { data: bundle, metadata: {}, transient: {} });
+  } catch {
+    return bundle; // the kernel refused: let it show the result itself
+  }
+  await flushIopub();
+  return {};
+}
 
 /**
  * Resolve once the kernel has published every output queued before this call (at most

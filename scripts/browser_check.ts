@@ -3,7 +3,8 @@
  * protocol with Deno's built-in WebSocket) and check what a reader sees: every chart
  * (`svg[data-chart]`) has a non-zero rendered size and visible data marks, its text is at least
  * {@linkcode MIN_CHART_TEXT_PX} px as drawn, the page does not scroll sideways
- * (`document.documentElement.scrollWidth ≤ innerWidth`), and it fetched no resource at all
+ * (`document.documentElement.scrollWidth ≤ innerWidth`), no player or spectrogram is off-screen
+ * sideways (also not inside a table's own scroll box), and it fetched no resource at all
  * (everything is inline). Audio: every `<audio>` loads its (data-URI) clip with a finite, non-zero
  * duration, and every spectrogram picture (`img.ql-spectrogram`) decodes and renders with a
  * non-zero size. Optionally takes a full-page screenshot of each page.
@@ -28,6 +29,11 @@ export interface BrowserPage {
   /** Viewport width and the page's scroll width (wider means it scrolls sideways). */
   viewport: number;
   scrollWidth: number;
+  /**
+   * Players (`<audio>`) and spectrograms outside what is visible without scrolling sideways (the
+   * window or a clipping/scrolling ancestor such as a table's own scroll box): must be none.
+   */
+  offscreen: { tag: string; left: number; right: number; visibleRight: number }[];
   /** The screenshot file, when asked for. */
   screenshot?: string;
   /** URLs the page fetched besides itself (must be none). */
@@ -81,9 +87,26 @@ const MEASURE = `(() => {
   });
   const resources = performance.getEntriesByType("resource").map((e) => e.name);
   const scrollWidth = document.documentElement.scrollWidth;
+  // Players and spectrograms that lie outside what is visible without scrolling sideways: the
+  // window, and every ancestor that clips or scrolls horizontally (a table in its own scroll box).
+  const offscreen = [...document.querySelectorAll("audio, img.ql-spectrogram")].flatMap((el) => {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) return [];
+    let left = 0, right = document.documentElement.clientWidth;
+    for (let a = el.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== "visible") {
+        const b = a.getBoundingClientRect();
+        left = Math.max(left, b.left);
+        right = Math.min(right, b.left + a.clientWidth);
+      }
+    }
+    return r.left < left - 0.5 || r.right > right + 0.5
+      ? [{ tag: el.tagName.toLowerCase(), left: r.left, right: r.right, visibleRight: right }]
+      : [];
+  });
   // clientWidth excludes a vertical scrollbar, so it is stricter than innerWidth.
   return JSON.stringify({
-    charts, resources, viewport: document.documentElement.clientWidth, scrollWidth });
+    charts, resources, viewport: document.documentElement.clientWidth, scrollWidth, offscreen });
 })()`;
 
 interface Cdp {
@@ -313,6 +336,14 @@ export async function browserCheck(
       if (seen.scrollWidth > seen.viewport) {
         problems.push(
           `the page scrolls sideways: ${seen.scrollWidth} px wide in a ${seen.viewport} px window`,
+        );
+      }
+      if (seen.offscreen.length > 0) {
+        const o = seen.offscreen[0];
+        problems.push(
+          `${seen.offscreen.length} player(s)/spectrogram(s) are off-screen sideways in a ${width} px ` +
+            `window (first: <${o.tag}> spans ${Math.round(o.left)}–${Math.round(o.right)} px, ` +
+            `visible up to ${Math.round(o.visibleRight)} px)`,
         );
       }
       for (const r of seen.resources) problems.push(`fetched ${r}`);

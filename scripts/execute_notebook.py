@@ -284,6 +284,8 @@ class Executor:
         if kind == "clear_output":
             state.outputs.clear()
             return
+        if kind == "execute_result" and not content.get("data"):
+            return  # an empty result shows nothing (a large one went out as display_data: lib/iopub.ts)
         if kind == "update_display_data":
             did = content.get("transient", {}).get("display_id")
             text = content.get("data", {}).get("text/plain", "")

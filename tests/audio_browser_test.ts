@@ -116,3 +116,74 @@ Deno.test("the browser check catches a broken clip and a broken spectrogram", as
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a five-utterance listening table keeps every player on screen at 390 px and 1280 px", async () => {
+  // Issue 21 §8: at 390 px the players sat off-screen in the table's own sideways scroll box.
+  const rate = 8000;
+  const tone = (f: number) =>
+    Float32Array.from({ length: rate / 2 }, (_, t) => 0.2 * Math.sin(2 * Math.PI * f * t / rate));
+  const names = ["original", "ours", "Codec 2 1300"];
+  const roles = ["reference", "ours", "anchor"] as const;
+  const table = listeningTable({
+    sampleRate: rate,
+    systems: names.map((name, k) => ({
+      name,
+      role: roles[k],
+      clips: Array.from({ length: 5 }, (_, u) => tone(300 + 50 * k + 20 * u)),
+      bitsPerSecond: k === 0 ? undefined : 1300,
+    })),
+    utterances: Array.from(
+      { length: 5 },
+      (_, u) => ({ label: `utterance ${u}`, speaker: `s${u}` }),
+    ),
+    caption: "five utterances, three systems",
+  });
+  const nb: Notebook = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: {},
+    cells: [
+      { cell_type: "markdown", source: "# Listening" },
+      {
+        cell_type: "code",
+        source: "listeningTable(...);",
+        execution_count: 1,
+        outputs: [{ output_type: "display_data", data: table.bundle }],
+      },
+    ],
+  };
+  const page = renderNotebookPage(nb, {
+    notebook: "listening.ipynb",
+    run: { commit: "test", date: "2026-01-01" },
+  });
+  const dir = await Deno.makeTempDir({ prefix: "quantlab-listening-" });
+  const file = join(dir, "listening.html");
+  await Deno.writeTextFile(file, page.html);
+  const shots = Deno.env.get("QUANTLAB_SCREENSHOTS");
+  if (shots) await Deno.mkdir(shots, { recursive: true });
+  for (const width of [390, 1280]) {
+    const [seen] = await browserCheck([file], { width, screenshots: shots });
+    assert.deepEqual(seen.problems, [], `at ${width} px`);
+    assert.equal(seen.audio.length, 15, `at ${width} px`);
+    assert.deepEqual(seen.offscreen, [], `at ${width} px`);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the browser check catches a player hidden in a sideways scroll box", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "quantlab-offscreen-" });
+  const file = join(dir, "hidden.html");
+  await Deno.writeTextFile(
+    file,
+    `<!doctype html><html><body><div style="overflow-x:auto;width:300px">
+<div style="width:900px"><audio controls style="width:180px;margin-left:600px"></audio></div>
+</div></body></html>`,
+  );
+  const [seen] = await browserCheck([file], { width: 390 });
+  assert.equal(seen.scrollWidth <= seen.viewport, true, "the page itself does not scroll");
+  assert.ok(
+    seen.problems.some((p) => /1 player\(s\)\/spectrogram\(s\) are off-screen sideways/.test(p)),
+    seen.problems.join("; "),
+  );
+  await Deno.remove(dir, { recursive: true });
+});

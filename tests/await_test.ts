@@ -65,3 +65,29 @@ Deno.test("curves(run({...})) on the kernel: the error names the missing await, 
   }
   assert.ok(Date.now() - t0 < 90_000, "the 10 000-step run did not train on in the background");
 });
+
+Deno.test("run({...}); throw … on the kernel with a warm backend: the cell shows its error", async () => {
+  // Reproduced on Deno 2.9.6: after an earlier `await run(...)`, the cell's error was lost —
+  // the kernel logged 'CDP response has null result … "Promise was collected"', replied
+  // "Execution failed" and published no error, so the frontend showed nothing.
+  const dir = join(ROOT, ".cache", "test-notebooks");
+  await Deno.mkdir(dir, { recursive: true });
+  const path = join(dir, "throw_after_run.ipynb");
+  const mod = JSON.stringify(join(ROOT, "lib", "mod.ts"));
+  const cfg = "{ data: { validationFrames: 256 }, train: { epochs: 2, stepsPerEpoch: 20 } }";
+  await Deno.writeTextFile(
+    path,
+    notebook([
+      `import { run } from ${mod};`,
+      `const warm = await run(${cfg});`,
+      `run(${cfg});\nthrow new Error("boom after run");`,
+    ]),
+  );
+  const r = await execute(path, join(dir, "throw_after_run.out.ipynb"));
+  assert.equal(r.code, 1, r.stderr);
+  const errors = (r.nb.cells[2].outputs ?? []).filter((o) => o.output_type === "error");
+  assert.ok(
+    errors.some((o) => JSON.stringify(o).includes("boom after run")),
+    `cell 2 shows no error: ${JSON.stringify(r.nb.cells[2].outputs)}\n${r.stderr.slice(-1500)}`,
+  );
+});

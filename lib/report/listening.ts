@@ -7,7 +7,10 @@
  * root font is 10 px, so `rem` sizes shrink there), cells have a fixed pixel width, so a table of
  * up to {@linkcode MAX_UTTERANCES} utterances fits 1280 px with every system's row visible (rows
  * scroll down, not sideways); systems are grouped reference → ours → anchors, each row labelled
- * with its role and bit rate. Levels: the original's active-speech level in dBFS, every other
+ * with its role and bit rate. Where the table does not fit (a phone, a report's text column), a
+ * container query stacks it ({@linkcode stackedCss}): one block per system, its name first and
+ * its players below, as many to a line as fit, each labelled with its utterance, so nothing is
+ * off-screen sideways. Levels: the original's active-speech level in dBFS, every other
  * clip's level relative to the original in dB, so a quiet or loud decoder is seen before it is
  * heard. The caption says what to listen for.
  *
@@ -57,6 +60,32 @@ export interface ListeningSystem {
   clips: (Float32Array | null)[];
   /** Bit rate shown beside the name (absent or 0: not shown / continuous). */
   bitsPerSecond?: number;
+}
+
+/**
+ * Width the table needs side by side, px, for `n` utterances: the name column and one cell per
+ * utterance, each with the padding a report page gives (generous, so the side-by-side layout is
+ * only kept where it fits). [choice]
+ */
+export function tableWidth(n: number): number {
+  return NAME_WIDTH + 24 + n * (PLAYER_SIZE.width + 8 + 12);
+}
+
+/**
+ * The CSS that stacks a table of `n` utterances (class `ql-listening-u<n>`) when its box is
+ * narrower than {@linkcode tableWidth}: a `@container` query on the table's wrapper, so it follows
+ * the space the table has (a phone, a report's text column, a notebook cell), not the window.
+ */
+export function stackedCss(n: number): string {
+  const c = `.ql-listening-u${n}`;
+  return `@container (max-width: ${tableWidth(n) - 1}px) {` +
+    `${c} table,${c} tbody,${c} tr,${c} caption{display:block;width:auto!important}` +
+    `${c} thead{display:none}` +
+    `${c} tr{border-bottom:2px solid #bbb;padding:4px 0}` +
+    `${c} th[scope=row]{display:block;width:auto!important;border:0;min-width:0}` +
+    `${c} td{display:inline-block;border:0;min-width:0}` +
+    `${c} td[data-label]::before{content:attr(data-label);display:block;font-size:12px;color:#555}` +
+    `}`;
 }
 
 /** Input of {@linkcode listeningTable}. */
@@ -132,7 +161,8 @@ export function listeningTable(input: ListeningInput): Display {
         ROLE_COLOUR[s.role]
       }">${s.role}${rate ? ` · ${rate}` : ""}</span></th>`;
     const cells = s.clips.map((clip, u) => {
-      if (!clip) return `<td style="width:${cellWidth}px">—</td>`;
+      const column = escapeHtml(`${utterances[u].speaker} · ${utterances[u].label}`);
+      if (!clip) return `<td data-label="${column}" style="width:${cellWidth}px">—</td>`;
       const label = `${s.name} · ${utterances[u].speaker} · ${utterances[u].label}`;
       const ref = reference?.clips[u] ?? null;
       const level = s === reference || !ref
@@ -141,7 +171,8 @@ export function listeningTable(input: ListeningInput): Display {
       const picture = input.spectrograms === false
         ? ""
         : spectrogramImage(clip, sampleRate, label, PICTURE_SIZE);
-      return `<td style="width:${cellWidth}px;vertical-align:top;padding:2px 4px">` +
+      return `<td data-label="${column}" ` +
+        `style="width:${cellWidth}px;vertical-align:top;padding:2px 4px">` +
         `${audioElement(clip, sampleRate, label, PLAYER_SIZE)}` +
         `<div style="font-size:12px">${level}</div>${picture}</td>`;
     }).join("");
@@ -158,7 +189,9 @@ export function listeningTable(input: ListeningInput): Display {
     ),
   ].join("\n");
   return display({
-    "text/html": `<div class="ql-listening" style="overflow-x:auto;max-width:100%">` +
+    "text/html": `<style>${stackedCss(utterances.length)}</style>` +
+      `<div class="ql-listening ql-listening-u${utterances.length}" ` +
+      `style="overflow-x:auto;max-width:100%;container-type:inline-size">` +
       `<table class="ql-table" style="table-layout:fixed;border-collapse:collapse">` +
       `<caption style="text-align:left;caption-side:top">${escapeHtml(input.caption)}</caption>` +
       `<thead>${head}</thead><tbody>\n${body}\n</tbody></table></div>`,
