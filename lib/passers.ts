@@ -35,6 +35,7 @@ import { checkModuleFields, checkNumber, checkOneOf, ConfigError, type Kind } fr
 import type { HardQuantization, Quantizer } from "./quantizers/mod.ts";
 import type { Rng } from "./random.ts";
 import { customGrad, stopGradient } from "./grad.ts";
+import { gumbelStraightThrough } from "./quantizers/codebook.ts";
 
 /** Gradient passers through the quantizer (method §4). */
 export type PasserKind =
@@ -360,7 +361,7 @@ export function diveq(variance: number = DIVEQ_VARIANCE): Passer {
  * sample too, so sampling sharpens as τ anneals (Jang et al. sample from softmax(ℓ·τ) at every
  * τ), and the relaxation π carries no noise; τ anneals as soft-to-hard's, `tauStart` →
  * `tauEnd`; logits are negative squared distances as in soft-to-hard.] Validation uses the hard
- * nearest codeword. Needs a single VQ codebook.
+ * nearest codeword. A VQ as above; an RVQ samples stage by stage (its `gumbel`, `rvq.ts`).
  */
 export function gumbel(config: Pick<PasserConfig, "tauStart" | "tauEnd">): Passer {
   return {
@@ -368,17 +369,18 @@ export function gumbel(config: Pick<PasserConfig, "tauStart" | "tauEnd">): Passe
     forward: (z, _hard, ctx) =>
       tf.tidy(() => {
         const { quantizer } = ctx;
-        if (!quantizer.soft || !quantizer.distances) {
-          throw new Error("passer gumbel: this quantizer has no codeword distances (VQ only)");
-        }
         const tau = temperature(config, ctx.step, ctx.totalSteps);
-        const d = stopGradient(quantizer.distances(z));
-        const u = ctx.rng.uniforms(d.size, 0, 1).map((v) => Math.min(Math.max(v, 1e-20), 1 - 1e-7));
-        const noise = tf.neg(tf.log(tf.neg(tf.log(tf.tensor2d(u, d.shape as [number, number])))));
-        const k = tf.argMax(tf.add(tf.div(tf.neg(d), tau), noise), 1);
-        const sampled = quantizer.decodeCodes(tf.expandDims(k, 1) as tf.Tensor2D);
-        const relaxed = quantizer.soft(z, tau);
-        return tf.add(sampled, tf.sub(relaxed, stopGradient(relaxed))) as tf.Tensor2D;
+        if (quantizer.gumbel) return quantizer.gumbel(z, tau, ctx.rng);
+        if (!quantizer.soft || !quantizer.distances) {
+          throw new Error("passer gumbel: this quantizer has no codeword distances (VQ, RVQ only)");
+        }
+        return gumbelStraightThrough(
+          quantizer.distances(z),
+          tau,
+          ctx.rng,
+          (k) => quantizer.decodeCodes(tf.expandDims(k, 1) as tf.Tensor2D),
+          quantizer.soft(z, tau),
+        );
       }),
     temperature: (step, total) => temperature(config, step, total),
   };

@@ -99,6 +99,24 @@ export class Codebook {
   }
 
   /**
+   * Squared distances of the l2-normalised rows and codewords, ‖ẑ_n − ĉ_k‖² = 2 − 2cos(z_n, c_k)
+   * (frames × K), differentiable: the distance {@linkcode nearestCosine} minimises.
+   */
+  cosineDistances(z: tf.Tensor2D): tf.Tensor2D {
+    const c = this.codewords();
+    const cn = tf.div(c, tf.maximum(tf.norm(c, "euclidean", 1, true), 1e-12));
+    const zn = tf.div(z, tf.maximum(tf.norm(z, "euclidean", 1, true), 1e-12));
+    return tf.sub(2, tf.mul(tf.matMul(zn, cn, false, true), 2)) as tf.Tensor2D;
+  }
+
+  /** The variables the optimizer trains: C̃ (unless a reparam freezes it) and the map's. */
+  trainables(): tf.Variable[] {
+    if (this.options.learning !== "loss") return [];
+    const r = this.options.reparam;
+    return r ? [...(r.trainsBase ? [this.embeddings] : []), ...r.variables] : [this.embeddings];
+  }
+
+  /**
    * C[i] as onehot(i)·C: its gradient in C is a plain matMul, whereas tf.gather's needs
    * UnsortedSegmentSum, which the wasm backend lacks.
    */
@@ -180,6 +198,27 @@ export class Codebook {
  */
 export function oneHot(codes: tf.Tensor1D, depth: number): tf.Tensor2D {
   return tf.tidy(() => tf.cast(tf.oneHot(codes, depth), "float32")) as tf.Tensor2D;
+}
+
+/**
+ * Gumbel straight-through of one codebook (the formula is `lib/passers.ts`'s `gumbel`): from the
+ * codeword distances `d` (frames × K, gradient cut here), sample k̃ = argmax_k(−d_k/τ + γ_k),
+ * γ_k = −log(−log U_k), U_k ~ U(0, 1) drawn from `rng`, and return C[k̃] + π·C − sg(π·C), where
+ * `sample` looks up C[k̃] and `relaxed` is π·C with π = softmax(−d/τ).
+ */
+export function gumbelStraightThrough(
+  d: tf.Tensor2D,
+  tau: number,
+  rng: Rng,
+  sample: (codes: tf.Tensor1D) => tf.Tensor2D,
+  relaxed: tf.Tensor2D,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const u = rng.uniforms(d.size, 0, 1).map((v) => Math.min(Math.max(v, 1e-20), 1 - 1e-7));
+    const noise = tf.neg(tf.log(tf.neg(tf.log(tf.tensor2d(u, d.shape as [number, number])))));
+    const k = tf.argMax(tf.add(tf.div(tf.neg(stopGradient(d)), tau), noise), 1) as tf.Tensor1D;
+    return tf.add(sample(k), tf.sub(relaxed, stopGradient(relaxed))) as tf.Tensor2D;
+  });
 }
 
 /**

@@ -9,8 +9,8 @@
  * @module
  */
 import { tf } from "../backend.ts";
-import { checkInt, checkNumber, checkOneOf, ConfigError } from "../kinds.ts";
-import { codebookReparam, type CodebookReparamKind, REPARAM_KINDS } from "./reparam.ts";
+import { checkInt } from "../kinds.ts";
+import { codebookReparam, type CodebookReparamKind, validateReparamFields } from "./reparam.ts";
 import type { Rng } from "../random.ts";
 import {
   Codebook,
@@ -56,26 +56,7 @@ export const VQ_DEFAULTS: VqConfig = {
 export function validateVq(q: VqConfig): void {
   checkInt("quantizer.bits", q.bits, 1, 16);
   validateCodebookFields(q);
-  if (q.reparam !== undefined) {
-    checkOneOf("quantizer.reparam", q.reparam, REPARAM_KINDS);
-    if (q.learning !== "loss") {
-      throw new ConfigError(
-        "quantizer.learning",
-        q.learning,
-        `"loss" with quantizer.reparam = "${q.reparam}" (its parameters learn by gradient)`,
-      );
-    }
-  }
-  if (q.reparamLrScale !== undefined) {
-    if (q.reparam === undefined) {
-      throw new ConfigError(
-        "quantizer.reparamLrScale",
-        q.reparamLrScale,
-        "no value without quantizer.reparam",
-      );
-    }
-    checkNumber("quantizer.reparamLrScale", q.reparamLrScale, 0, 1e4, true);
-  }
+  validateReparamFields(q);
 }
 
 /**
@@ -98,15 +79,10 @@ export function vectorQuantizer(
       ? codebookReparam(config.reparam, dim, config.reparamLrScale ?? 1)
       : undefined,
   }, rng);
-  const reparam = book.options.reparam;
   return {
     bits: config.bits,
     dim,
-    variables: config.learning !== "loss"
-      ? []
-      : reparam
-      ? [...(reparam.trainsBase ? [book.embeddings] : []), ...reparam.variables]
-      : [book.embeddings],
+    variables: book.trainables(),
     state: book.state,
     initialization: config.init === "kmeans"
       ? { frames: 4 * 2 ** config.bits, run: (z, frames) => book.initialize(z, frames) }
