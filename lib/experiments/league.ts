@@ -112,10 +112,15 @@ export const ESTIMATORS: LeagueEstimator[] = [
   },
   {
     label: "DiVeQ",
-    source: "Vali et al. 2025 (arXiv 2509.26469)",
-    doc:
-      "q = z + sg(unit(Q(z) − z + ε))·‖Q(z) − z‖, σ² = 5e-3; no CL, no codebook loss (the paper's)",
-    input: { passer: { kind: "diveq" }, train: { codebookWeight: 0 } },
+    source: "Vali et al. 2025 (arXiv 2509.26469; the authors' code)",
+    doc: "q = z + sg(unit(Q(z) − z + ε))·‖Q(z) − z‖, σ² = 5e-3 (lucidrains'); no CL, no codebook " +
+      "loss; every 100 steps codewords used < 0.01 times per step become copies of used ones " +
+      "(the authors' codebook replacement)",
+    input: {
+      passer: { kind: "diveq" },
+      quantizer: { kind: "vq", deadCodeEvery: 100, deadCodeThreshold: 0.01 },
+      train: { codebookWeight: 0 },
+    },
   },
   {
     label: "SimVQ",

@@ -30,7 +30,15 @@ import type { FindingInput } from "../report/findings.ts";
 import type { RunResult } from "../result.ts";
 import type { PairedStats } from "../stats.ts";
 import { slug } from "../battery/result.ts";
-import { isBounded, mean, type Profile, runConfigs, showFindings, sig } from "./common.ts";
+import {
+  isBounded,
+  mean,
+  type Profile,
+  runConfigs,
+  settingsTable,
+  showFindings,
+  sig,
+} from "./common.ts";
 import { compareRuns, differenceChart, metricComparisonFinding } from "./verdicts.ts";
 import { comparisonKey, type LeagueEstimator, REFERENCE } from "./league.ts";
 import {
@@ -38,6 +46,7 @@ import {
   CONTINUOUS,
   REFERENCE as CONTINUOUS_REFERENCE,
   SETUPS,
+  SPEECH_LABELS,
   SPEECH_START,
   type SpeechExperiment,
   type SpeechGroup,
@@ -322,6 +331,10 @@ export async function speechLeagueSection(league: SpeechLeague): Promise<Display
     ),
     maeChart(x.groups, `MA-E per training step — speech, ${SPEECH_LEAGUE_SETUP.label}`),
     qualityCharts(x.groups, `speech league, ${SPEECH_LEAGUE_SETUP.label}`),
+    settingsTable(x.groups.flatMap((g) => g.runs), {
+      ...SPEECH_LABELS,
+      "passer.kind": "paper A's passers and the league's estimators (see the estimator table)",
+    }),
     showFindings(league.findings),
     await listening(x, SPEECH_LEAGUE_SETUP.id),
   );

@@ -84,14 +84,21 @@ export const QUANTIZERS: {
 } = {
   vq: {
     defaults: VQ_DEFAULTS,
-    optional: ["reparam", "reparamLrScale"],
+    optional: ["reparam", "reparamLrScale", "deadCodeEvery", "deadCodeThreshold"],
     validate: validateVq,
     build: (config, dim, rng, weights) => vectorQuantizer(config, dim, rng, weights),
     bits: (q) => q.bits,
   },
   rvq: {
     defaults: RVQ_DEFAULTS,
-    optional: ["lookup", "dropout", "reparam", "reparamLrScale"],
+    optional: [
+      "lookup",
+      "dropout",
+      "reparam",
+      "reparamLrScale",
+      "deadCodeEvery",
+      "deadCodeThreshold",
+    ],
     validate: validateRvq,
     build: (config, dim, rng, weights) => residualVq(config, dim, rng, weights),
     bits: (q) => q.stages * q.bitsPerStage,

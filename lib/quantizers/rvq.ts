@@ -29,6 +29,7 @@ import {
   Codebook,
   type CodebookInit,
   type CodebookLearning,
+  deadCodeOf,
   gumbelStraightThrough,
   validateCodebookFields,
   withLosses,
@@ -69,6 +70,10 @@ export interface RvqConfig {
   reparam?: CodebookReparamKind;
   /** With `reparam`: the learning-rate scale s of its parameters; absent = 1. [choice] */
   reparamLrScale?: number;
+  /** DiVeQ's dead-code replacement per stage (as VQ's `deadCodeEvery`); absent: none. */
+  deadCodeEvery?: number;
+  /** With `deadCodeEvery`: the usage per step below which a codeword is replaced. */
+  deadCodeThreshold?: number;
 }
 
 /** Defaults [choice]: 2 stages of 4 bits learned by the codebook loss, random init. */
@@ -111,6 +116,7 @@ export function residualVq(
       reparam: config.reparam
         ? codebookReparam(config.reparam, dim, config.reparamLrScale ?? 1)
         : undefined,
+      deadCode: deadCodeOf(config),
     }, rng));
   const size = 2 ** config.bitsPerStage;
   // The code choice of a stage: nearest codeword, or largest cosine (config.lookup). [choice]
@@ -215,6 +221,10 @@ export function residualVq(
           residual = tf.sub(residual, book.lookup(idx));
         });
       });
+      if (config.deadCodeEvery) {
+        const all = codes.dataSync();
+        books.forEach((book, s) => book.replaceDead(all.filter((_, i) => i % config.stages === s)));
+      }
     },
     jointCodes(codes, frames) {
       const out = new Float64Array(frames);

@@ -16,6 +16,7 @@ import {
   Codebook,
   type CodebookInit,
   type CodebookLearning,
+  deadCodeOf,
   validateCodebookFields,
   withLosses,
 } from "./codebook.ts";
@@ -41,6 +42,13 @@ export interface VqConfig {
   reparam?: CodebookReparamKind;
   /** With `reparam`: the learning-rate scale s of its parameters; absent = 1. [choice] */
   reparamLrScale?: number;
+  /**
+   * DiVeQ's dead-code replacement (`codebook.ts`'s `DeadCodeReplacement`): every this many
+   * training steps … Absent (with `deadCodeThreshold`): none, and cache keys unchanged.
+   */
+  deadCodeEvery?: number;
+  /** … codewords assigned less than this many times per step are replaced. [DiVeQ: 0.01] */
+  deadCodeThreshold?: number;
 }
 
 /** Defaults [choice]: 8 bits (256 codewords) learned by the codebook loss, random init. */
@@ -78,6 +86,7 @@ export function vectorQuantizer(
     reparam: config.reparam
       ? codebookReparam(config.reparam, dim, config.reparamLrScale ?? 1)
       : undefined,
+    deadCode: deadCodeOf(config),
   }, rng);
   return {
     bits: config.bits,
@@ -103,6 +112,7 @@ export function vectorQuantizer(
     distances: (z) => book.distances(z),
     afterStep(z, codes) {
       tf.tidy(() => book.emaUpdate(z, tf.squeeze(codes, [1]) as tf.Tensor1D));
+      if (book.options.deadCode) book.replaceDead(codes.dataSync());
     },
     jointCodes: (codes) => Float64Array.from(codes),
     dispose: () => book.dispose(),
