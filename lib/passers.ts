@@ -394,7 +394,7 @@ export function gumbel(config: Pick<PasserConfig, "tauStart" | "tauEnd">): Passe
           tau,
           ctx.rng,
           (k) => quantizer.decodeCodes(tf.expandDims(k, 1) as tf.Tensor2D),
-          quantizer.soft(z, tau),
+          () => quantizer.soft!(z, tau),
         );
       }),
     temperature: (step, total) => temperature(config, step, total),

@@ -306,20 +306,26 @@ export function oneHot(codes: tf.Tensor1D, depth: number): tf.Tensor2D {
  * Gumbel straight-through of one codebook (the formula is `lib/passers.ts`'s `gumbel`): from the
  * codeword distances `d` (frames × K, gradient cut here), sample k̃ = argmax_k(−d_k/τ + γ_k),
  * γ_k = −log(−log U_k), U_k ~ U(0, 1) drawn from `rng`, and return C[k̃] + π·C − sg(π·C), where
- * `sample` looks up C[k̃] and `relaxed` is π·C with π = softmax(−d/τ).
+ * `sample` looks up C[k̃] and `relaxed` computes π·C with π = softmax(−d/τ) (called after the
+ * sample).
  */
 export function gumbelStraightThrough(
   d: tf.Tensor2D,
   tau: number,
   rng: Rng,
   sample: (codes: tf.Tensor1D) => tf.Tensor2D,
-  relaxed: tf.Tensor2D,
+  relaxed: () => tf.Tensor2D,
 ): tf.Tensor2D {
   return tf.tidy(() => {
+    const sg = stopGradient(d);
     const u = rng.uniforms(d.size, 0, 1).map((v) => Math.min(Math.max(v, 1e-20), 1 - 1e-7));
     const noise = tf.neg(tf.log(tf.neg(tf.log(tf.tensor2d(u, d.shape as [number, number])))));
-    const k = tf.argMax(tf.add(tf.div(tf.neg(stopGradient(d)), tau), noise), 1) as tf.Tensor1D;
-    return tf.add(sample(k), tf.sub(relaxed, stopGradient(relaxed))) as tf.Tensor2D;
+    const k = tf.argMax(tf.add(tf.div(tf.neg(sg), tau), noise), 1) as tf.Tensor1D;
+    // The sample before the relaxation: tfjs sums gradients in graph order, so this order keeps
+    // the VQ runs computed before this helper existed bit-identical.
+    const sampled = sample(k);
+    const r = relaxed();
+    return tf.add(sampled, tf.sub(r, stopGradient(r))) as tf.Tensor2D;
   });
 }
 

@@ -198,7 +198,7 @@ export function residualVq(
           tau,
           rng,
           (k) => book.lookup(k),
-          softStage(book, r, tau),
+          () => softStage(book, r, tau),
         )),
     quantizeTrain: config.dropout
       ? (z, rng) => forward(z, dropoutMask(z.shape[0], rng))
