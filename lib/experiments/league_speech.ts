@@ -22,6 +22,12 @@
  * system codes speech by 07's bar ({@linkcode CODES_SPEECH}), divergences, bounded MA-E, code
  * perplexity per RVQ stage and wall time per step.
  *
+ * Cost, measured 2026-12-05 on the 2-core machine shared with other jobs: quick profile (1 seed,
+ * 2 × 4 steps), the 12 runs from an empty cache in 43 s, 11 s for the section from a warm one;
+ * full profile (4 seeds × 150 steps), the 22 runs 07 does not share in 679 s (one run 48–104 s
+ * under that load; 07's own runs took 22–30 s each when they were computed), the other 26 from
+ * 07's cache.
+ *
  * @module
  */
 import type { ConfigInput } from "../config.ts";
