@@ -310,7 +310,10 @@ export async function speechLeagueSection(league: SpeechLeague): Promise<Display
         }, scored on ${p.validationSegments} held-out segments by 07's ` +
         `code; paper A's passers and the continuous reference are 07's runs (its cache). ` +
         `How each estimator's proxy entry maps onto the RVQ is a [choice] stated in ` +
-        "`lib/experiments/league_speech.ts`.",
+        "`lib/experiments/league_speech.ts`. The table ranks by the paired comparison of the " +
+        `final held-out mel L1 against ${REFERENCE}. 07's passers lose the pitch at this rate ` +
+        "(F0 agreement about 0.1): the page states for every system whether it codes speech, " +
+        "and each verdict says whether its two systems do.",
     ),
     systemsTable(x),
     reachedNote(x),
