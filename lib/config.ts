@@ -305,11 +305,11 @@ function validate(c: RunConfig): void {
 
   PASSERS[c.passer.kind].validate(c.passer);
   for (const kind of ["soft-to-hard", "gumbel"]) {
-    if (c.passer.kind === kind && q.kind !== "vq") {
+    if (c.passer.kind === kind && q.kind !== "vq" && q.kind !== "rvq") {
       throw new ConfigError(
         "passer.kind",
         c.passer.kind,
-        `a passer other than "${kind}" for quantizer.kind = "${q.kind}" (${kind} needs a single VQ codebook)`,
+        `a passer other than "${kind}" for quantizer.kind = "${q.kind}" (${kind} needs VQ or RVQ codebooks)`,
       );
     }
   }

@@ -59,7 +59,7 @@ Deno.test("invalid configs name the field, the value and what is allowed", () =>
     "1",
   );
   rejects(
-    { quantizer: { kind: "rvq" }, passer: { kind: "soft-to-hard" } },
+    { quantizer: { kind: "fsq" }, passer: { kind: "soft-to-hard" } },
     "passer.kind",
     '"soft-to-hard"',
   );

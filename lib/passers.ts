@@ -35,6 +35,7 @@ import { checkModuleFields, checkNumber, checkOneOf, ConfigError, type Kind } fr
 import type { HardQuantization, Quantizer } from "./quantizers/mod.ts";
 import type { Rng } from "./random.ts";
 import { customGrad, stopGradient } from "./grad.ts";
+import { gumbelStraightThrough } from "./quantizers/codebook.ts";
 
 /** Gradient passers through the quantizer (method §4). */
 export type PasserKind =
@@ -329,9 +330,24 @@ const DIVEQ_EPS = 1e-12;
  * d̂ = (Q(z) − z)/‖Q(z) − z‖: to z, g − d̂⟨u, g⟩; to Q(z), d̂⟨u, g⟩, which reaches the codeword
  * itself (a loss-learned codebook learns from the task loss, no codebook loss needed). Autodiff
  * of that expression; ‖·‖ is floored at {@linkcode DIVEQ_EPS} inside the root, so a frame with
- * Q(z) = z passes g to z and nothing to Q(z). The space-filling variant (SF-DiVeQ) changes the
- * quantizer itself (points on the segments between codewords), not the gradient, and is not
- * built: see notebook 11.
+ * Q(z) = z passes g to z and nothing to Q(z).
+ *
+ * [choice] σ² = 5e-3 is lucidrains' `directional_reparam_variance`; the authors' code
+ * (AaltoML/DiVeQ, `DIVEQ.forward`) draws ε with standard deviation `noise_var` = 1e-3. Their
+ * recipe also replaces dead codewords every 100 steps (`quantizer.deadCodeEvery`,
+ * `codebook.ts`'s `DeadCodeReplacement`), which notebook 11's DiVeQ row uses.
+ *
+ * Not built: the space-filling variant SF-DiVeQ, although the authors' code defines it (`SFDIVEQ`
+ * in `sf_diveq.py`). In training it draws λ_j ~ U(0, 1) for each pair of consecutive codewords,
+ * picks the nearest dithered point d_i = (1 − λ_i)c_i + λ_i c_{i+1}, and passes
+ * z + ‖c_i − z‖·sg((1 − λ_i)·unit(c_i − z + ε₁)) + ‖c_{i+1} − z‖·sg(λ_i·unit(c_{i+1} − z + ε₂));
+ * at inference it maps z to the nearest point of the polyline c_0 → c_1 → … → c_{K−1}: an index
+ * plus a position λ ∈ [0, 1] on a segment that the code leaves unquantized. So (1) its output is
+ * not one of 2^B_q points — it spends log2 K bits plus an unquantized real, more rate than every
+ * other estimator at the same B_q, and how λ would be coded is not in the paper's code; (2) it
+ * is a quantizer with its own schedule, not a gradient passer: no quantization for the first
+ * `skip_iters` = 1000 steps, then codewords = means of consecutive chunks of the recent latents,
+ * longer than a whole speech run of notebook 11 (150 steps).
  */
 export function diveq(variance: number = DIVEQ_VARIANCE): Passer {
   return {
@@ -360,7 +376,7 @@ export function diveq(variance: number = DIVEQ_VARIANCE): Passer {
  * sample too, so sampling sharpens as τ anneals (Jang et al. sample from softmax(ℓ·τ) at every
  * τ), and the relaxation π carries no noise; τ anneals as soft-to-hard's, `tauStart` →
  * `tauEnd`; logits are negative squared distances as in soft-to-hard.] Validation uses the hard
- * nearest codeword. Needs a single VQ codebook.
+ * nearest codeword. A VQ as above; an RVQ samples stage by stage (its `gumbel`, `rvq.ts`).
  */
 export function gumbel(config: Pick<PasserConfig, "tauStart" | "tauEnd">): Passer {
   return {
@@ -368,17 +384,18 @@ export function gumbel(config: Pick<PasserConfig, "tauStart" | "tauEnd">): Passe
     forward: (z, _hard, ctx) =>
       tf.tidy(() => {
         const { quantizer } = ctx;
-        if (!quantizer.soft || !quantizer.distances) {
-          throw new Error("passer gumbel: this quantizer has no codeword distances (VQ only)");
-        }
         const tau = temperature(config, ctx.step, ctx.totalSteps);
-        const d = stopGradient(quantizer.distances(z));
-        const u = ctx.rng.uniforms(d.size, 0, 1).map((v) => Math.min(Math.max(v, 1e-20), 1 - 1e-7));
-        const noise = tf.neg(tf.log(tf.neg(tf.log(tf.tensor2d(u, d.shape as [number, number])))));
-        const k = tf.argMax(tf.add(tf.div(tf.neg(d), tau), noise), 1);
-        const sampled = quantizer.decodeCodes(tf.expandDims(k, 1) as tf.Tensor2D);
-        const relaxed = quantizer.soft(z, tau);
-        return tf.add(sampled, tf.sub(relaxed, stopGradient(relaxed))) as tf.Tensor2D;
+        if (quantizer.gumbel) return quantizer.gumbel(z, tau, ctx.rng);
+        if (!quantizer.soft || !quantizer.distances) {
+          throw new Error("passer gumbel: this quantizer has no codeword distances (VQ, RVQ only)");
+        }
+        return gumbelStraightThrough(
+          quantizer.distances(z),
+          tau,
+          ctx.rng,
+          (k) => quantizer.decodeCodes(tf.expandDims(k, 1) as tf.Tensor2D),
+          () => quantizer.soft!(z, tau),
+        );
       }),
     temperature: (step, total) => temperature(config, step, total),
   };

@@ -5,8 +5,9 @@
  * A test bed ({@linkcode TestBed}) is a description plus a function that runs a list of
  * estimators and returns, per estimator, its runs at every bit budget of the sweep and at the
  * focus budget over the comparison seeds. {@linkcode PROXY_BED} is paper A's proxy through the
- * battery; a speech bed (notebook 07's set-up) is a second `TestBed` and the same
- * {@linkcode leagueSection} shows it. Every estimator is a battery entry (a config) or a
+ * battery. The speech bed (notebook 07's set-up, one rate, scored on held-out speech) is
+ * `league_speech.ts`: it runs 07's code and ranks by the same paired rule on 07's statistic
+ * (final held-out mel L1), so its section is its own. Every estimator is a battery entry (a config) or a
  * researcher's passer module (`path.ts#export`), so the league is the battery's regression
  * suite: a new estimator joins with one more entry.
  *
@@ -111,10 +112,15 @@ export const ESTIMATORS: LeagueEstimator[] = [
   },
   {
     label: "DiVeQ",
-    source: "Vali et al. 2025 (arXiv 2509.26469)",
-    doc:
-      "q = z + sg(unit(Q(z) − z + ε))·‖Q(z) − z‖, σ² = 5e-3; no CL, no codebook loss (the paper's)",
-    input: { passer: { kind: "diveq" }, train: { codebookWeight: 0 } },
+    source: "Vali et al. 2025 (arXiv 2509.26469; the authors' code)",
+    doc: "q = z + sg(unit(Q(z) − z + ε))·‖Q(z) − z‖, σ² = 5e-3 (lucidrains'); no CL, no codebook " +
+      "loss; every 100 steps codewords used < 0.01 times per step become copies of used ones " +
+      "(the authors' codebook replacement)",
+    input: {
+      passer: { kind: "diveq" },
+      quantizer: { kind: "vq", deadCodeEvery: 100, deadCodeThreshold: 0.01 },
+      train: { codebookWeight: 0 },
+    },
   },
   {
     label: "SimVQ",
@@ -278,7 +284,7 @@ export function leagueOf(bed: TestBed, runs: LeagueRuns): League {
       msPerStep: mean(focus.map((r) => r.wallMs / steps(r))),
     };
   });
-  rows.sort((a, b) => sortKey(a) - sortKey(b));
+  rows.sort((a, b) => comparisonKey(a.stats) - comparisonKey(b.stats));
   const findings = rows.filter((r) => r.stats).map((r) =>
     mseComparisonFinding({
       id: `league-${bed.id}-${slug(r.entry.estimator.label)}-vs-ste-cl`,
@@ -296,14 +302,14 @@ export function leagueOf(bed: TestBed, runs: LeagueRuns): League {
 }
 
 /**
- * Sort key: the mean paired difference (lower is better; the reference is 0). A comparison
- * without one (a run diverged: sign test) sorts after every numeric one, by the share of seeds
- * where the estimator was worse.
+ * Sort key of a row by its comparison with the reference: the mean paired difference (lower is
+ * better; the reference, `null`, is 0). A comparison without one (a run diverged: sign test)
+ * sorts after every numeric one, by the share of seeds where the estimator was worse.
  */
-function sortKey(r: LeagueRow): number {
-  if (!r.stats) return 0;
-  if (r.stats.mean !== null) return r.stats.mean;
-  return 1e12 * (1 + (r.stats.n - r.stats.favourable) / Math.max(1, r.stats.n));
+export function comparisonKey(stats: PairedStats | null): number {
+  if (!stats) return 0;
+  if (stats.mean !== null) return stats.mean;
+  return 1e12 * (1 + (stats.n - stats.favourable) / Math.max(1, stats.n));
 }
 
 /** The league table: one row per estimator, sorted by the comparison with the reference. */

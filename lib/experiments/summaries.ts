@@ -21,11 +21,16 @@ const LABELS: Record<string, string> = {
   "quantizer.kind": "paper A: VQ",
   "passer.kind": "paper A: STE, mSTE, noise approximation, soft-to-hard",
   "passer.sigma": "choice: σ_E per tensor or per channel",
-  "passer.variance": "DiVeQ's σ² of the direction noise (its paper's default 5e-3)",
+  "passer.variance":
+    "DiVeQ's σ² of the direction noise (choice: lucidrains' 5e-3; the authors' code: std 1e-3)",
   "passer.sync": "Huh et al. 2023's synchronized update v (choice: 0.2, vqtorch's example)",
   "quantizer.reparam": "affine: Huh et al. 2023; linear: SimVQ (absent: none)",
   "quantizer.reparamLrScale":
     "choice: learning-rate scale of the reparameterisation (10: vqtorch's affine_lr)",
+  "quantizer.deadCodeEvery":
+    "DiVeQ's codebook replacement interval in steps (the authors' code: 100; absent: none)",
+  "quantizer.deadCodeThreshold":
+    "DiVeQ's replacement threshold, uses per step (the authors' code: 0.01)",
   "train.commitment": "paper A names commitment loss; β = 0.25 from DAC",
   "quantizer.learning": "paper A: codebook loss (EMA is our alternative)",
 };

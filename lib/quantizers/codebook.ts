@@ -6,7 +6,7 @@
  */
 import { tf } from "../backend.ts";
 import { kmeans } from "../cluster/kmeans.ts";
-import { checkNumber, checkOneOf, ConfigError } from "../kinds.ts";
+import { checkInt, checkNumber, checkOneOf, ConfigError } from "../kinds.ts";
 import { type Rng } from "../random.ts";
 import { stopGradient } from "../grad.ts";
 import type { HardQuantization, LossWeights } from "./types.ts";
@@ -17,9 +17,18 @@ export type CodebookLearning = "loss" | "ema";
 /** How a codebook starts. [choice] */
 export type CodebookInit = "random" | "kmeans";
 
-/** The codebook fields of a VQ or RVQ config: learning, init, EMA decay in (0, 1). */
+/**
+ * The codebook fields of a VQ or RVQ config: learning, init, EMA decay in (0, 1), and the dead-code
+ * replacement pair (`deadCodeEvery`, `deadCodeThreshold`: both or neither, loss-learned only).
+ */
 export function validateCodebookFields(
-  q: { learning: unknown; init: unknown; emaDecay: number },
+  q: {
+    learning: unknown;
+    init: unknown;
+    emaDecay: number;
+    deadCodeEvery?: number;
+    deadCodeThreshold?: number;
+  },
 ): void {
   checkOneOf("quantizer.learning", q.learning, ["loss", "ema"]);
   checkOneOf("quantizer.init", q.init, ["random", "kmeans"]);
@@ -27,7 +36,57 @@ export function validateCodebookFields(
   if (q.emaDecay >= 1) {
     throw new ConfigError("quantizer.emaDecay", q.emaDecay, "a number in (0, 1)");
   }
+  if ((q.deadCodeEvery === undefined) !== (q.deadCodeThreshold === undefined)) {
+    const [field, value] = q.deadCodeEvery === undefined
+      ? ["quantizer.deadCodeThreshold", q.deadCodeThreshold]
+      : ["quantizer.deadCodeEvery", q.deadCodeEvery];
+    throw new ConfigError(
+      field,
+      value,
+      "absent, or set together with quantizer.deadCodeEvery and quantizer.deadCodeThreshold",
+    );
+  }
+  if (q.deadCodeEvery !== undefined) {
+    checkInt("quantizer.deadCodeEvery", q.deadCodeEvery, 1, 1e7);
+    checkNumber("quantizer.deadCodeThreshold", q.deadCodeThreshold, 0, 1e6);
+    if (q.learning !== "loss") {
+      throw new ConfigError(
+        "quantizer.learning",
+        q.learning,
+        '"loss" with dead-code replacement (it rewrites loss-learned codewords)',
+      );
+    }
+  }
 }
+
+/**
+ * DiVeQ's codebook replacement [Vali et al. 2025's code, `DIVEQ._replace_unused_entries`;
+ * lucidrains asserts a dead-code expiry with `directional_reparam`]: count each codeword's
+ * assignments over `every` training steps; then every codeword whose assignments per step (count
+ * / `every`) fall below `threshold` is replaced by a used codeword drawn with probability
+ * proportional to its count, plus {@linkcode DEAD_CODE_PERTURBATION}·N(0, 1) per entry; counts
+ * restart. Nothing happens when no codeword or every codeword is below the threshold. DiVeQ's
+ * defaults: every 100 steps, threshold 0.01 (used less than once per 100 steps).
+ */
+export interface DeadCodeReplacement {
+  every: number;
+  threshold: number;
+}
+
+/** A config's dead-code replacement (its `deadCodeEvery`, `deadCodeThreshold`), or undefined. */
+export function deadCodeOf(
+  q: { deadCodeEvery?: number; deadCodeThreshold?: number },
+): DeadCodeReplacement | undefined {
+  return q.deadCodeEvery === undefined
+    ? undefined
+    : { every: q.deadCodeEvery, threshold: q.deadCodeThreshold! };
+}
+
+/**
+ * The perturbation scale of a copied codeword (DiVeQ's `perturb_eps`). In float32 it vanishes
+ * beside codewords of size ≳ 0.01, so the copy is exact in practice, as in DiVeQ's code.
+ */
+export const DEAD_CODE_PERTURBATION = 1e-9;
 
 export interface CodebookOptions {
   size: number;
@@ -37,6 +96,8 @@ export interface CodebookOptions {
   emaDecay: number;
   /** C = f(C̃): the codewords through a learned map (`reparam.ts`); absent: C = C̃. */
   reparam?: CodebookReparam;
+  /** DiVeQ's dead-code replacement ({@linkcode DeadCodeReplacement}); absent: none. */
+  deadCode?: DeadCodeReplacement;
 }
 
 export class Codebook {
@@ -44,6 +105,8 @@ export class Codebook {
   readonly embeddings: tf.Variable<tf.Rank.R2>;
   #emaCount: tf.Variable | null = null;
   #emaSum: tf.Variable | null = null;
+  #usage: Float64Array | null = null;
+  #usageSteps = 0;
 
   constructor(readonly options: CodebookOptions, readonly rng: Rng) {
     const { size, dim, learning } = options;
@@ -96,6 +159,24 @@ export class Codebook {
     const zz = tf.sum(tf.square(z), 1, true);
     const cc = tf.sum(tf.square(c), 1);
     return tf.add(tf.sub(zz, tf.mul(tf.matMul(z, c, false, true), 2)), cc) as tf.Tensor2D;
+  }
+
+  /**
+   * Squared distances of the l2-normalised rows and codewords, ‖ẑ_n − ĉ_k‖² = 2 − 2cos(z_n, c_k)
+   * (frames × K), differentiable: the distance {@linkcode nearestCosine} minimises.
+   */
+  cosineDistances(z: tf.Tensor2D): tf.Tensor2D {
+    const c = this.codewords();
+    const cn = tf.div(c, tf.maximum(tf.norm(c, "euclidean", 1, true), 1e-12));
+    const zn = tf.div(z, tf.maximum(tf.norm(z, "euclidean", 1, true), 1e-12));
+    return tf.sub(2, tf.mul(tf.matMul(zn, cn, false, true), 2)) as tf.Tensor2D;
+  }
+
+  /** The variables the optimizer trains: C̃ (unless a reparam freezes it) and the map's. */
+  trainables(): tf.Variable[] {
+    if (this.options.learning !== "loss") return [];
+    const r = this.options.reparam;
+    return r ? [...(r.trainsBase ? [this.embeddings] : []), ...r.variables] : [this.embeddings];
   }
 
   /**
@@ -156,6 +237,45 @@ export class Codebook {
     });
   }
 
+  /**
+   * After a training step: count this step's codes and, every `deadCode.every` steps, replace the
+   * dead codewords of C̃ ({@linkcode DeadCodeReplacement}). Returns how many were replaced (0
+   * without `deadCode`). Draws from the codebook's seeded stream only when it replaces.
+   */
+  replaceDead(codes: ArrayLike<number>): number {
+    const dead = this.options.deadCode;
+    if (!dead) return 0;
+    const { size, dim } = this.options;
+    const usage = this.#usage ??= new Float64Array(size);
+    for (let i = 0; i < codes.length; i++) usage[codes[i]]++;
+    if (++this.#usageSteps % dead.every !== 0) return 0;
+    const unused: number[] = [], used: number[] = [];
+    usage.forEach((u, k) => (u / dead.every < dead.threshold ? unused : used).push(k));
+    if (unused.length === 0 || used.length === 0) {
+      usage.fill(0);
+      return 0;
+    }
+    const total = used.reduce((t, k) => t + usage[k], 0);
+    const c = Float32Array.from(this.embeddings.dataSync());
+    for (const k of unused) {
+      let r = this.rng.uniform() * total, j = used[used.length - 1];
+      for (const u of used) {
+        r -= usage[u];
+        if (r < 0) {
+          j = u;
+          break;
+        }
+      }
+      const noise = this.rng.normals(dim, DEAD_CODE_PERTURBATION);
+      for (let d = 0; d < dim; d++) c[k * dim + d] = c[j * dim + d] + noise[d];
+    }
+    const next = tf.tensor2d(c, [size, dim]);
+    this.embeddings.assign(next);
+    next.dispose();
+    usage.fill(0);
+    return unused.length;
+  }
+
   /** Every variable that defines the codebook: codewords and, for EMA, its statistics. */
   get state(): tf.Variable[] {
     return [
@@ -180,6 +300,33 @@ export class Codebook {
  */
 export function oneHot(codes: tf.Tensor1D, depth: number): tf.Tensor2D {
   return tf.tidy(() => tf.cast(tf.oneHot(codes, depth), "float32")) as tf.Tensor2D;
+}
+
+/**
+ * Gumbel straight-through of one codebook (the formula is `lib/passers.ts`'s `gumbel`): from the
+ * codeword distances `d` (frames × K, gradient cut here), sample k̃ = argmax_k(−d_k/τ + γ_k),
+ * γ_k = −log(−log U_k), U_k ~ U(0, 1) drawn from `rng`, and return C[k̃] + π·C − sg(π·C), where
+ * `sample` looks up C[k̃] and `relaxed` computes π·C with π = softmax(−d/τ) (called after the
+ * sample).
+ */
+export function gumbelStraightThrough(
+  d: tf.Tensor2D,
+  tau: number,
+  rng: Rng,
+  sample: (codes: tf.Tensor1D) => tf.Tensor2D,
+  relaxed: () => tf.Tensor2D,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const sg = stopGradient(d);
+    const u = rng.uniforms(d.size, 0, 1).map((v) => Math.min(Math.max(v, 1e-20), 1 - 1e-7));
+    const noise = tf.neg(tf.log(tf.neg(tf.log(tf.tensor2d(u, d.shape as [number, number])))));
+    const k = tf.argMax(tf.add(tf.div(tf.neg(sg), tau), noise), 1) as tf.Tensor1D;
+    // The sample before the relaxation: tfjs sums gradients in graph order, so this order keeps
+    // the VQ runs computed before this helper existed bit-identical.
+    const sampled = sample(k);
+    const r = relaxed();
+    return tf.add(sampled, tf.sub(r, stopGradient(r))) as tf.Tensor2D;
+  });
 }
 
 /**

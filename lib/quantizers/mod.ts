@@ -84,14 +84,21 @@ export const QUANTIZERS: {
 } = {
   vq: {
     defaults: VQ_DEFAULTS,
-    optional: ["reparam", "reparamLrScale"],
+    optional: ["reparam", "reparamLrScale", "deadCodeEvery", "deadCodeThreshold"],
     validate: validateVq,
     build: (config, dim, rng, weights) => vectorQuantizer(config, dim, rng, weights),
     bits: (q) => q.bits,
   },
   rvq: {
     defaults: RVQ_DEFAULTS,
-    optional: ["lookup", "dropout"],
+    optional: [
+      "lookup",
+      "dropout",
+      "reparam",
+      "reparamLrScale",
+      "deadCodeEvery",
+      "deadCodeThreshold",
+    ],
     validate: validateRvq,
     build: (config, dim, rng, weights) => residualVq(config, dim, rng, weights),
     bits: (q) => q.stages * q.bitsPerStage,
@@ -151,11 +158,11 @@ export function validateQuantizer(q: QuantizerConfig, context: QuantizerContext)
   }
   kindOf(q).validate(q, context);
   for (const field of ["reparam", "reparamLrScale"]) {
-    if (q.kind !== "vq" && field in q) {
+    if (q.kind !== "vq" && q.kind !== "rvq" && field in q) {
       throw new ConfigError(
         `quantizer.${field}`,
         (q as unknown as Record<string, unknown>)[field],
-        `no ${field}: it is for quantizer.kind = "vq"`,
+        `no ${field}: it is for quantizer.kind = "vq" or "rvq"`,
       );
     }
   }

@@ -8,6 +8,9 @@
  * | `affine` | C̃ ⊙ (1 + s·â) + s·b̂, per dimension | C̃, â, b̂     | Huh et al. 2023             |
  * | `linear` | C̃ (I + s·Ŵ)                        | Ŵ (C̃ frozen) | SimVQ, Zhu et al. 2024      |
  *
+ * A VQ has one map; an RVQ one per stage (each stage's codebook its own â, b̂ or Ŵ, as
+ * lucidrains' `ResidualSimVQ` gives each layer its own linear layer). [choice for the RVQ]
+ *
  * â, b̂, Ŵ start at 0, so the codebook starts as C̃ (the plain VQ's random or k-means codebook).
  * s = `quantizer.reparamLrScale` multiplies the parameters' effective learning rate under Adam
  * (Adam's step is about the learning rate whatever the gradient's scale, so a parameter used as
@@ -27,6 +30,7 @@
  * @module
  */
 import { tf } from "../backend.ts";
+import { checkNumber, checkOneOf, ConfigError } from "../kinds.ts";
 
 /** Which codebook reparameterisation. */
 export type CodebookReparamKind = "affine" | "linear";
@@ -42,6 +46,35 @@ export interface CodebookReparam {
   /** C from C̃ (differentiable in both). */
   apply(base: tf.Tensor2D): tf.Tensor2D;
   dispose(): void;
+}
+
+/**
+ * Check the reparameterisation fields of a VQ or RVQ config (`quantizer.reparam`,
+ * `quantizer.reparamLrScale`), throwing a `ConfigError` that names the bad one.
+ */
+export function validateReparamFields(
+  q: { learning: unknown; reparam?: unknown; reparamLrScale?: number },
+): void {
+  if (q.reparam !== undefined) {
+    checkOneOf("quantizer.reparam", q.reparam, REPARAM_KINDS);
+    if (q.learning !== "loss") {
+      throw new ConfigError(
+        "quantizer.learning",
+        q.learning,
+        `"loss" with quantizer.reparam = "${q.reparam}" (its parameters learn by gradient)`,
+      );
+    }
+  }
+  if (q.reparamLrScale !== undefined) {
+    if (q.reparam === undefined) {
+      throw new ConfigError(
+        "quantizer.reparamLrScale",
+        q.reparamLrScale,
+        "no value without quantizer.reparam",
+      );
+    }
+    checkNumber("quantizer.reparamLrScale", q.reparamLrScale, 0, 1e4, true);
+  }
 }
 
 /** The reparameterisation of a codebook of `dim`-dimensional codewords, learning-rate scale `s`. */

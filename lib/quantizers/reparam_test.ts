@@ -119,7 +119,7 @@ Deno.test("VQ with reparam: trains the map's variables (SimVQ: not C̃), quantiz
   }
 });
 
-Deno.test("reparam config: optional for VQ (keys unchanged without it), refused elsewhere and with EMA", () => {
+Deno.test("reparam config: optional for VQ (keys unchanged without it), refused for FSQ and with EMA", () => {
   const plain = resolveConfig({ quantizer: { kind: "vq" } }).quantizer;
   assert.equal("reparam" in plain, false);
   assert.equal(
@@ -127,7 +127,7 @@ Deno.test("reparam config: optional for VQ (keys unchanged without it), refused 
     "vq",
   );
   assert.throws(
-    () => resolveConfig({ quantizer: { kind: "rvq", reparam: "affine" } as never }),
+    () => resolveConfig({ quantizer: { kind: "fsq", reparam: "affine" } as never }),
     /quantizer\.reparam/,
   );
   assert.throws(

@@ -9,16 +9,28 @@
  * probability p keeps only q_1 … q_n, n ~ U{1..N}, with a mask m_{f,s} = [s < n_f]:
  * Q(z)_f = Σ_s m_{f,s} q_{f,s}, while the residuals and codes are those of all stages, as in
  * DAC's `ResidualVectorQuantize.forward`. [DAC; per frame rather than per example: choice]
+ * Codebook reparameterisation (`reparam`: Huh et al.'s affine map, SimVQ's linear layer) gives
+ * each stage's codebook its own map (`reparam.ts`).
+ * Relaxed passes (soft-to-hard's `soft`, Gumbel's `gumbel`) go stage by stage [choice, as
+ * lucidrains' `ResidualVQ` chains its layers]: r₀ = z, stage s relaxes on r_s with the distance
+ * its code choice minimises (‖r − c‖², or ‖r̂ − ĉ‖² = 2 − 2cos for the cosine lookup, so that the
+ * relaxation sharpens to the hard choice as τ → 0), q_s its relaxed value (soft: π_s·C_s;
+ * Gumbel: C_s[k̃_s] + π_s·C_s − sg(π_s·C_s)), r_{s+1} = r_s − sg(q_s) (the residual detached,
+ * as lucidrains does), Q̃(z) = Σ_s q_s.
  *
  * @module
  */
 import { tf } from "../backend.ts";
 import { checkInt, checkNumber, checkOneOf } from "../kinds.ts";
 import type { Rng } from "../random.ts";
+import { stopGradient } from "../grad.ts";
+import { codebookReparam, type CodebookReparamKind, validateReparamFields } from "./reparam.ts";
 import {
   Codebook,
   type CodebookInit,
   type CodebookLearning,
+  deadCodeOf,
+  gumbelStraightThrough,
   validateCodebookFields,
   withLosses,
 } from "./codebook.ts";
@@ -51,6 +63,17 @@ export interface RvqConfig {
    * all stages. Absent (off) unless set, so existing cache keys stay.
    */
   dropout?: number;
+  /**
+   * Codebook reparameterisation of every stage (`reparam.ts`): `affine` (Huh et al. 2023) or
+   * `linear` (SimVQ). Absent: the codewords are the stored codebooks (cache keys unchanged).
+   */
+  reparam?: CodebookReparamKind;
+  /** With `reparam`: the learning-rate scale s of its parameters; absent = 1. [choice] */
+  reparamLrScale?: number;
+  /** DiVeQ's dead-code replacement per stage (as VQ's `deadCodeEvery`); absent: none. */
+  deadCodeEvery?: number;
+  /** With `deadCodeEvery`: the usage per step below which a codeword is replaced. */
+  deadCodeThreshold?: number;
 }
 
 /** Defaults [choice]: 2 stages of 4 bits learned by the codebook loss, random init. */
@@ -69,6 +92,7 @@ export function validateRvq(q: RvqConfig): void {
   checkInt("quantizer.bitsPerStage", q.bitsPerStage, 1, 16);
   if (q.lookup !== undefined) checkOneOf("quantizer.lookup", q.lookup, ["euclidean", "cosine"]);
   validateCodebookFields(q);
+  validateReparamFields(q);
   if (q.dropout !== undefined) checkNumber("quantizer.dropout", q.dropout, 0, 1);
 }
 
@@ -89,12 +113,34 @@ export function residualVq(
       learning: config.learning,
       init: config.init,
       emaDecay: config.emaDecay,
+      reparam: config.reparam
+        ? codebookReparam(config.reparam, dim, config.reparamLrScale ?? 1)
+        : undefined,
+      deadCode: deadCodeOf(config),
     }, rng));
   const size = 2 ** config.bitsPerStage;
   // The code choice of a stage: nearest codeword, or largest cosine (config.lookup). [choice]
   const pick = config.lookup === "cosine"
     ? (book: Codebook, r: tf.Tensor2D) => book.nearestCosine(r)
     : (book: Codebook, r: tf.Tensor2D) => book.nearest(r);
+  // The distance a stage's code choice minimises, for the relaxed passes. [choice]
+  const distance = config.lookup === "cosine"
+    ? (book: Codebook, r: tf.Tensor2D) => book.cosineDistances(r)
+    : (book: Codebook, r: tf.Tensor2D) => book.distances(r);
+  /** The relaxed value stage by stage (module doc); `stage` relaxes one stage's residual. */
+  const relaxed = (z: tf.Tensor2D, stage: (book: Codebook, r: tf.Tensor2D) => tf.Tensor2D) =>
+    tf.tidy(() => {
+      let residual = z;
+      let q: tf.Tensor2D | null = null;
+      for (const book of books) {
+        const qs = stage(book, residual);
+        residual = tf.sub(residual, stopGradient(qs));
+        q = q ? tf.add(q, qs) : qs;
+      }
+      return q!;
+    });
+  const softStage = (book: Codebook, r: tf.Tensor2D, tau: number) =>
+    tf.matMul(tf.softmax(tf.div(tf.neg(distance(book, r)), tau)), book.codewords()) as tf.Tensor2D;
   /** Per frame, the number of stages kept: N, or n ~ U{1..N} with probability `dropout`. */
   const dropoutMask = (frames: number, rng: Rng): tf.Tensor2D => {
     const mask = new Float32Array(frames * config.stages);
@@ -124,7 +170,7 @@ export function residualVq(
   return {
     bits: config.stages * config.bitsPerStage,
     dim,
-    variables: config.learning === "loss" ? books.map((b) => b.embeddings) : [],
+    variables: books.flatMap((b) => b.trainables()),
     state: books.flatMap((b) => b.state),
     initialization: config.init === "kmeans"
       ? {
@@ -144,6 +190,16 @@ export function residualVq(
       : undefined,
     prepare: (e) => e,
     quantize: (z) => forward(z, null),
+    soft: (z, tau) => relaxed(z, (book, r) => softStage(book, r, tau)),
+    gumbel: (z, tau, rng) =>
+      relaxed(z, (book, r) =>
+        gumbelStraightThrough(
+          distance(book, r),
+          tau,
+          rng,
+          (k) => book.lookup(k),
+          () => softStage(book, r, tau),
+        )),
     quantizeTrain: config.dropout
       ? (z, rng) => forward(z, dropoutMask(z.shape[0], rng))
       : undefined,
@@ -165,6 +221,10 @@ export function residualVq(
           residual = tf.sub(residual, book.lookup(idx));
         });
       });
+      if (config.deadCodeEvery) {
+        const all = codes.dataSync();
+        books.forEach((book, s) => book.replaceDead(all.filter((_, i) => i % config.stages === s)));
+      }
     },
     jointCodes(codes, frames) {
       const out = new Float64Array(frames);

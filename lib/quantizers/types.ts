@@ -68,8 +68,16 @@ export interface Quantizer {
   quantizeTrain?(z: tf.Tensor2D, rng: Rng): HardQuantization;
   /** Q(z) from integer codes, exactly the `q` that `quantize` returned with those codes. */
   decodeCodes(codes: tf.Tensor2D): tf.Tensor2D;
-  /** Soft assignment Σ_k softmax(−‖z−c_k‖²/τ)_k c_k, for soft-to-hard annealing (VQ only). */
+  /**
+   * Soft assignment Σ_k softmax(−‖z−c_k‖²/τ)_k c_k, for soft-to-hard annealing (VQ; an RVQ
+   * stage by stage on the residuals, `rvq.ts`).
+   */
   soft?(z: tf.Tensor2D, tau: number): tf.Tensor2D;
+  /**
+   * Gumbel straight-through value at temperature τ (`passers.ts`'s `gumbel`) when the quantizer
+   * samples in its own way (RVQ: stage by stage); absent, the passer samples from `distances`.
+   */
+  gumbel?(z: tf.Tensor2D, tau: number, rng: Rng): tf.Tensor2D;
   /** Squared distances ‖z_n − c_k‖² to every codeword, (frames × K), differentiable (VQ only). */
   distances?(z: tf.Tensor2D): tf.Tensor2D;
   /** Update after an optimizer step (EMA codebooks). */

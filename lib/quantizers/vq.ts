@@ -9,13 +9,14 @@
  * @module
  */
 import { tf } from "../backend.ts";
-import { checkInt, checkNumber, checkOneOf, ConfigError } from "../kinds.ts";
-import { codebookReparam, type CodebookReparamKind, REPARAM_KINDS } from "./reparam.ts";
+import { checkInt } from "../kinds.ts";
+import { codebookReparam, type CodebookReparamKind, validateReparamFields } from "./reparam.ts";
 import type { Rng } from "../random.ts";
 import {
   Codebook,
   type CodebookInit,
   type CodebookLearning,
+  deadCodeOf,
   validateCodebookFields,
   withLosses,
 } from "./codebook.ts";
@@ -41,6 +42,13 @@ export interface VqConfig {
   reparam?: CodebookReparamKind;
   /** With `reparam`: the learning-rate scale s of its parameters; absent = 1. [choice] */
   reparamLrScale?: number;
+  /**
+   * DiVeQ's dead-code replacement (`codebook.ts`'s `DeadCodeReplacement`): every this many
+   * training steps … Absent (with `deadCodeThreshold`): none, and cache keys unchanged.
+   */
+  deadCodeEvery?: number;
+  /** … codewords assigned less than this many times per step are replaced. [DiVeQ: 0.01] */
+  deadCodeThreshold?: number;
 }
 
 /** Defaults [choice]: 8 bits (256 codewords) learned by the codebook loss, random init. */
@@ -56,26 +64,7 @@ export const VQ_DEFAULTS: VqConfig = {
 export function validateVq(q: VqConfig): void {
   checkInt("quantizer.bits", q.bits, 1, 16);
   validateCodebookFields(q);
-  if (q.reparam !== undefined) {
-    checkOneOf("quantizer.reparam", q.reparam, REPARAM_KINDS);
-    if (q.learning !== "loss") {
-      throw new ConfigError(
-        "quantizer.learning",
-        q.learning,
-        `"loss" with quantizer.reparam = "${q.reparam}" (its parameters learn by gradient)`,
-      );
-    }
-  }
-  if (q.reparamLrScale !== undefined) {
-    if (q.reparam === undefined) {
-      throw new ConfigError(
-        "quantizer.reparamLrScale",
-        q.reparamLrScale,
-        "no value without quantizer.reparam",
-      );
-    }
-    checkNumber("quantizer.reparamLrScale", q.reparamLrScale, 0, 1e4, true);
-  }
+  validateReparamFields(q);
 }
 
 /**
@@ -97,16 +86,12 @@ export function vectorQuantizer(
     reparam: config.reparam
       ? codebookReparam(config.reparam, dim, config.reparamLrScale ?? 1)
       : undefined,
+    deadCode: deadCodeOf(config),
   }, rng);
-  const reparam = book.options.reparam;
   return {
     bits: config.bits,
     dim,
-    variables: config.learning !== "loss"
-      ? []
-      : reparam
-      ? [...(reparam.trainsBase ? [book.embeddings] : []), ...reparam.variables]
-      : [book.embeddings],
+    variables: book.trainables(),
     state: book.state,
     initialization: config.init === "kmeans"
       ? { frames: 4 * 2 ** config.bits, run: (z, frames) => book.initialize(z, frames) }
@@ -127,6 +112,7 @@ export function vectorQuantizer(
     distances: (z) => book.distances(z),
     afterStep(z, codes) {
       tf.tidy(() => book.emaUpdate(z, tf.squeeze(codes, [1]) as tf.Tensor1D));
+      if (book.options.deadCode) book.replaceDead(codes.dataSync());
     },
     jointCodes: (codes) => Float64Array.from(codes),
     dispose: () => book.dispose(),
