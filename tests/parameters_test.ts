@@ -92,3 +92,14 @@ Deno.test("every notebook's first code cell is its parameters cell: profile, see
     assert.deepEqual(declared, expected, name);
   }
 });
+
+Deno.test("every notebook is valid nbformat 4.5: each cell has a unique id (nbformat warns, and will refuse, otherwise)", () => {
+  const names = [...Deno.readDirSync(join(ROOT, "notebooks"))].map((e) => e.name)
+    .filter((n) => n.endsWith(".ipynb"));
+  for (const name of names) {
+    const nb = JSON.parse(Deno.readTextFileSync(join(ROOT, "notebooks", name)));
+    const ids = nb.cells.map((c: { id?: unknown }) => c.id);
+    assert.ok(ids.every((id: unknown) => typeof id === "string" && id.length > 0), `${name}: ids`);
+    assert.equal(new Set(ids).size, ids.length, `${name}: ids unique`);
+  }
+});
