@@ -377,7 +377,8 @@ export function caveats(s: PairedStats): string {
   }
   if (s.n < 8) {
     out.push(
-      `Only ${s.n} ${s.unit}s: intervals are wide (a quick profile, not a verdict to cite).`,
+      `Only ${s.n} ${s.unit}s: the interval is wide, so only a large difference can show; ` +
+        `more ${s.unit}s narrow it.`,
     );
   }
   return out.join(" ");

@@ -161,3 +161,12 @@ Deno.test("slope is the least-squares slope", () => {
   near(slope([0, 1, 2], [0, 1, 0]), 0, 1e-15);
   assert.ok(Number.isNaN(slope([1], [1])));
 });
+
+Deno.test("caveats: few seeds are called few seeds, not a quick profile (4-seed full-profile speech runs read it too)", () => {
+  const s = comparePaired([1.1, 1.3, 1.2, 1.4], [1.0, 1.0, 1.1, 1.2], {
+    claim: "lower",
+    statistic: "mel L1",
+  });
+  assert.match(caveats(s), /Only 4 seeds: the interval is wide/);
+  assert.doesNotMatch(caveats(s), /quick profile/);
+});
