@@ -37,7 +37,8 @@
  * 6. presentation: `report/`, `display.ts`, `plot.ts`, `charts.ts`, `progress.ts`, `interrupt.ts`, `iopub.ts`,
  *    `audio/display.ts` (and `audio/mod.ts`, which re-exports it for notebooks);
  * 7. `experiments/` (one module per notebook);
- * 8. `battery/` (imports `experiments/`, never the reverse) and `experiments/league.ts`
+ * 8. `battery/` (imports `experiments/`, never the reverse) and `experiments/league.ts` with
+ *    `experiments/league_speech.ts`
  *    (notebook 11, which runs every estimator through the battery);
  * 9. this module.
  *

@@ -51,7 +51,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ],
   ["experiments/"],
   // The estimator league runs every estimator through the battery.
-  ["battery/", "experiments/league.ts"],
+  ["battery/", "experiments/league.ts", "experiments/league_speech.ts"],
   ["mod.ts"],
 ];
 

@@ -58,6 +58,7 @@ import {
   type SpeechGroup,
 } from "./speech.ts";
 import { SPEECH_JOB } from "./speech_job.ts";
+import { CODES_SPEECH, codesSpeech, finalMetric } from "./speech_measures.ts";
 import {
   FINAL_MEL_L1,
   listening,
@@ -78,28 +79,8 @@ export const SPEECH_LEAGUE_SETUP = SETUPS[0];
  */
 export const LEAGUE_LISTEN = 2;
 
-/**
- * The bar a system must clear to count as coding speech, 07's (`speech_report.ts`'s
- * `referenceCodesSpeech`): mean held-out SI-SDR ≥ 0 dB and F0 agreement ≥ 0.6 over its seeds.
- */
-export const CODES_SPEECH = { siSdr: 0, f0Agreement: 0.6 } as const;
-
-const fin = (r: RunResult, name: string) => (r.diverged ? NaN : r.final?.metrics?.[name] ?? NaN);
 const meanOf = (runs: RunResult[], name: string) =>
-  mean(runs.map((r) => fin(r, name)).filter(Number.isFinite));
-
-/** Whether a group of runs codes speech by {@linkcode CODES_SPEECH}, with the two means. */
-export function codesSpeech(
-  runs: RunResult[],
-): { siSdr: number; f0Agreement: number; ok: boolean } {
-  const siSdr = meanOf(runs, "siSdr");
-  const f0Agreement = meanOf(runs, "f0Agreement");
-  return {
-    siSdr,
-    f0Agreement,
-    ok: siSdr >= CODES_SPEECH.siSdr && f0Agreement >= CODES_SPEECH.f0Agreement,
-  };
-}
+  mean(runs.map((r) => finalMetric(r, name)).filter(Number.isFinite));
 
 /**
  * An estimator's config input on the speech bed (module doc): its quantizer section without
@@ -261,7 +242,7 @@ export function speechLeagueTable(league: SpeechLeague): Display {
     rows.map((r, i) => ({
       rank: i + 1,
       estimator: r.estimator.label,
-      "mel L1 (mean)": meanText(r.group.runs.map((run) => fin(run, "melL1"))),
+      "mel L1 (mean)": meanText(r.group.runs.map((run) => finalMetric(run, "melL1"))),
       [`− ${REFERENCE} (mean)`]: r.stats ? (r.stats.mean === null ? "—" : sig(r.stats.mean)) : "0",
       "95 % interval": r.stats
         ? r.stats.ci.every((v) => v !== null)

@@ -3,7 +3,8 @@ import { resolveConfig } from "../config.ts";
 import type { RunResult } from "../result.ts";
 import { PROFILES } from "./profiles.ts";
 import { ESTIMATORS, type LeagueEstimator, REFERENCE } from "./league.ts";
-import { codesSpeech, speechInputOf, speechLeagueOf } from "./league_speech.ts";
+import { speechInputOf, speechLeagueOf } from "./league_speech.ts";
+import { codesSpeech } from "./speech_measures.ts";
 import {
   CONTINUOUS,
   REFERENCE as CONTINUOUS_REFERENCE,
