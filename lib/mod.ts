@@ -38,8 +38,7 @@
  *    `audio/display.ts` (and `audio/mod.ts`, which re-exports it for notebooks);
  * 7. `experiments/` (one module per notebook);
  * 8. `battery/` (imports `experiments/`, never the reverse) and `experiments/league.ts` with
- *    `experiments/league_speech.ts`
- *    (notebook 11, which runs every estimator through the battery);
+ *    `experiments/league_speech.ts` (notebook 11, which runs every estimator through the battery);
  * 9. this module.
  *
  * @module
