@@ -22,6 +22,30 @@
  * own (`lib/grid/key.ts`) and differ from the recorded ones. `QUANTLAB_OPENBLAS_CORETYPE=<kernel>`
  * (or `auto`: OpenBLAS's own choice) overrides the pin, with a warning saying what that means.
  *
+ * Two GEMM threads do not pay, and they change the numbers (issue 18, measured 2026-12-05 with
+ * `bench/gemm_threads.ts` on this 2-core AMD EPYC, Haswell kernel pinned, cases interleaved step by
+ * step in one process, load average 0.7 when it started, 11 rounds, medians). The base model's
+ * recipe step (batch 8 × 4096) took 252 ms, of which GEMM 98 ms (39 %, 5 511 calls of 212 shapes
+ * per step, most of them thin: 2045×16×16, 4093×8×8, 509×32×32, each called 64 times a step).
+ * Debian's threaded OpenBLAS (`libopenblas0-pthread` 0.3.21) at 1 thread: 253 ms, bit-identical to
+ * the serial build; at 2 threads: 281 ms (GEMM 126 ms), i.e. 11 % slower, since the thin GEMMs lose
+ * more to thread hand-off than they gain; giving 2 threads to exactly the shapes where they were
+ * faster (the few large products, 264×514×512 and the like) would save 3 ms per step (1 %). And 2
+ * threads are not bit-identical: the first step's loss already differs (0.54601979 vs 0.54601955)
+ * and after 3 steps 371 k of 409 k weights do (max |Δ| 5.5e-5); single products with random
+ * operands differ in 11 232 of 32 720 elements at 2045×16×16 and in 40 of 262 144 at 32768×8×8 (K
+ * of 16 and 8), none at 4093×8×8 or 64×64×64, so it is not only a split of K. Hence no thread
+ * option (a second run with another process on the machine, load average 2–3, 15 rounds: 275 ms
+ * serial, 275 at 1 thread, 305 at 2). The batch split across two workers pays only when the second
+ * core is free: with the main thread and a Worker each running a batch-4 step at once (exchanging
+ * an array of 409 k floats both ways), a step took 189 ms against 253 ms for one batch-8 step in
+ * the first run, 25 % less (a batch-4 step alone takes ~155 ms: about 48 ms of the step, 18 %, does
+ * not shrink with the batch), but 355 ms against 281 ms in the loaded run, 27 % more, since each
+ * step waits for the slower half. Idle, that is ~3 of the ~13 minutes of a 3 000-step training,
+ * before the costs the estimate leaves out (summing the two gradients, loading weights into the
+ * worker); its numbers would differ from the one-process run (gradient sums in another order), so
+ * it would need a labelled option in the result key. Not built.
+ *
  * @module
  */
 
