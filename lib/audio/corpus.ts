@@ -68,14 +68,19 @@ export interface Manifest {
 
 /**
  * Whether a manifest entry's duration and sample rate fit its file: a usual sample rate, and
- * between 1 and 16 bytes per frame (8-bit mono to 32-bit 4 channels, headers aside). When not,
- * the file is read again, so an edited duration costs a read, never a wrong corpus.
+ * between 1 and 16 bytes per frame (8-bit mono to 32-bit 4 channels, headers aside), or no frames
+ * in a file no larger than a header (Asterisk's Russian package ships a 44-byte `is.wav`). When
+ * not, the file is read again, so an edited duration costs a read, never a wrong corpus.
  */
 function _plausible(e: ManifestEntry, bytes: number): boolean {
   if (![8000, 16000, 22050, 44100, 48000].includes(e.sampleRate)) return false;
   const frames = e.duration * e.sampleRate;
+  if (frames === 0) return bytes <= EMPTY_WAV_BYTES;
   return Number.isFinite(frames) && frames > 0 && frames <= bytes && frames * 16 >= bytes;
 }
+
+/** The largest file {@linkcode _plausible} accepts with no frames: a RIFF header with room for extra chunks. */
+const EMPTY_WAV_BYTES = 256;
 
 /** Options of {@linkcode ensureSpeechData}. */
 export interface SpeechDataOptions {

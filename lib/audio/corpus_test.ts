@@ -242,6 +242,18 @@ Deno.test("corpus: an edited manifest field does not survive a run; it is rebuil
   await Deno.remove(root, { recursive: true });
 });
 
+Deno.test("corpus: a header-only WAV (no frames) is measured once, not re-read on every run", async () => {
+  const { root, dir, opts } = await fakeCorpus();
+  const empty = "asterisk-core-sounds-fr-wav/usr/share/asterisk/sounds/fr_CA_f_June/is.wav";
+  await Deno.writeFile(join(dir, empty), encodeWav(new Float32Array(0), 8000));
+  await ensureSpeechData({ ...opts, writeChecksums: true });
+  const logs: string[] = [];
+  const m = await ensureSpeechData({ ...opts, log: (l) => logs.push(l) });
+  assert.equal(m.files.find((f) => f.file === empty)?.duration, 0);
+  assert.ok(!logs.some((l) => /does not fit/.test(l)), logs.join("\n"));
+  await Deno.remove(root, { recursive: true });
+});
+
 Deno.test("corpus: a second fetch into the same directory waits for the first (a lock), and a dead holder's lock is taken over", async () => {
   const { root, dir, opts } = await fakeCorpus();
   const holder = new Deno.Command("sleep", { args: ["1.5"] }).spawn();
