@@ -11,7 +11,7 @@
  * @module
  */
 import { initBackend } from "../lib/backend.ts";
-import { anchorSystems } from "../lib/audio/anchors.ts";
+import { ANCHOR_PCA_SEGMENTS, anchorSystems } from "../lib/audio/anchors.ts";
 import { spectrogramPng } from "../lib/audio/display.ts";
 import { writeWav } from "../lib/audio/wav.ts";
 import { meanScores, scoreSegments, type SegmentScores } from "../lib/audio/score.ts";
@@ -49,7 +49,7 @@ const config = baseModelConfig();
 const source = await heldOutSource(config);
 const { count, length, x } = source.validation;
 // PCA basis and scalar quantizers fitted on training-split audio no validation segment shares.
-const training = source.trainBatch(-3, 256).x;
+const training = source.trainBatch(-3, ANCHOR_PCA_SEGMENTS).x;
 
 const rows: {
   system: string;

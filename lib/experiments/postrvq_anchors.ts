@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { anchorSystems } from "../audio/anchors.ts";
+import { ANCHOR_PCA_SEGMENTS, anchorSystems } from "../audio/anchors.ts";
 import { scoreSegments } from "../audio/score.ts";
 import { LADDER } from "../quantizers/offline/mod.ts";
 import { JOB, type PipelineContext, storedSystem, type SystemResult } from "./postrvq_context.ts";
@@ -24,11 +24,11 @@ export const ANCHOR_NAMES = [
 /**
  * The real codecs and the PCA transform code (`lib/audio/anchors.ts`) on the same held-out
  * segments, scored with the same scorecard; cached in the result store like the learned systems.
- * The PCA basis and its scalar quantizers are fitted on 256 training-split segments
- * (`trainBatch(-3, 256)`, as `./quantlab speech-anchors`).
+ * The PCA basis and its scalar quantizers are fitted on {@linkcode ANCHOR_PCA_SEGMENTS}
+ * training-split segments (`trainBatch(-3, …)`, as `./quantlab speech-anchors`).
  */
 export async function anchorResults(ctx: PipelineContext): Promise<SystemResult[]> {
-  const training = ctx.source.trainBatch(-3, 256).x;
+  const training = ctx.source.trainBatch(-3, ANCHOR_PCA_SEGMENTS).x;
   const { count, length, x } = ctx.source.validation;
   const out: SystemResult[] = [];
   for (const system of anchorSystems(training)) {
@@ -43,7 +43,9 @@ export async function anchorResults(ctx: PipelineContext): Promise<SystemResult[
     };
     const got = await storedSystem(
       ctx,
-      `${JOB}#anchor/${system.name}`,
+      // The PCA anchors' key names the fit size (the codecs' keys are unchanged).
+      `${JOB}#anchor/${system.name}` +
+        (system.name.startsWith("PCA") ? `/fit${ANCHOR_PCA_SEGMENTS}` : ""),
       async () => ({
         scores: scoreSegments(await decode(), x, count, length, ctx.sampleRate),
         metrics: {},

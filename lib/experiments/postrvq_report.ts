@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { ANCHOR_PCA_SEGMENTS } from "../audio/anchors.ts";
 import { flattenFields } from "../arrays.ts";
 import { chart, type Display, finding, folded, group, markdown, table } from "../display.ts";
 import { lineChart, type LineSeries, type MarkerSpec, type RuleSpec } from "../plot.ts";
@@ -132,7 +133,8 @@ export function postRvqSettings(ctx: PipelineContext): Display {
     {
       field: "anchors",
       value:
-        "Codec2 3200/2400/1600/700C, Opus 6000 narrowband, PCA of 128-sample frames (32 coefficients) continuous and with a 5-bit gain + bounded scalar quantization at the ladder's rates",
+        "Codec2 3200/2400/1600/700C, Opus 6000 narrowband, PCA of 128-sample frames (32 coefficients) continuous and with a 5-bit gain + bounded scalar quantization at the ladder's rates, " +
+        `fitted on ${ANCHOR_PCA_SEGMENTS} training segments`,
       source: "choice (lib/audio/anchors.ts)",
     },
     {
