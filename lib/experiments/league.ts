@@ -122,6 +122,24 @@ export const ESTIMATORS: LeagueEstimator[] = [
       train: { codebookWeight: 0 },
     },
   },
+  // Two controls that separate DiVeQ's estimator from its codebook replacement [choice].
+  {
+    label: "DiVeQ, no replacement",
+    source: "control: DiVeQ without the codebook replacement",
+    doc: "DiVeQ's estimator alone: the same passer and losses, the codebook never replaced",
+    input: { passer: { kind: "diveq" }, train: { codebookWeight: 0 } },
+  },
+  {
+    label: "STE + CL + replacement",
+    source: "control: the reference with DiVeQ's codebook replacement",
+    doc: "STE + CL (β = 0.25) with DiVeQ's replacement (every 100 steps, codewords used < 0.01 " +
+      "times per step become copies of used ones)",
+    input: {
+      passer: { kind: "ste" },
+      quantizer: { kind: "vq", deadCodeEvery: 100, deadCodeThreshold: 0.01 },
+      train: { commitment: 0.25 },
+    },
+  },
   {
     label: "SimVQ",
     source: "Zhu et al. 2024 (arXiv 2411.02038)",
