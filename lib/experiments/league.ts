@@ -38,6 +38,7 @@ import {
   settingsTable,
   showFindings,
   sig,
+  smoothedMse,
 } from "./common.ts";
 import { compareMse, differenceChart, mseComparisonFinding } from "./verdicts.ts";
 import { BUDGETS, stabilityChart } from "./sweep.ts";
@@ -409,6 +410,12 @@ export function leagueSection(x: League): Display {
   return group(
     markdown(`## ${x.bed.title}\n\n${x.bed.description}`),
     leagueTable(x),
+    replacementNote((label) => {
+      const row = x.rows.find((r) => r.entry.estimator.label === label);
+      return row
+        ? row.entry.focus.runs.map((r) => smoothedMse(r, x.runs.profile.lastEpochs))
+        : null;
+    }, `validation MSE at B_q = ${x.runs.focusBits}`) ?? markdown(""),
     differenceChart(
       x.rows.filter((r) => r.stats).map((r) => ({
         label: r.entry.estimator.label,
@@ -421,6 +428,39 @@ export function leagueSection(x: League): Display {
     stabilityChart({ cells: x.rows.flatMap((r) => r.entry.cells) }),
     settingsTable([...runsOf(focus), ...runsOf(x.rows.flatMap((r) => r.entry.cells))]),
     showFindings(x.findings),
+  );
+}
+
+/** The codebook replacement's controls: each estimator's rows with and without it. */
+export const REPLACEMENT_CONTROLS = [
+  { estimator: "DiVeQ", withReplacement: "DiVeQ", without: "DiVeQ, no replacement" },
+  { estimator: REFERENCE, withReplacement: "STE + CL + replacement", without: REFERENCE },
+] as const;
+
+/**
+ * One computed sentence on the replacement's controls: each estimator's mean `metric` with and
+ * without DiVeQ's codebook replacement, from the per-seed values `valuesOf(label)`, and whether the
+ * two are identical on every seed (the replacement then never changed a run). Null when a row is
+ * missing.
+ */
+export function replacementNote(
+  valuesOf: (label: string) => number[] | null,
+  metric: string,
+): Display | null {
+  const parts: string[] = [];
+  for (const c of REPLACEMENT_CONTROLS) {
+    const a = valuesOf(c.withReplacement), b = valuesOf(c.without);
+    if (!a || !b || a.length === 0 || b.length === 0) return null;
+    const same = a.length === b.length && a.every((v, i) => v === b[i]);
+    parts.push(
+      `${c.estimator} ${sig(mean(a))} with it, ${sig(mean(b))} without${
+        same ? " (identical on every seed: the replacement never changed a run)" : ""
+      }`,
+    );
+  }
+  return markdown(
+    `**DiVeQ's codebook replacement, separated from the estimator** (${metric}, mean over ` +
+      `seeds): ${parts.join("; ")}.`,
   );
 }
 

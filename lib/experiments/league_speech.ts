@@ -46,7 +46,7 @@ import {
   sig,
 } from "./common.ts";
 import { compareRuns, differenceChart, metricComparisonFinding } from "./verdicts.ts";
-import { comparisonKey, type LeagueEstimator, REFERENCE } from "./league.ts";
+import { comparisonKey, type LeagueEstimator, REFERENCE, replacementNote } from "./league.ts";
 import {
   configOf,
   CONTINUOUS,
@@ -312,6 +312,11 @@ export async function speechLeagueSection(league: SpeechLeague): Promise<Display
         }`,
     ),
     speechLeagueTable(league),
+    replacementNote((label) => {
+      const group = league.rows.find((r) => r.estimator.label === label)?.group ??
+        x.groups.find((g) => g.label === label);
+      return group ? group.runs.map((r) => finalMetric(r, "melL1")) : null;
+    }, "final held-out mel L1") ?? markdown(""),
     differenceChart(
       league.rows.filter((r) => r.stats).map((r) => ({
         label: r.estimator.label,

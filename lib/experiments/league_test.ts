@@ -8,6 +8,7 @@ import {
   leagueOf,
   type LeagueRuns,
   REFERENCE,
+  replacementNote,
   type TestBed,
 } from "./league.ts";
 
@@ -119,4 +120,18 @@ Deno.test("league: refuses estimators without the reference", () => {
 Deno.test("league: every estimator's config resolves", () => {
   for (const e of ESTIMATORS) resolveConfig(structuredClone(e.input ?? {}));
   assert.ok(ESTIMATORS.some((e) => e.label === REFERENCE));
+});
+
+Deno.test("replacementNote: means with and without the replacement; identical seeds are called so; a missing row says nothing", () => {
+  const values: Record<string, number[]> = {
+    "DiVeQ": [0.01, 0.02],
+    "DiVeQ, no replacement": [0.1, 0.2],
+    "STE + CL + replacement": [0.5, 0.7],
+    "STE + CL": [0.5, 0.7],
+  };
+  const note = replacementNote((label) => values[label] ?? null, "MSE")!;
+  assert.match(note.toString(), /DiVeQ 0\.015 with it, 0\.15 without;/);
+  assert.match(note.toString(), /STE \+ CL 0\.6 with it, 0\.6 without \(identical on every seed/);
+  assert.doesNotMatch(note.toString(), /without \(identical[^;]*;.*DiVeQ/);
+  assert.equal(replacementNote((label) => label === "DiVeQ" ? null : values[label], "MSE"), null);
 });
