@@ -29,7 +29,6 @@ import { battery, type BatteryCell, type BatteryResult } from "../battery/mod.ts
 import { BASELINES, slug } from "../battery/result.ts";
 import {
   epochChart,
-  finalMse,
   type GroupRuns,
   isBounded,
   mean,
@@ -338,8 +337,10 @@ export function leagueTable(x: League): Display {
       rank: i + 1,
       estimator: r.entry.estimator.label,
       source: r.entry.estimator.source,
-      [`val MSE @ ${x.runs.focusBits} (mean)`]: sig(
-        r.stats?.treatmentMean ?? mean(r.entry.focus.runs.map(finalMse)),
+      // The compared statistic for every row, the reference's included (its final MSE differs).
+      [`val MSE @ ${x.runs.focusBits} (mean of the last ${x.runs.profile.lastEpochs} epochs)`]: sig(
+        r.stats?.treatmentMean ??
+          mean(r.entry.focus.runs.map((run) => smoothedMse(run, x.runs.profile.lastEpochs))),
       ),
       [`− ${REFERENCE} (mean)`]: r.stats ? (r.stats.mean === null ? "—" : sig(r.stats.mean)) : "0",
       "95 % interval": r.stats
@@ -410,12 +411,16 @@ export function leagueSection(x: League): Display {
   return group(
     markdown(`## ${x.bed.title}\n\n${x.bed.description}`),
     leagueTable(x),
-    replacementNote((label) => {
-      const row = x.rows.find((r) => r.entry.estimator.label === label);
-      return row
-        ? row.entry.focus.runs.map((r) => smoothedMse(r, x.runs.profile.lastEpochs))
-        : null;
-    }, `validation MSE at B_q = ${x.runs.focusBits}`) ?? markdown(""),
+    replacementNote(
+      (label) => {
+        const row = x.rows.find((r) => r.entry.estimator.label === label);
+        return row
+          ? row.entry.focus.runs.map((r) => smoothedMse(r, x.runs.profile.lastEpochs))
+          : null;
+      },
+      `validation MSE at B_q = ${x.runs.focusBits}, mean of the last ${x.runs.profile.lastEpochs} epochs`,
+    ) ??
+      markdown(""),
     differenceChart(
       x.rows.filter((r) => r.stats).map((r) => ({
         label: r.entry.estimator.label,

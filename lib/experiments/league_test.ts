@@ -7,6 +7,7 @@ import {
   type LeagueEntry,
   leagueOf,
   type LeagueRuns,
+  leagueTable,
   REFERENCE,
   replacementNote,
   type TestBed,
@@ -134,4 +135,41 @@ Deno.test("replacementNote: means with and without the replacement; identical se
   assert.match(note.toString(), /STE \+ CL 0\.6 with it, 0\.6 without \(identical on every seed/);
   assert.doesNotMatch(note.toString(), /without \(identical[^;]*;.*DiVeQ/);
   assert.equal(replacementNote((label) => label === "DiVeQ" ? null : values[label], "MSE"), null);
+});
+
+Deno.test("league table: every row's MSE is the compared statistic (mean of the last epochs), the reference's too", () => {
+  const varying = (e: LeagueEntry): LeagueEntry => ({
+    ...e,
+    focus: {
+      ...e.focus,
+      runs: e.focus.runs.map((r) => {
+        // Validation MSE falls by 0.3 over the run: final = value, earlier epochs higher.
+        const history = r.history.map((h, i) => ({ ...h, valMse: h.valMse + 0.1 * (2 - i) }));
+        return { ...r, history, final: history.at(-1)! };
+      }),
+    },
+  });
+  const runs: LeagueRuns = {
+    profile: PROFILES.full,
+    budgets: [8],
+    focusBits: 8,
+    cards: [],
+    entries: [varying(entry(REFERENCE, 0)), varying(entry("DiVeQ", -0.3))],
+  };
+  const x = leagueOf(bed, runs);
+  const k = PROFILES.full.lastEpochs;
+  const ref = x.rows.find((r) => r.stats === null)!;
+  const smoothed = ref.entry.focus.runs.map((r) =>
+    r.history.slice(-k).reduce((a, h) => a + h.valMse, 0) / k
+  );
+  const expected = smoothed.reduce((a, v) => a + v, 0) / smoothed.length;
+  const finalMean = ref.entry.focus.runs.reduce((a, r) => a + r.final!.valMse, 0) / 8;
+  assert.notEqual(expected.toPrecision(4), finalMean.toPrecision(4));
+  const html = leagueTable(x).html;
+  assert.match(html, new RegExp(`mean of the last ${k} epochs`));
+  assert.ok(html.includes(`>${expected.toPrecision(4)}<`), `reference row shows ${expected}`);
+  assert.ok(!html.includes(`>${finalMean.toPrecision(4)}<`), "not the final MSE");
+  // The difference column is treatment − reference of the same statistic.
+  const diveq = x.rows.find((r) => r.entry.estimator.label === "DiVeQ")!;
+  assert.ok(Math.abs(diveq.stats!.treatmentMean! - expected - diveq.stats!.mean!) < 1e-9);
 });
