@@ -30,7 +30,7 @@
  * @module
  */
 import { initBackend } from "../lib/backend.ts";
-import { loadOpenBlas, PINNED_CORETYPE, type Sgemm } from "../lib/kernels/blas.ts";
+import { loadOpenBlas, PINNED_CORETYPE, type Sgemm, SYMBOLS } from "../lib/kernels/blas.ts";
 import { createSession } from "../lib/train.ts";
 import { baseModelConfig } from "../lib/experiments/base_model.ts";
 import { prepareSource } from "../lib/sources/mod.ts";
@@ -61,33 +61,7 @@ function openThreaded(path: string): { sgemm: Sgemm; setThreads: (n: number) => 
   Deno.env.set("OPENBLAS_CORETYPE", PINNED_CORETYPE);
   let lib;
   try {
-    lib = Deno.dlopen(
-      path,
-      {
-        cblas_sgemm: {
-          parameters: [
-            "i32",
-            "i32",
-            "i32",
-            "i32",
-            "i32",
-            "i32",
-            "f32",
-            "buffer",
-            "i32",
-            "buffer",
-            "i32",
-            "f32",
-            "buffer",
-            "i32",
-          ],
-          result: "void",
-        },
-        openblas_get_config: { parameters: [], result: "pointer" },
-        openblas_get_corename: { parameters: [], result: "pointer" },
-        openblas_set_num_threads: { parameters: ["i32"], result: "void" },
-      } as const,
-    );
+    lib = Deno.dlopen(path, SYMBOLS);
   } catch (err) {
     throw new Error(
       `QUANTLAB_OPENBLAS_THREADED: cannot open "${path}" (${err}); see this file's doc for how ` +

@@ -146,7 +146,8 @@ const CBLAS_ROW_MAJOR = 101;
 const CBLAS_NO_TRANS = 111;
 const CBLAS_TRANS = 112;
 
-const SYMBOLS = {
+/** The OpenBLAS symbols quantlab opens (here and in `bench/gemm_threads.ts`). */
+export const SYMBOLS = {
   cblas_sgemm: {
     parameters: [
       "i32",
