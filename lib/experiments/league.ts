@@ -342,13 +342,7 @@ export function leagueTable(x: League): Display {
         r.stats?.treatmentMean ??
           mean(r.entry.focus.runs.map((run) => smoothedMse(run, x.runs.profile.lastEpochs))),
       ),
-      [`− ${REFERENCE} (mean)`]: r.stats ? (r.stats.mean === null ? "—" : sig(r.stats.mean)) : "0",
-      "95 % interval": r.stats
-        ? r.stats.ci.every((v) => v !== null)
-          ? `[${sig(r.stats.ci[0]!)}, ${sig(r.stats.ci[1]!)}]`
-          : `${r.stats.method}: ${r.stats.favourable}/${r.stats.n} lower`
-        : "reference",
-      "lower than STE + CL": r.stats ? r.stats.outcome : "—",
+      ...comparisonColumns(r.stats),
       diverged: `${r.diverged}/${r.runs}`,
       [`bounded @ ${x.runs.focusBits}`]: `${r.bounded}/${r.entry.focus.runs.length}`,
       "code entropy (bits)": sig(r.codeEntropy),
@@ -434,6 +428,24 @@ export function leagueSection(x: League): Display {
     settingsTable([...runsOf(focus), ...runsOf(x.rows.flatMap((r) => r.entry.cells))]),
     showFindings(x.findings),
   );
+}
+
+/**
+ * A league row's paired comparison with {@linkcode REFERENCE} as table columns: the mean
+ * difference, its interval (or the sign test's count) and the verdict; `null` is the reference.
+ */
+export function comparisonColumns(
+  stats: PairedStats | null,
+): Record<string, string | number | null> {
+  return {
+    [`− ${REFERENCE} (mean)`]: stats ? (stats.mean === null ? "—" : sig(stats.mean)) : "0",
+    "95 % interval": stats
+      ? stats.ci.every((v) => v !== null)
+        ? `[${sig(stats.ci[0]!)}, ${sig(stats.ci[1]!)}]`
+        : `${stats.method}: ${stats.favourable}/${stats.n} lower`
+      : "reference",
+    [`lower than ${REFERENCE}`]: stats ? stats.outcome : "—",
+  };
 }
 
 /** The codebook replacement's controls: each estimator's rows with and without it. */

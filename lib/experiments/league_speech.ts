@@ -33,7 +33,6 @@
 import type { ConfigInput } from "../config.ts";
 import { type Display, group, markdown, table } from "../display.ts";
 import type { FindingInput } from "../report/findings.ts";
-import type { RunResult } from "../result.ts";
 import type { PairedStats } from "../stats.ts";
 import { slug } from "../battery/result.ts";
 import {
@@ -46,7 +45,13 @@ import {
   sig,
 } from "./common.ts";
 import { compareRuns, differenceChart, metricComparisonFinding } from "./verdicts.ts";
-import { comparisonKey, type LeagueEstimator, REFERENCE, replacementNote } from "./league.ts";
+import {
+  comparisonColumns,
+  comparisonKey,
+  type LeagueEstimator,
+  REFERENCE,
+  replacementNote,
+} from "./league.ts";
 import {
   configOf,
   CONTINUOUS,
@@ -58,7 +63,7 @@ import {
   type SpeechGroup,
 } from "./speech.ts";
 import { SPEECH_JOB } from "./speech_job.ts";
-import { CODES_SPEECH, codesSpeech, finalMetric } from "./speech_measures.ts";
+import { CODES_SPEECH, codesSpeech, finalMean, finalMetric } from "./speech_measures.ts";
 import {
   FINAL_MEL_L1,
   listening,
@@ -78,9 +83,6 @@ export const SPEECH_LEAGUE_SETUP = SETUPS[0];
  * weighed 2.7 MB]
  */
 export const LEAGUE_LISTEN = 2;
-
-const meanOf = (runs: RunResult[], name: string) =>
-  mean(runs.map((r) => finalMetric(r, name)).filter(Number.isFinite));
 
 /**
  * An estimator's config input on the speech bed (module doc): its quantizer section without
@@ -181,7 +183,7 @@ export function speechLeagueOf(x: SpeechExperiment, estimators: LeagueEstimator[
       bounded: group.runs.filter((r) => isBounded(r)).length,
       perplexity: Array.from(
         { length: stages },
-        (_, s) => meanOf(group.runs, `codePerplexity.${s}`),
+        (_, s) => finalMean(group.runs, `codePerplexity.${s}`),
       ),
       msPerStep: mean(group.runs.map((r) => r.wallMs / steps)),
     };
@@ -243,13 +245,7 @@ export function speechLeagueTable(league: SpeechLeague): Display {
       rank: i + 1,
       estimator: r.estimator.label,
       "mel L1 (mean)": meanText(r.group.runs.map((run) => finalMetric(run, "melL1"))),
-      [`− ${REFERENCE} (mean)`]: r.stats ? (r.stats.mean === null ? "—" : sig(r.stats.mean)) : "0",
-      "95 % interval": r.stats
-        ? r.stats.ci.every((v) => v !== null)
-          ? `[${sig(r.stats.ci[0]!)}, ${sig(r.stats.ci[1]!)}]`
-          : `${r.stats.method}: ${r.stats.favourable}/${r.stats.n} lower`
-        : "reference",
-      "lower than STE + CL": r.stats ? r.stats.outcome : "—",
+      ...comparisonColumns(r.stats),
       "SI-SDR dB": sig(r.codes.siSdr),
       "F0 agreement": sig(r.codes.f0Agreement),
       "codes speech": r.codes.ok ? "yes" : "no",

@@ -16,6 +16,11 @@ import type { SpeechGroup } from "./speech.ts";
 export const finalMetric = (r: RunResult, name: string): number =>
   r.diverged ? NaN : r.final?.metrics?.[name] ?? NaN;
 
+/** Mean of the runs' final held-out metric `name` over the runs that did not diverge. */
+export function finalMean(runs: RunResult[], name: string): number {
+  return mean(runs.map((r) => finalMetric(r, name)).filter(Number.isFinite));
+}
+
 /**
  * The bar a system must clear to count as coding speech [choice, issue 19]: mean held-out SI-SDR
  * ≥ 0 dB and F0 agreement ≥ 0.6 over its seeds.
@@ -26,10 +31,8 @@ export const CODES_SPEECH = { siSdr: 0, f0Agreement: 0.6 } as const;
 export function codesSpeech(
   runs: RunResult[],
 ): { siSdr: number; f0Agreement: number; ok: boolean } {
-  const meanOf = (name: string) =>
-    mean(runs.map((r) => finalMetric(r, name)).filter(Number.isFinite));
-  const siSdr = meanOf("siSdr");
-  const f0Agreement = meanOf("f0Agreement");
+  const siSdr = finalMean(runs, "siSdr");
+  const f0Agreement = finalMean(runs, "f0Agreement");
   return {
     siSdr,
     f0Agreement,
