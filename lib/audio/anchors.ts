@@ -314,6 +314,12 @@ export interface AnchorOptions extends CodecOptions {
   /** PCA frame and kept components (default 128 and 32: 2000 coefficients/s at 8 kHz). */
   pcaFrame?: number;
   pcaDims?: number;
+  /**
+   * Further continuous PCA codes of the same coefficient rate at other frame lengths, a row
+   * `PCA <frame> (continuous)` each (default none; the speech pages add the base model's linear
+   * path, 64-sample frames).
+   */
+  continuousPcaFrames?: number[];
 }
 
 /**
@@ -366,6 +372,22 @@ export function anchorSystems(
     description: `PCA of ${frame}-sample frames, ${dims} coefficients per frame, unquantized`,
     code: (x) => pca.roundTrip(x),
   });
+  for (const other of options.continuousPcaFrames ?? []) {
+    const kept = (dims * other) / frame;
+    if (!Number.isInteger(kept) || kept < 1) {
+      throw new Error(
+        `anchorSystems: continuousPcaFrames ${other} keeps no whole number of coefficients at ${dims} per ${frame} samples`,
+      );
+    }
+    const code = PcaTransformCode.fit(trainingAudio, other, kept);
+    systems.push({
+      name: `PCA ${other} (continuous)`,
+      bitsPerSecond: 0,
+      description:
+        `PCA of ${other}-sample frames, ${kept} coefficients per frame (the same rate), unquantized`,
+      code: (x) => code.roundTrip(x),
+    });
+  }
   for (const bits of options.pcaBits ?? [64, 40, 24, 8]) {
     const quantized = pca.withScalarQuantizer(trainingAudio, bits);
     systems.push({

@@ -125,3 +125,19 @@ Deno.test("anchors: the table's systems, their rates, and each codes a clip to i
     assert.ok(y.every(Number.isFinite), s.name);
   }
 });
+
+Deno.test("anchors: further continuous PCA codes at the same coefficient rate, named by their frame", async () => {
+  await initBackend();
+  const training = clip(4);
+  const systems = anchorSystems(training, { codec2Modes: [], continuousPcaFrames: [64] });
+  const extra = systems.find((s) => s.name === "PCA 64 (continuous)");
+  assert.ok(extra, systems.map((s) => s.name).join(", "));
+  assert.equal(extra.bitsPerSecond, 0);
+  const x = clip(1).subarray(0, 62 * 128);
+  const expected = PcaTransformCode.fit(training, 64, 16).roundTrip(x);
+  assert.deepEqual(Array.from(await extra.code(x)), Array.from(expected));
+  assert.throws(
+    () => anchorSystems(training, { codec2Modes: [], continuousPcaFrames: [2] }),
+    /continuousPcaFrames 2/,
+  );
+});

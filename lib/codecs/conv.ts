@@ -232,7 +232,7 @@ export function validateConvCodecConfig(c: ConvCodecConfig): void {
   if (c.weightNorm !== undefined && typeof c.weightNorm !== "boolean") {
     throw new ConfigError("codec.weightNorm", c.weightNorm, "true or false");
   }
-  if (c.linearPath !== undefined) validateLinearPath(c.linearPath, convHopSamples(c));
+  if (c.linearPath !== undefined) validateLinearPath(c.linearPath, convHopSamples(c), c.latentDim);
   if (c.weights !== undefined) validateCodecWeights(c.weights);
 }
 

@@ -133,6 +133,32 @@ Deno.test("linear path: initialised from PCA the codec is the PCA transform code
   c2.dispose();
 });
 
+Deno.test("linear path: pcaFrame below the hop is the PCA code of the shorter frames", () => {
+  const rng = new Rng(5);
+  const audio = new Float32Array(8 * 2000);
+  for (let i = 2; i < audio.length; i++) {
+    audio[i] = 1.2 * audio[i - 1] - 0.5 * audio[i - 2] + rng.normal();
+  }
+  // Πs = 8, latent 4: two sub-frames of 4 samples, 2 components each.
+  const config = resolveConvCodecConfig({
+    channels: 2,
+    strides: [2, 4],
+    latentDim: 4,
+    linearPath: { kernel: 12, gateInit: 0, pcaSegments: 4, trainScale: 0, pcaFrame: 4 },
+  });
+  const codec = convCodec(config, 1);
+  codec.initialization!.run(audio, 4, audio.length / 4);
+  const x = audio.slice(0, 64);
+  const y = tf.tidy(() => codec.decode(codec.encode(tf.tensor2d(x, [1, 64]))).dataSync());
+  const short = PcaTransformCode.fit(audio, 4, 2).roundTrip(x);
+  const long = PcaTransformCode.fit(audio, 8, 4).roundTrip(x);
+  const err = Math.max(...Array.from(y, (v, i) => Math.abs(v - short[i])));
+  assert.ok(err < 1e-4, `linear path vs PCA code of 4-sample frames: max difference ${err}`);
+  const fromLong = Math.max(...Array.from(y, (v, i) => Math.abs(v - long[i])));
+  assert.ok(fromLong > 1e-2, `differs from the 8-sample-frame code (${fromLong})`);
+  codec.dispose();
+});
+
 Deno.test("linear path and weight norm: bad values name the field", () => {
   const cases: [Partial<ConvCodecConfig>, RegExp][] = [
     [{ weightNorm: 1 as never }, /codec\.weightNorm/],
@@ -155,6 +181,18 @@ Deno.test("linear path and weight norm: bad values name the field", () => {
     [
       { linearPath: { kernel: 128, gateInit: 0, pcaSegments: 4, trainScale: 1, x: 1 } as never },
       /codec\.linearPath\.x/,
+    ],
+    [
+      { linearPath: { kernel: 128, gateInit: 0, pcaSegments: 4, trainScale: 1, pcaFrame: 48 } },
+      /codec\.linearPath\.pcaFrame/,
+    ],
+    [
+      // 128/2 sub-frames do not divide a latent of 33 (strides default to Πs = 128).
+      {
+        latentDim: 33,
+        linearPath: { kernel: 128, gateInit: 0, pcaSegments: 4, trainScale: 1, pcaFrame: 64 },
+      },
+      /codec\.linearPath\.pcaFrame/,
     ],
     [{ linearPath: "pca" as never }, /codec\.linearPath/],
   ];

@@ -1,9 +1,15 @@
 /**
  * The conv codec's linear path [choice, not DAC's]: a linear analysis filter bank A
  * (Conv1d(1 → D, k = K_l, stride Πs)) and its synthesis bank S (ConvTranspose1d(D → 1, same k and
- * stride)), initialised from the principal components of training frames of Πs samples, with the
- * conv stacks added through learned scalar gates (the formulas and why are in `conv.ts`'s module
- * doc). Kept apart from `conv.ts` so each module stays readable.
+ * stride)), initialised from the principal components of training frames, with the conv stacks
+ * added through learned scalar gates (the formulas and why are in `conv.ts`'s module doc). Kept
+ * apart from `conv.ts` so each module stays readable.
+ *
+ * The PCA frame F (`pcaFrame`, default Πs) may be a divisor of the hop: the banks then hold the
+ * PCA of F-sample frames for each of the Πs/F sub-frames of a hop, D·F/Πs components each (block
+ * diagonal; F = 64 at Πs = 128, D = 32 is the PCA code of 64-sample frames keeping 16). The same
+ * latent rate, a coarser frequency resolution: a 128-sample basis resolves, and so leaves out,
+ * bands the training speakers lack (`base_model.ts`'s module doc gives the measurement).
  *
  * @module
  */
@@ -26,6 +32,11 @@ export interface LinearPathConfig {
    * tap) within a few hundred steps. [choice]
    */
   trainScale: number;
+  /**
+   * Samples per PCA frame: Πstrides (default) or a divisor of it such that Πstrides/pcaFrame
+   * divides the latent dimension (module doc).
+   */
+  pcaFrame?: number;
 }
 
 /** Where the linear path's variables are created (the conv codec's seeded builders). */
@@ -43,21 +54,23 @@ export interface LinearOps {
   ): tf.Tensor3D;
 }
 
-/** Throw a {@linkcode ConfigError} naming the first bad field of `codec.linearPath`. */
-export function validateLinearPath(l: LinearPathConfig, hop: number): void {
+const FIELDS = ["kernel", "gateInit", "pcaSegments", "trainScale", "pcaFrame"];
+
+/** Throw a {@linkcode ConfigError} naming the first bad field of `codec.linearPath` (latent dimension `d`). */
+export function validateLinearPath(l: LinearPathConfig, hop: number, d: number): void {
   if (l === null || typeof l !== "object" || Array.isArray(l)) {
     throw new ConfigError(
       "codec.linearPath",
       l,
-      "an object {kernel, gateInit, pcaSegments, trainScale}",
+      "an object {kernel, gateInit, pcaSegments, trainScale, pcaFrame?}",
     );
   }
   for (const key of Object.keys(l)) {
-    if (!["kernel", "gateInit", "pcaSegments", "trainScale"].includes(key)) {
+    if (!FIELDS.includes(key)) {
       throw new ConfigError(
         `codec.linearPath.${key}`,
         (l as unknown as Record<string, unknown>)[key],
-        "no such field; allowed: kernel, gateInit, pcaSegments, trainScale",
+        `no such field; allowed: ${FIELDS.join(", ")}`,
       );
     }
   }
@@ -83,6 +96,14 @@ export function validateLinearPath(l: LinearPathConfig, hop: number): void {
   }
   if (!(typeof l.trainScale === "number" && l.trainScale >= 0 && l.trainScale <= 1)) {
     throw new ConfigError("codec.linearPath.trainScale", l.trainScale, "a number in [0, 1]");
+  }
+  const frame = l.pcaFrame ?? hop;
+  if (!Number.isInteger(frame) || frame < 1 || hop % frame !== 0 || d % (hop / frame) !== 0) {
+    throw new ConfigError(
+      "codec.linearPath.pcaFrame",
+      l.pcaFrame,
+      `a divisor of Πcodec.strides = ${hop} whose quotient divides codec.latentDim = ${d}`,
+    );
   }
 }
 
@@ -127,12 +148,17 @@ export function linearBanks(
         if (length % hop !== 0) {
           throw new Error(`linear path: segments of ${length} samples are not frames of ${hop}`);
         }
-        const frames = (count * length) / hop;
-        const { vectors } = principalComponents(audio, frames, hop, new Float32Array(hop));
-        // Filter tap `padding + i` of channel k sees sample i of the frame (both banks).
+        const frame = l.pcaFrame ?? hop, blocks = hop / frame, kept = d / blocks;
+        const frames = (count * length) / frame;
+        const { vectors } = principalComponents(audio, frames, frame, new Float32Array(frame));
+        // Filter tap `padding + b·F + i` of channel b·kept + k sees sample i of sub-frame b (both banks).
         const a = new Float32Array(l.kernel * d);
-        for (let k = 0; k < d; k++) {
-          for (let i = 0; i < hop; i++) a[(padding + i) * d + k] = vectors[k * hop + i];
+        for (let b = 0; b < blocks; b++) {
+          for (let k = 0; k < kept; k++) {
+            for (let i = 0; i < frame; i++) {
+              a[(padding + b * frame + i) * d + b * kept + k] = vectors[k * frame + i];
+            }
+          }
         }
         analysis.initialize(a);
         synthesisBank!.initialize(a);
