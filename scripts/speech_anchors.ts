@@ -16,6 +16,7 @@ import { spectrogramPng } from "../lib/audio/display.ts";
 import { writeWav } from "../lib/audio/wav.ts";
 import { meanScores, scoreSegments, type SegmentScores } from "../lib/audio/score.ts";
 import {
+  BASE_PCA_FRAME,
   baseModelConfig,
   decodeHeldOut,
   heldOutSource,
@@ -67,7 +68,7 @@ if (!args.has("--no-model")) {
     decoded,
   });
 }
-for (const system of anchorSystems(training)) {
+for (const system of anchorSystems(training, { continuousPcaFrames: [BASE_PCA_FRAME] })) {
   const decoded = new Float32Array(x.length);
   for (let i = 0; i < count; i++) {
     decoded.set(await system.code(x.slice(i * length, (i + 1) * length)), i * length);

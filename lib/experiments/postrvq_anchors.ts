@@ -8,9 +8,13 @@
 import { ANCHOR_PCA_SEGMENTS, anchorSystems } from "../audio/anchors.ts";
 import { scoreSegments } from "../audio/score.ts";
 import { LADDER } from "../quantizers/offline/mod.ts";
+import { BASE_PCA_FRAME } from "./base_model.ts";
 import { JOB, type PipelineContext, storedSystem, type SystemResult } from "./postrvq_context.ts";
 
-/** Which anchors the notebooks show. [choice: the issue's list] */
+/**
+ * Which anchors the notebooks show. [choice: the issue's list, and the PCA code of the base model's
+ * linear path at initialisation, 64-sample frames]
+ */
 export const ANCHOR_NAMES = [
   "Codec2 3200",
   "Codec2 2400",
@@ -18,6 +22,7 @@ export const ANCHOR_NAMES = [
   "Codec2 700C",
   "Opus 6000",
   "PCA (continuous)",
+  `PCA ${BASE_PCA_FRAME} (continuous)`,
   ...LADDER.map((r) => `PCA + scalar ${r.bitsPerFrame * 62.5}`),
 ] as const;
 
@@ -31,7 +36,7 @@ export async function anchorResults(ctx: PipelineContext): Promise<SystemResult[
   const training = ctx.source.trainBatch(-3, ANCHOR_PCA_SEGMENTS).x;
   const { count, length, x } = ctx.source.validation;
   const out: SystemResult[] = [];
-  for (const system of anchorSystems(training)) {
+  for (const system of anchorSystems(training, { continuousPcaFrames: [BASE_PCA_FRAME] })) {
     if (!(ANCHOR_NAMES as readonly string[]).includes(system.name)) continue;
     let decoded: Float32Array | null = null;
     const decode = async () => {

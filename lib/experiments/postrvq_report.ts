@@ -25,6 +25,7 @@ import {
 import { listeningOriginals, type PipelineContext, type SystemResult } from "./postrvq_context.ts";
 import { mean } from "./postrvq_pipeline.ts";
 import type { PostRvqProfile } from "./profiles.ts";
+import { BASE_PCA_FRAME } from "./base_model.ts";
 
 /** The per-segment metrics a comparison or chart can use. */
 export type Metric = "melL1" | "siSdr" | "f0Agreement";
@@ -134,6 +135,9 @@ export function postRvqSettings(ctx: PipelineContext): Display {
       field: "anchors",
       value:
         "Codec2 3200/2400/1600/700C, Opus 6000 narrowband, PCA of 128-sample frames (32 coefficients) continuous and with a 5-bit gain + bounded scalar quantization at the ladder's rates, " +
+        `PCA of ${BASE_PCA_FRAME}-sample frames (${
+          BASE_PCA_FRAME / 4
+        } coefficients, the base model's linear path before training) continuous, ` +
         `fitted on ${ANCHOR_PCA_SEGMENTS} training segments`,
       source: "choice (lib/audio/anchors.ts)",
     },

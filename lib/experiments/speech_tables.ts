@@ -162,9 +162,9 @@ export function setupTable(x: SpeechExperiment): Display {
         codec.strides.join("·")
       }, latent ${codec.latentDim}, ${codec.activation}${
         codec.weightNorm ? ", weight norm" : ""
-      }, frozen PCA linear path; ${convParameterCount(codec)} parameters, ${
-        convFrameRate(codec)
-      } frames/s`,
+      }, frozen PCA linear path (${codec.linearPath?.pcaFrame ?? "latent-frame"}-sample frames); ${
+        convParameterCount(codec)
+      } parameters, ${convFrameRate(codec)} frames/s`,
       source: "choice (DAC's shape at CPU scale)",
     },
     {
