@@ -8,7 +8,7 @@
 import { chart, type Display, group, markdown, table } from "../display.ts";
 import type { EpochRecord } from "../result.ts";
 import { lineChart, type MarkerSpec, seedBand } from "../plot.ts";
-import { convBitrate, convFrameRate, convParameterCount } from "../codecs/conv.ts";
+import { convBitrate, convFrameRate, convHopSamples, convParameterCount } from "../codecs/conv.ts";
 import { bandOf, divergenceMarkers, maeGrowth, mean, sig } from "./common.ts";
 import {
   CODES_SPEECH,
@@ -162,9 +162,9 @@ export function setupTable(x: SpeechExperiment): Display {
         codec.strides.join("·")
       }, latent ${codec.latentDim}, ${codec.activation}${
         codec.weightNorm ? ", weight norm" : ""
-      }, frozen PCA linear path (${codec.linearPath?.pcaFrame ?? "latent-frame"}-sample frames); ${
-        convParameterCount(codec)
-      } parameters, ${convFrameRate(codec)} frames/s`,
+      }, frozen PCA linear path (${
+        codec.linearPath?.pcaFrame ?? convHopSamples(codec)
+      }-sample frames); ${convParameterCount(codec)} parameters, ${convFrameRate(codec)} frames/s`,
       source: "choice (DAC's shape at CPU scale)",
     },
     {
