@@ -84,13 +84,19 @@ Deno.test("weight norm and Snake: gradients of v, g and α match finite differen
   codec.dispose();
 });
 
-Deno.test("linear path: initialised from PCA the codec is the PCA transform code; gates open the conv stacks", () => {
-  const rng = new Rng(3);
-  // Training "audio": a random AR(2) process, frames of Πs = 4 samples, 3 kept components.
-  const audio = new Float32Array(4 * 2000);
+/** Training "audio" for the linear path's PCA: `length` samples of a random AR(2) process. */
+function arAudio(seed: number, length: number): Float32Array {
+  const rng = new Rng(seed);
+  const audio = new Float32Array(length);
   for (let i = 2; i < audio.length; i++) {
     audio[i] = 1.2 * audio[i - 1] - 0.5 * audio[i - 2] + rng.normal();
   }
+  return audio;
+}
+
+Deno.test("linear path: initialised from PCA the codec is the PCA transform code; gates open the conv stacks", () => {
+  // Frames of Πs = 4 samples, 3 kept components.
+  const audio = arAudio(3, 4 * 2000);
   const config = resolveConvCodecConfig({
     channels: 2,
     strides: [2, 2],
@@ -134,11 +140,7 @@ Deno.test("linear path: initialised from PCA the codec is the PCA transform code
 });
 
 Deno.test("linear path: pcaFrame below the hop is the PCA code of the shorter frames", () => {
-  const rng = new Rng(5);
-  const audio = new Float32Array(8 * 2000);
-  for (let i = 2; i < audio.length; i++) {
-    audio[i] = 1.2 * audio[i - 1] - 0.5 * audio[i - 2] + rng.normal();
-  }
+  const audio = arAudio(5, 8 * 2000);
   // Πs = 8, latent 4: two sub-frames of 4 samples, 2 components each.
   const config = resolveConvCodecConfig({
     channels: 2,
