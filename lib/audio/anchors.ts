@@ -376,7 +376,8 @@ export function anchorSystems(
     const kept = (dims * other) / frame;
     if (!Number.isInteger(kept) || kept < 1) {
       throw new Error(
-        `anchorSystems: continuousPcaFrames ${other} keeps no whole number of coefficients at ${dims} per ${frame} samples`,
+        `anchorSystems: continuousPcaFrames ${other} keeps no whole number of coefficients ` +
+          `at ${dims} per ${frame} samples`,
       );
     }
     const code = PcaTransformCode.fit(trainingAudio, other, kept);

@@ -56,7 +56,10 @@ export interface LinearOps {
 
 const FIELDS = ["kernel", "gateInit", "pcaSegments", "trainScale", "pcaFrame"];
 
-/** Throw a {@linkcode ConfigError} naming the first bad field of `codec.linearPath` (latent dimension `d`). */
+/**
+ * Throw a {@linkcode ConfigError} naming the first bad field of `codec.linearPath` (hop `hop`,
+ * latent dimension `d`).
+ */
 export function validateLinearPath(l: LinearPathConfig, hop: number, d: number): void {
   if (l === null || typeof l !== "object" || Array.isArray(l)) {
     throw new ConfigError(
@@ -151,7 +154,8 @@ export function linearBanks(
         const frame = l.pcaFrame ?? hop, blocks = hop / frame, kept = d / blocks;
         const frames = (count * length) / frame;
         const { vectors } = principalComponents(audio, frames, frame, new Float32Array(frame));
-        // Filter tap `padding + b·F + i` of channel b·kept + k sees sample i of sub-frame b (both banks).
+        // Filter tap `padding + b·F + i` of channel b·kept + k sees sample i of sub-frame b (both
+        // banks).
         const a = new Float32Array(l.kernel * d);
         for (let b = 0; b < blocks; b++) {
           for (let k = 0; k < kept; k++) {
