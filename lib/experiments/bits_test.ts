@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { resolveConfig } from "../config.ts";
 import { oracleFloor, SimulatedSource } from "../sources/mod.ts";
 import type { RunResult } from "../result.ts";
+import { fakeRunResult } from "./_testing.ts";
 import { type BitsExperiment, defaultSource, findings, runFloor } from "./bits.ts";
 import { PROFILES } from "./common.ts";
 
@@ -19,15 +20,7 @@ function run(seed: number, bits: number, mse: number): RunResult {
     symbolAccuracy: 1,
     wallMs: 1,
   };
-  return {
-    config,
-    history: [h],
-    final: h,
-    diverged: null,
-    versions: { backend: "wasm", tfjs: "x", deno: "x", patched: true, gemm: null, quantlab: "0" },
-    wallMs: 1,
-    peakRssMb: 1,
-  };
+  return fakeRunResult(config, [h]);
 }
 
 Deno.test("the oracle floor used for a run is the floor of that run's own seed's source", () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { resolveConfig } from "../config.ts";
 import type { EpochRecord, RunResult } from "../result.ts";
+import { fakeRunResult } from "./_testing.ts";
 import { validateFinding } from "../report/findings.ts";
 import {
   compareMse,
@@ -30,22 +31,9 @@ function fakeRun(maE: number[], mse: number[], diverged = false, seed = 0): RunR
     symbolAccuracy: 0.5,
     wallMs: 1,
   }));
-  return {
-    config: resolveConfig({ train: { seed } }),
-    history,
-    final: history.at(-1) ?? null,
-    diverged: diverged ? { step: 99, epoch: maE.length + 1, reason: "test" } : null,
-    versions: {
-      backend: "wasm",
-      tfjs: "4.22.0",
-      deno: "2.9.6",
-      patched: true,
-      gemm: "openblas",
-      quantlab: "0",
-    },
-    wallMs: 1,
-    peakRssMb: 1,
-  };
+  return fakeRunResult(resolveConfig({ train: { seed } }), history, {
+    diverged: diverged ? { step: 99, epoch: maE.length + 1 } : null,
+  });
 }
 
 Deno.test("bounded means no divergence and MA-E within 10× of epoch 1", () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { resolveConfig } from "../config.ts";
 import type { RunResult } from "../result.ts";
+import { fakeRunResult } from "./_testing.ts";
 import { PROFILES } from "./profiles.ts";
 import { ESTIMATORS, type LeagueEstimator, REFERENCE } from "./league.ts";
 import { speechInputOf, speechLeagueOf } from "./league_speech.ts";
@@ -44,22 +45,10 @@ function run(seed: number, mel: number, siSdr: number, f0: number, diverged = fa
     wallMs: epoch * 100,
     metrics,
   }));
-  return {
-    config,
-    history,
-    final: history.at(-1)!,
-    diverged: diverged ? { step: 7, epoch: 2, reason: "test" } : null,
-    versions: {
-      backend: "wasm",
-      tfjs: "4.22.0",
-      deno: "2.9.6",
-      patched: true,
-      gemm: "openblas",
-      quantlab: "0",
-    },
+  return fakeRunResult(config, history, {
+    diverged: diverged ? { step: 7, epoch: 2 } : null,
     wallMs: 500,
-    peakRssMb: 1,
-  };
+  });
 }
 
 const seeds = [0, 1, 2, 3];

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { resolveConfig } from "../config.ts";
 import type { RunResult } from "../result.ts";
+import { fakeRunResult } from "./_testing.ts";
 import { PROFILES } from "./profiles.ts";
 import {
   ESTIMATORS,
@@ -28,22 +29,10 @@ function run(mse: number, seed: number, diverged = false): RunResult {
     symbolAccuracy: 0.5,
     wallMs: epoch * 100,
   }));
-  return {
-    config,
-    history,
-    final: history.at(-1)!,
-    diverged: diverged ? { step: 25, epoch: 3, reason: "test" } : null,
-    versions: {
-      backend: "wasm",
-      tfjs: "4.22.0",
-      deno: "2.9.6",
-      patched: true,
-      gemm: "openblas",
-      quantlab: "0",
-    },
+  return fakeRunResult(config, history, {
+    diverged: diverged ? { step: 25, epoch: 3 } : null,
     wallMs: 300,
-    peakRssMb: 1,
-  };
+  });
 }
 
 const seeds = [0, 1, 2, 3, 4, 5, 6, 7];
