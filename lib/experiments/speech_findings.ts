@@ -121,30 +121,26 @@ export function findings(x: SpeechExperiment): FindingInput[] {
       },
       verdict: verdictOf(ste.runs.map((r) => !isBounded(r))),
     });
-    out.push({
-      id: `A-speech-cl-bounded-${setup.id}`,
+    const bounded = (id: string, claim: string, group: typeof cl): FindingInput => ({
+      id: `${id}-${setup.id}`,
       paper: "A",
-      claim: "Commitment loss keeps STE's MA-E bounded on speech.",
+      claim,
       metric: `per seed: ${BOUNDED}; ${where}`,
       measured: {
-        seeds: cl.runs.length,
-        bounded: cl.runs.filter((r) => isBounded(r)).length,
-        "MA-E growth per seed": growth(cl),
+        seeds: group.runs.length,
+        bounded: group.runs.filter((r) => isBounded(r)).length,
+        "MA-E growth per seed": growth(group),
       },
-      verdict: verdictOf(cl.runs.map((r) => isBounded(r))),
+      verdict: verdictOf(group.runs.map((r) => isBounded(r))),
     });
-    out.push({
-      id: `A-speech-mste-bounded-${setup.id}`,
-      paper: "A",
-      claim: "mSTE stays bounded without commitment loss on speech.",
-      metric: `per seed: ${BOUNDED}; ${where}`,
-      measured: {
-        seeds: mste.runs.length,
-        bounded: mste.runs.filter((r) => isBounded(r)).length,
-        "MA-E growth per seed": growth(mste),
-      },
-      verdict: verdictOf(mste.runs.map((r) => isBounded(r))),
-    });
+    out.push(
+      bounded("A-speech-cl-bounded", "Commitment loss keeps STE's MA-E bounded on speech.", cl),
+      bounded(
+        "A-speech-mste-bounded",
+        "mSTE stays bounded without commitment loss on speech.",
+        mste,
+      ),
+    );
   }
   out.push(...comparisons(x).map((c) => c.finding));
   const conditions = conditionGroups(x);
